@@ -1,0 +1,1 @@
+"""civicbot: a grassroots-democracy chatbot for a commune People's Committee."""

@@ -1,0 +1,127 @@
+"""Command line: run, chat, init, role, db. Errors print one clear line and exit non-zero."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot.app import App, build, cli_actor
+from bot.config import Settings
+from bot.handlers import console
+from bot.i18n import CatalogMissing
+from bot.services import commune_setup, roles
+
+
+async def cmd_run(app: App, args: argparse.Namespace) -> int:
+    """Start every configured channel; with none, the console chat on the demo commune."""
+    configured = app.settings.channels_configured
+    await app.prepare(demo=not configured)
+    if configured:
+        raise SystemExit(
+            f"error: {', '.join(configured)} configured, but this version has no such channel "
+            "yet; unset the token to use the console chat"
+        )
+    print("civicbot: console chat with the demo commune (Ctrl-D to quit)", file=sys.stderr)
+    await console.chat(app.engine, "demo")
+    return 0
+
+
+async def cmd_chat(app: App, args: argparse.Namespace) -> int:
+    """Chat in the terminal as one console user."""
+    await app.prepare(demo=True)
+    await console.chat(app.engine, args.user)
+    return 0
+
+
+async def cmd_init(app: App, args: argparse.Namespace) -> int:
+    """Create or update the commune from its TOML file."""
+    spec = commune_setup.read(Path(args.file))
+    await app.prepare()
+    async with app.db.session() as session:
+        counts = await commune_setup.apply(session, spec, cli_actor())
+        await session.commit()
+    print(f"{spec.commune['name']}: {counts['hamlets']} hamlets ({counts['retired']} retired), "
+          f"{counts['grants']} new role grants")
+    return 0
+
+
+async def cmd_role(app: App, args: argparse.Namespace) -> int:
+    """Grant or revoke a role."""
+    await app.prepare()
+    action = roles.grant if args.action == "grant" else roles.revoke
+    async with app.db.session() as session:
+        count = await action(session, args.channel, args.user_id, args.role,
+                             args.hamlet or (), actor=cli_actor())
+        await session.commit()
+    verb = "granted" if args.action == "grant" else "revoked"
+    print(f"{args.role} {verb} for {args.channel}:{args.user_id} ({count} change(s))")
+    return 0
+
+
+async def cmd_db(app: App, args: argparse.Namespace) -> int:
+    """Upgrade the schema to the newest migration."""
+    await app.db.upgrade()
+    print("database schema is up to date")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    top = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the bot (console chat on demo data when no token is set)"
+                   ).set_defaults(func=cmd_run)
+    chat = sub.add_parser("chat", help="chat in the terminal as one console user")
+    chat.add_argument("--user", default="demo", help="console user id (default: demo)")
+    chat.set_defaults(func=cmd_chat)
+    init = sub.add_parser("init", help="create or update the commune from a TOML file")
+    init.add_argument("file", help="commune file, e.g. examples/commune.demo.toml")
+    init.set_defaults(func=cmd_init)
+    role = sub.add_parser("role", help="grant or revoke a role")
+    role.add_argument("action", choices=("grant", "revoke"))
+    role.add_argument("--channel", required=True, choices=roles.CHANNELS)
+    role.add_argument("--user-id", required=True)
+    role.add_argument("--role", required=True, choices=roles.ROLES)
+    role.add_argument("--hamlet", action="append", help="hamlet code or name (repeatable)")
+    role.set_defaults(func=cmd_role)
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=("upgrade",))
+    db.set_defaults(func=cmd_db)
+    return top
+
+
+async def _main(func: Callable[[App, argparse.Namespace], Awaitable[int]],
+                args: argparse.Namespace, settings: Settings) -> int:
+    app = build(settings)
+    try:
+        return await func(app, args)
+    finally:
+        await app.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `python -m bot`."""
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings()
+        return asyncio.run(_main(args.func, args, settings))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        print(f"error: {field}: {first['msg']}", file=sys.stderr)
+    except (commune_setup.CommuneFileError, roles.RoleError, CatalogMissing) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

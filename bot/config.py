@@ -1,0 +1,83 @@
+"""Settings from the environment and `.env` (pydantic-settings). Secrets are never printed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.db import ConfigError, async_database_url
+
+SUPPORTED_LOCALES = ("vi", "en")
+
+class Settings(BaseSettings):
+    """Everything configurable; read once in __main__ and passed down."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = "sqlite:///./data/civicbot.db"
+    data_dir: Path = Path("./data")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None
+    telegram_webhook_secret: SecretStr | None = None
+
+    zalo_bot_token: SecretStr | None = None
+    zalo_api_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: SecretStr | None = None
+
+    zalo_oa_app_id: str | None = None
+    zalo_oa_app_secret: SecretStr | None = None
+    zalo_oa_secret_key: SecretStr | None = None
+    zalo_oa_access_token: SecretStr | None = None
+    zalo_oa_refresh_token: SecretStr | None = None
+    zalo_oa_api_url: str = "https://openapi.zalo.me"
+    zalo_oa_oauth_url: str = "https://oauth.zaloapp.com"
+
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    public_base_url: str | None = None
+
+    pseudonym_key: SecretStr | None = None
+    timezone: str = "Asia/Ho_Chi_Minh"
+    default_locale: str = "vi"
+
+    @field_validator("database_url")
+    @classmethod
+    def _accepted_database_url(cls, value: str) -> str:
+        async_database_url(value)
+        return value
+
+    @field_validator("default_locale")
+    @classmethod
+    def _supported_locale(cls, value: str) -> str:
+        if value not in SUPPORTED_LOCALES:
+            raise ConfigError(f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}")
+        return value
+
+    @field_validator(
+        "telegram_bot_token", "zalo_bot_token", "zalo_oa_app_id", mode="before"
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def async_database_url(self) -> str:
+        """The DATABASE_URL with its async driver (aiosqlite or asyncpg)."""
+        return async_database_url(self.database_url)
+
+    @property
+    def channels_configured(self) -> list[str]:
+        """Names of the channels whose credentials are set."""
+        names = []
+        if self.telegram_bot_token:
+            names.append("telegram")
+        if self.zalo_bot_token:
+            names.append("zalo")
+        if self.zalo_oa_app_id and self.zalo_oa_secret_key:
+            names.append("zalo_oa")
+        return names

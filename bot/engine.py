@@ -1,0 +1,202 @@
+"""The engine: one inbound message in, the replies out, conversation state saved between.
+
+Per (channel, user) lock; one database transaction per inbound; global commands first,
+then the saved step. Typed text that matches an offered button (its number, or its label
+with or without diacritics) counts as pressing it. Every event in and reply out is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import flows
+from bot.flows import menu, onboarding
+from bot.flows.base import STAY, Ctx, Step
+from bot.i18n import N_, translations
+from bot.messages import Button, Inbound, Reply
+from bot.pseudonym import user_ref
+from bot.textfold import fold, nfc
+from storage.db import Database
+from storage.models import Conversation, InteractionLog, User, utcnow
+from storage.repositories import Communes, Conversations, Hamlets, InteractionLogs, Users
+
+log = logging.getLogger(__name__)
+MAX_LOGGED_TEXT = 200
+APOLOGY = N_("Sorry, something went wrong on our side. Please try again, or type /menu.")
+MENU_WORDS = {"menu", "menu chinh", "main menu"}  # typed words that always open the menu
+
+
+def match_button(text: str, offered: tuple[Button, ...]) -> Button | None:
+    """The offered button the typed text stands for: its number or its (folded) label."""
+    typed = text.strip()
+    if typed.isdigit() and len(typed) < 4 and 1 <= int(typed) <= len(offered):
+        return offered[int(typed) - 1]
+    key = fold(typed)
+    if not key:
+        return None
+    for button in offered:
+        if fold(button.label) == key:
+            return button
+    return None
+
+
+def _is_empty(msg: Inbound) -> bool:
+    return not (msg.text.strip() or msg.command or msg.payload or msg.location
+                or msg.contact or msg.attachments)
+
+
+class Engine:
+    """Answers inbound messages; the only code that loads and saves conversation state."""
+
+    def __init__(
+        self, db: Database, *, pseudonym_key: bytes, default_locale: str = "vi",
+        timezone: str = "Asia/Ho_Chi_Minh", clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.pseudonym_key = pseudonym_key
+        self.default_locale = default_locale
+        self.timezone = timezone
+        self.clock = clock
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+
+    async def handle(self, msg: Inbound) -> list[Reply]:
+        """Answer one message from one user; never raises for bad input."""
+        msg = dataclasses.replace(msg, text=nfc(msg.text))
+        key = (msg.channel, msg.user_id)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                return await self._answer(msg, time.monotonic())
+        except Exception:
+            log.exception("failed to answer a %s message", msg.channel)
+            return await self._apologise(msg)
+        finally:
+            if not lock.locked() and self._locks.get(key) is lock:
+                del self._locks[key]
+
+    async def _answer(self, msg: Inbound, started: float) -> list[Reply]:
+        async with self.db.session() as session:
+            locale = msg.language if msg.language in ("vi", "en") else self.default_locale
+            user = await Users(session).get_or_create(msg.channel, msg.user_id, locale)
+            conversations = Conversations(session)
+            conv = await conversations.get(msg.channel, msg.user_id) or Conversation(
+                channel=msg.channel, user_id=msg.user_id
+            )
+            offered = tuple(Button(label, payload) for label, payload in conv.buttons)
+            if msg.payload is None and not msg.command and (
+                typed := match_button(msg.text, offered)
+            ):
+                msg = dataclasses.replace(msg, payload=typed.payload)
+            pressed = next((b for b in offered if b.payload == msg.payload), None)
+            handled_at = (conv.flow, conv.step)
+            ctx = Ctx(
+                msg=msg, user=user, session=session, commune=await Communes(session).current(),
+                now=self.clock(), timezone=self.timezone, data=dict(conv.data), offered=offered,
+            )
+            step, fresh = self._route(ctx, conv)
+            if fresh:
+                ctx.data = {}
+            next_step = await step(ctx)
+            self._save_state(conv, ctx, next_step)
+            await conversations.save(conv)
+            await self._log(session, msg, user, handled_at, conv, ctx.replies, pressed, started)
+            await session.commit()
+        return ctx.replies
+
+    def _route(self, ctx: Ctx, conv: Conversation) -> tuple[Step, bool]:
+        """Which step answers this message, and whether it starts afresh (new data)."""
+        msg, user = ctx.msg, ctx.user
+        if msg.command:
+            known = msg.command in flows.COMMANDS
+            return flows.COMMANDS.get(msg.command, menu.unknown_command), known
+        consented = user.consent_version is not None
+        if msg.payload and (entry := flows.entry_for(msg.payload, consented)):
+            return entry, True
+        if msg.payload and msg.payload not in {b.payload for b in ctx.offered}:
+            return menu.stale_button, False
+        if _is_empty(msg):
+            return menu.empty_message, False
+        if fold(msg.text) in MENU_WORDS and user.onboarded_at is not None:
+            return menu.open_menu, True
+        in_onboarding = conv.flow == onboarding.FLOW.name
+        if user.onboarded_at is None and not in_onboarding:
+            return onboarding.greet, True
+        if (user.consent_version not in (None, onboarding.PRIVACY_NOTICE_VERSION)
+                and not in_onboarding):
+            return onboarding.renew, True
+        if conv.flow is None:
+            return menu.open_menu, True
+        return flows.lookup(conv.flow, conv.step) or menu.lost_place, False
+
+    @staticmethod
+    def _save_state(conv: Conversation, ctx: Ctx, next_step: object) -> None:
+        if next_step is not STAY:
+            place = flows.locate(next_step)
+            if next_step is not None and place is None:
+                raise LookupError(f"step {next_step!r} is not registered in any flow")
+            conv.flow, conv.step = place or (None, None)
+            conv.data = ctx.data if place else {}
+        with_buttons = [r for r in ctx.replies if r.buttons]
+        if with_buttons:
+            conv.buttons = [[b.label, b.payload] for b in with_buttons[-1].buttons]
+        elif next_step is not STAY:
+            conv.buttons = []
+
+    async def _log(
+        self, session: AsyncSession, msg: Inbound, user: User, handled_at: tuple,
+        conv: Conversation, replies: list[Reply], pressed: Button | None, started: float,
+    ) -> None:
+        logs = InteractionLogs(session)
+        hamlet = await Hamlets(session).get(user.hamlet_id)
+        common = dict(
+            channel=msg.channel, user_ref=user_ref(self.pseudonym_key, msg.channel, msg.user_id),
+            hamlet_code=hamlet.code if hamlet else None,
+        )
+        kind, text = _describe(msg, pressed)
+        flow, step = handled_at
+        logs.append(InteractionLog(direction="in", kind=kind, text=text, flow=flow, step=step,
+                                   **common))
+        latency = int((time.monotonic() - started) * 1000)
+        for _reply in replies:
+            logs.append(InteractionLog(direction="out", kind="reply", latency_ms=latency,
+                                       flow=conv.flow, step=conv.step, **common))
+
+    async def _apologise(self, msg: Inbound) -> list[Reply]:
+        """Something broke: record the event and say so politely."""
+        text = APOLOGY
+        try:
+            async with self.db.session() as session:
+                user = await Users(session).get(msg.channel, msg.user_id)
+                locale = user.locale if user else self.default_locale
+                kind, logged = _describe(msg, None)
+                InteractionLogs(session).append(InteractionLog(
+                    channel=msg.channel, direction="in", kind="error", text=logged,
+                    user_ref=user_ref(self.pseudonym_key, msg.channel, msg.user_id),
+                ))
+                await session.commit()
+            text = translations(locale).gettext(text)
+        except Exception:
+            log.exception("could not record a failed %s message", msg.channel)
+        return [Reply(text)]
+
+
+def _describe(msg: Inbound, pressed: Button | None) -> tuple[str, str | None]:
+    """The log's kind of an inbound event, and the text we may keep (commands, buttons)."""
+    if msg.command:
+        return "command", f"/{msg.command}"[:MAX_LOGGED_TEXT]
+    if msg.payload:
+        return "button", (pressed.label if pressed else msg.payload)[:MAX_LOGGED_TEXT]
+    if msg.location:
+        return "location", None
+    if msg.contact:
+        return "contact", None
+    if msg.attachments:
+        return "attachment", None
+    return ("text" if msg.text.strip() else "empty"), None

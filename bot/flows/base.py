@@ -1,0 +1,90 @@
+"""What every flow step receives (`Ctx`) and how steps are grouped (`Flow`).
+
+Flows import no channel library: they read `ctx.msg`, change rows through `ctx.session`
+and queue replies with `ctx.say`. A step returns the next step function, `END`, or
+`STAY` (answer without moving, e.g. after a stale button).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import format_date, format_datetime, translations
+from bot.messages import Attachment, Button, Inbound, Reply
+from storage.models import Commune, User
+
+END = None
+
+
+class _Stay:
+    """Sentinel: keep the conversation where it was."""
+
+    def __repr__(self) -> str:
+        return "STAY"
+
+
+STAY: Any = _Stay()
+
+Step = Callable[["Ctx"], Awaitable[Any]]
+
+
+@dataclass
+class Ctx:
+    """One inbound message being answered: who, what, where in the flow, and the replies."""
+
+    msg: Inbound
+    user: User
+    session: AsyncSession
+    commune: Commune | None
+    now: datetime
+    timezone: str
+    data: dict[str, Any] = field(default_factory=dict)
+    offered: tuple[Button, ...] = ()
+    replies: list[Reply] = field(default_factory=list)
+
+    def _(self, message: str) -> str:
+        """Translate into the user's language (read at call time: it may just have changed)."""
+        return translations(self.user.locale).gettext(message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        """Translate with a plural form chosen by `n`."""
+        return translations(self.user.locale).ngettext(singular, plural, n)
+
+    def say(
+        self, text: str, *buttons: Button, edit: bool = False,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> None:
+        """Queue a reply to the user who wrote."""
+        self.replies.append(Reply(text, tuple(buttons), attachments, edit))
+
+    def when(self, moment: datetime) -> str:
+        """A moment in the user's language and the commune's time zone."""
+        return format_datetime(moment, self.user.locale, self.timezone)
+
+    def day(self, moment: datetime) -> str:
+        """A calendar day in the user's language."""
+        return format_date(moment, self.user.locale, self.timezone)
+
+    @property
+    def chosen(self) -> str | None:
+        """The payload of the pressed (or typed) button, if any."""
+        return self.msg.payload
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A named group of steps; the first one starts the flow."""
+
+    name: str
+    start: Step
+    steps: dict[str, Step]
+
+    @classmethod
+    def of(cls, name: str, *steps: Step) -> Flow:
+        """Build a flow from its steps, the first being the entry."""
+        return cls(name, steps[0], {step.__name__: step for step in steps})

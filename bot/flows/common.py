@@ -1,0 +1,73 @@
+"""Small pieces several flows share: the commune's names, the office contact, re-asking."""
+
+from __future__ import annotations
+
+from bot.flows.base import STAY, Ctx
+from bot.i18n import N_
+from bot.messages import Button
+
+CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "zalo_oa": "Zalo OA"}
+# Each language is named in itself, never translated.
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+UNIT_NAMES = {  # how a commune is named, by unit type
+    "xã": N_("{name} Commune"),
+    "phường": N_("{name} Ward"),
+    "đặc khu": N_("{name} Special Zone"),
+}
+
+
+def unit_name(ctx: Ctx) -> str:
+    """"xã Chi Lăng" in Vietnamese, "Chi Lăng Commune" in English."""
+    commune = ctx.commune
+    if commune is None:
+        return ctx._("the commune")
+    name = commune.name
+    if name.casefold().startswith(commune.unit_type.casefold() + " "):
+        name = name[len(commune.unit_type) + 1 :]
+    return ctx._(UNIT_NAMES.get(commune.unit_type, "{name}")).format(name=name)
+
+
+def committee_name(ctx: Ctx) -> str:
+    """"UBND xã Chi Lăng" in Vietnamese, "the People's Committee of Chi Lăng Commune"."""
+    return ctx._("the People's Committee of {commune}").format(commune=unit_name(ctx))
+
+
+def office_contact(ctx: Ctx) -> str:
+    """How to reach the commune office in person: address, phone, email, as configured."""
+    commune = ctx.commune
+    parts = []
+    if commune and commune.office_address:
+        parts.append(commune.office_address)
+    if commune and commune.office_phone:
+        parts.append(ctx._("phone {phone}").format(phone=commune.office_phone))
+    if commune and commune.office_email:
+        parts.append(commune.office_email)
+    if not parts:
+        return ctx._("the reception office of {committee}").format(committee=committee_name(ctx))
+    return ctx._("the reception office of {committee}: {details}").format(
+        committee=committee_name(ctx), details="; ".join(parts)
+    )
+
+
+def main_menu_button(ctx: Ctx) -> Button:
+    """The "Menu chính" button every sub-screen carries."""
+    return Button(ctx._("Main menu"), "menu:main")
+
+
+def reoffer(ctx: Ctx, text: str | None = None) -> object:
+    """Say why the answer was not understood and show the same choices again."""
+    count = len(ctx.offered)
+    typed = ctx.msg.text.strip()
+    if text is None and typed.isdigit() and count:
+        text = ctx._("There is no option number {number}. Please type a number from 1 to {last}.")
+        text = text.format(number=typed[:12], last=count)
+    if text is None:
+        text = (
+            ctx._("Please choose one of the options below: tap a button or type its number.")
+            if count
+            else ctx._("Sorry, I did not understand. Type /menu to see what I can do.")
+        )
+    ctx.say(text, *ctx.offered)
+    return STAY

@@ -1,0 +1,121 @@
+"""The main menu, help, /cancel, and the honest "coming soon" for features not built yet.
+
+Features whose flow exists register in `bot.flows.ENTRIES`; this module only draws the menu.
+"""
+
+from __future__ import annotations
+
+from bot.flows.base import END, STAY, Ctx, Flow
+from bot.flows.common import committee_name, main_menu_button, office_contact, reoffer
+from bot.i18n import N_
+from bot.messages import Button
+
+# (payload name, English msgid of the label, needs consent)
+MENU_ITEMS = (
+    ("disclosures", N_("Public information"), False),
+    ("petition", N_("Send feedback or a petition"), True),
+    ("my_petitions", N_("My petitions"), True),
+    ("sessions", N_("Dialogue sessions"), True),
+    ("settings", N_("Settings"), True),
+    ("help", N_("Help"), False),
+)
+LIMITED_ITEMS = (
+    ("disclosures", N_("Public information")),
+    ("privacy", N_("Review the privacy notice")),
+    ("lang", N_("Language")),
+    ("help", N_("Help")),
+)
+
+
+def has_consent(ctx: Ctx) -> bool:
+    """True when the user agreed to the current or an earlier privacy notice."""
+    return ctx.user.consent_version is not None
+
+
+def menu_buttons(ctx: Ctx) -> list[Button]:
+    """The full menu for users who consented, a reduced one for those who declined."""
+    if has_consent(ctx):
+        return [Button(ctx._(label), f"go:{name}") for name, label, _ in MENU_ITEMS]
+    return [Button(ctx._(label), f"go:{name}") for name, label in LIMITED_ITEMS]
+
+
+def show(ctx: Ctx, text: str | None = None) -> object:
+    """Queue the main menu and wait for a choice."""
+    ctx.say(text or ctx._("Main menu. What would you like to do?"), *menu_buttons(ctx))
+    return choice
+
+
+async def open_menu(ctx: Ctx) -> object:
+    """/menu and the "Main menu" button."""
+    return show(ctx)
+
+
+async def choice(ctx: Ctx) -> object:
+    """Anything typed at the menu that is not one of its entries."""
+    return reoffer(ctx)
+
+
+async def cancel(ctx: Ctx) -> object:
+    """/cancel: leave whatever was going on, keep nothing of it."""
+    return show(ctx, ctx._("Cancelled. Nothing was saved. What would you like to do next?"))
+
+
+async def help_text(ctx: Ctx) -> object:
+    """/help and the "Help" entry."""
+    text = ctx._(
+        "I am the automated assistant of {committee}.\n\n"
+        "• To choose, tap a button or type its number. You can also type its name, "
+        "with or without Vietnamese accents.\n"
+        "• /menu: back to the main menu\n"
+        "• /cancel: stop what you are doing\n"
+        "• /lang: change the language\n"
+        "• /help: show this guide\n\n"
+        "To talk to a person, contact {office}."
+    ).format(committee=committee_name(ctx), office=office_contact(ctx))
+    ctx.say(text, main_menu_button(ctx))
+    return choice if ctx.user.onboarded_at else END
+
+
+async def coming_soon(ctx: Ctx, label: str) -> object:
+    """An entry whose feature is not built yet: say so plainly and offer the office."""
+    text = ctx._(
+        "“{feature}” is not available in the chat yet; it is coming soon. "
+        "Meanwhile, please contact {office}."
+    ).format(feature=ctx._(label), office=office_contact(ctx))
+    return show(ctx, text)
+
+
+async def needs_consent(ctx: Ctx) -> object:
+    """A feature that stores personal data, asked for by someone who declined the notice."""
+    text = ctx._(
+        "This service needs your consent to the privacy notice, because it keeps some of "
+        "your data. Tap “Review the privacy notice” if you wish to agree, or contact {office}."
+    ).format(office=office_contact(ctx))
+    return show(ctx, text)
+
+
+async def stale_button(ctx: Ctx) -> object:
+    """A button from an older message that no longer applies."""
+    if not ctx.offered:
+        return show(ctx, ctx._("That button belongs to an older message. Here is the menu."))
+    return reoffer(ctx, ctx._("That button belongs to an older message. Please choose again:"))
+
+
+async def unknown_command(ctx: Ctx) -> object:
+    """A /command we do not know."""
+    text = ctx._("I do not know the command /{command}. Type /help to see what I can do.")
+    ctx.say(text.format(command=(ctx.msg.command or "")[:32]), *ctx.offered)
+    return STAY
+
+
+async def empty_message(ctx: Ctx) -> object:
+    """A message with nothing we can read (empty text, an unsupported sticker…)."""
+    return reoffer(ctx, ctx._("I received an empty message. Please type your answer or choose:"))
+
+
+async def lost_place(ctx: Ctx) -> object:
+    """The saved step no longer exists (the bot was updated mid-conversation)."""
+    return show(ctx, ctx._("The bot has been updated, so we start again from the main menu."))
+
+
+FLOW = Flow.of("menu", choice)

@@ -1,0 +1,164 @@
+"""First contact: greeting, language, privacy notice with explicit consent, hamlet.
+
+Nothing personal is stored before consent. A new notice version asks again (`renew`).
+"""
+
+from __future__ import annotations
+
+from bot.flows import menu
+from bot.flows.base import Ctx, Flow
+from bot.flows.common import LANGUAGE_NAMES, committee_name, office_contact, reoffer
+from bot.messages import Button
+from storage.models import Hamlet
+from storage.repositories import Consents, Hamlets
+
+# Raise the version whenever the notice text changes: everyone is asked again.
+PRIVACY_NOTICE_VERSION = "2026-11"
+
+
+async def greet(ctx: Ctx) -> object:
+    """Say who we are and ask for the language."""
+    text = ctx._(
+        "Hello! This is the automated assistant of {committee}. Here you can read the "
+        "commune's public information, send feedback and petitions and follow them to an "
+        "answer, and sign up for dialogue sessions with the commune's leaders.\n\n"
+        "Which language would you like to use?"
+    ).format(committee=committee_name(ctx))
+    ctx.say(text, *language_buttons())
+    return language
+
+
+def language_buttons() -> list[Button]:
+    """One button per supported language, each labelled in its own language."""
+    return [Button(name, f"lang:{code}") for code, name in LANGUAGE_NAMES.items()]
+
+
+async def language(ctx: Ctx) -> object:
+    """Keep the chosen language, then show the privacy notice."""
+    code = (ctx.chosen or "").removeprefix("lang:")
+    if code not in LANGUAGE_NAMES:
+        return reoffer(ctx)
+    ctx.user.locale = code
+    return ask_consent(ctx)
+
+
+def ask_consent(ctx: Ctx, intro: str | None = None) -> object:
+    """Show the privacy notice with un-ticked "agree" / "do not agree" buttons."""
+    notice = ctx._(
+        "Before we start, please read how your personal data is handled "
+        "(notice version {version}).\n\n"
+        "• Controller: {committee}.\n"
+        "• Purposes: receiving and answering your feedback and petitions, registering you "
+        "for dialogue sessions, and sending you the notices you choose to receive.\n"
+        "• Data: your account id in this app, your language and your hamlet. Your name, "
+        "phone number or address only when a service needs them, and you are asked each "
+        "time.\n"
+        "• Retention: until you ask us to delete it; petition files are kept as the archive "
+        "rules require.\n"
+        "• Your rights: see, correct or delete your data and withdraw consent at any time "
+        "under “Settings”.\n"
+        "• Contact: {office}.\n\n"
+        "Do you agree to {committee} processing your data as described?"
+    ).format(version=PRIVACY_NOTICE_VERSION, committee=committee_name(ctx),
+             office=office_contact(ctx))
+    if intro:
+        notice = f"{intro}\n\n{notice}"
+    ctx.say(notice, Button(ctx._("I agree"), "consent:yes"),
+            Button(ctx._("I do not agree"), "consent:no"))
+    return consent
+
+
+async def consent(ctx: Ctx) -> object:
+    """Record the decision; on agreement ask for the hamlet (unless we already know it)."""
+    if ctx.chosen not in ("consent:yes", "consent:no"):
+        return reoffer(ctx, ctx._("Please tap “I agree” or “I do not agree”."))
+    granted = ctx.chosen == "consent:yes"
+    await Consents(ctx.session).record(
+        ctx.user, purpose="privacy_notice", version=PRIVACY_NOTICE_VERSION, granted=granted,
+        at=ctx.now,
+    )
+    if not granted:
+        return declined(ctx)
+    ctx.user.consent_version = PRIVACY_NOTICE_VERSION
+    ctx.user.consent_at = ctx.now
+    ctx.user.consent_declined_at = None
+    if ctx.user.hamlet_id is not None:
+        ctx.user.onboarded_at = ctx.user.onboarded_at or ctx.now
+        return menu.show(ctx, ctx._("Thank you. What would you like to do?"))
+    return await ask_hamlet(ctx, ctx._("Thank you."))
+
+
+def declined(ctx: Ctx) -> object:
+    """No consent: keep nothing personal, leave public information open."""
+    user = ctx.user
+    user.consent_version = user.consent_at = None
+    user.hamlet_id = user.display_name = user.phone = None
+    user.consent_declined_at = ctx.now
+    user.onboarded_at = user.onboarded_at or ctx.now
+    text = ctx._(
+        "Understood: we keep no personal data about you. You can still read the commune's "
+        "public information here. To send feedback or a petition, or to register for a "
+        "dialogue session, please contact {office}. If you change your mind, tap "
+        "“Review the privacy notice”."
+    ).format(office=office_contact(ctx))
+    return menu.show(ctx, text)
+
+
+async def ask_hamlet(ctx: Ctx, intro: str = "", next_step: object = None) -> object:
+    """Ask which hamlet the person lives in (buttons from the commune file, plus "Skip")."""
+    hamlets = await Hamlets(ctx.session).active()
+    question = ctx._(
+        "Which hamlet (thôn, tổ dân phố) do you live in? It lets us send you the notices of "
+        "your own hamlet. You can change it later under “Settings”."
+    )
+    ctx.say(
+        f"{intro}\n\n{question}".strip(),
+        *(Button(h.name, f"hamlet:{h.code}") for h in hamlets),
+        Button(ctx._("Skip"), "hamlet:skip"),
+    )
+    return next_step or hamlet
+
+
+async def hamlet(ctx: Ctx) -> object:
+    """Keep the chosen hamlet (or none) and open the main menu."""
+    chosen = await chosen_hamlet(ctx)
+    if chosen is False:
+        return reoffer(ctx)
+    ctx.user.hamlet_id = chosen.id if chosen else None
+    ctx.user.onboarded_at = ctx.user.onboarded_at or ctx.now
+    if chosen:
+        text = ctx._("Saved: you live in {hamlet}. What would you like to do?")
+        return menu.show(ctx, text.format(hamlet=chosen.name))
+    return menu.show(ctx, ctx._("All set. What would you like to do?"))
+
+
+async def chosen_hamlet(ctx: Ctx) -> Hamlet | None | bool:
+    """The hamlet picked by the button, None for "skip", False when nothing valid was picked."""
+    payload = ctx.chosen or ""
+    if payload == "hamlet:skip":
+        return None
+    if not payload.startswith("hamlet:"):
+        return False
+    found = await Hamlets(ctx.session).by_code(payload.removeprefix("hamlet:"))
+    return found if found and found.active else False
+
+
+async def renew(ctx: Ctx) -> object:
+    """The notice changed since the person agreed: ask again before anything else."""
+    intro = ctx._("Our privacy notice has changed. Please read it again.")
+    return ask_consent(ctx, intro)
+
+
+async def start_over(ctx: Ctx) -> object:
+    """/start: onboarding for newcomers, the menu for everyone else."""
+    if ctx.user.onboarded_at is None:
+        return await greet(ctx)
+    return menu.show(ctx, ctx._("Welcome back! What would you like to do?"))
+
+
+async def review_notice(ctx: Ctx) -> object:
+    """"Review the privacy notice" from the reduced menu."""
+    return ask_consent(ctx)
+
+
+FLOW = Flow.of("onboarding", greet, language, consent, hamlet)

@@ -1,0 +1,156 @@
+"""Settings: language, hamlet, see my data, delete my data (the data subject's rights)."""
+
+from __future__ import annotations
+
+from bot.flows import menu, onboarding
+from bot.flows.base import END, Ctx, Flow
+from bot.flows.common import (
+    CHANNEL_NAMES,
+    LANGUAGE_NAMES,
+    committee_name,
+    main_menu_button,
+    reoffer,
+)
+from bot.messages import Button
+from storage.repositories import Consents, Hamlets
+
+
+async def overview(ctx: Ctx, intro: str = "") -> object:
+    """Show the current settings and what can be changed."""
+    hamlet = await Hamlets(ctx.session).get(ctx.user.hamlet_id)
+    text = ctx._("Your settings:\n• Language: {language}\n• Hamlet: {hamlet}").format(
+        language=LANGUAGE_NAMES.get(ctx.user.locale, ctx.user.locale),
+        hamlet=hamlet.name if hamlet else ctx._("not chosen"),
+    )
+    ctx.say(
+        f"{intro}\n\n{text}".strip(),
+        Button(ctx._("Language"), "settings:lang"),
+        Button(ctx._("Hamlet"), "settings:hamlet"),
+        Button(ctx._("My data"), "settings:mydata"),
+        Button(ctx._("Delete my data"), "settings:delete"),
+        main_menu_button(ctx),
+    )
+    return setting
+
+
+async def setting(ctx: Ctx) -> object:
+    """The setting the user picked."""
+    match ctx.chosen:
+        case "settings:lang":
+            return ask_language(ctx, back="settings")
+        case "settings:hamlet":
+            return await onboarding.ask_hamlet(ctx, next_step=hamlet)
+        case "settings:mydata":
+            return await my_data(ctx)
+        case "settings:delete":
+            return confirm_deletion(ctx)
+    return reoffer(ctx)
+
+
+def ask_language(ctx: Ctx, back: str = "menu") -> object:
+    """Offer the languages; `back` says where to return afterwards."""
+    ctx.data["back"] = back
+    ctx.say(ctx._("Choose your language:"), *onboarding.language_buttons())
+    return language
+
+
+async def change_language(ctx: Ctx) -> object:
+    """/lang from anywhere."""
+    return ask_language(ctx, back="menu" if ctx.user.onboarded_at else "start")
+
+
+async def language(ctx: Ctx) -> object:
+    """Switch every later reply to the chosen language."""
+    code = (ctx.chosen or "").removeprefix("lang:")
+    if code not in LANGUAGE_NAMES:
+        return reoffer(ctx)
+    ctx.user.locale = code
+    done = ctx._("Done: I will answer in {language}.").format(language=LANGUAGE_NAMES[code])
+    match ctx.data.get("back"):
+        case "settings":
+            return await overview(ctx, done)
+        case "start":
+            return onboarding.ask_consent(ctx, done)
+    return menu.show(ctx, done)
+
+
+async def hamlet(ctx: Ctx) -> object:
+    """Keep the newly chosen hamlet."""
+    chosen = await onboarding.chosen_hamlet(ctx)
+    if chosen is False:
+        return reoffer(ctx)
+    ctx.user.hamlet_id = chosen.id if chosen else None
+    return await overview(ctx, ctx._("Saved."))
+
+
+async def my_data(ctx: Ctx) -> object:
+    """Everything we keep about this person, in plain words."""
+    user = ctx.user
+    hamlet_row = await Hamlets(ctx.session).get(user.hamlet_id)
+    lines = [
+        ctx._("This is what {committee} keeps about you:").format(
+            committee=committee_name(ctx)
+        ),
+        ctx._("• Channel: {channel}, account id {id}").format(
+            channel=CHANNEL_NAMES.get(user.channel, user.channel), id=user.external_id
+        ),
+        ctx._("• Language: {language}").format(language=LANGUAGE_NAMES.get(user.locale)),
+        ctx._("• Hamlet: {hamlet}").format(
+            hamlet=hamlet_row.name if hamlet_row else ctx._("not chosen")
+        ),
+        ctx._("• Name: {name}").format(name=user.display_name or ctx._("not kept")),
+        ctx._("• Phone: {phone}").format(phone=user.phone or ctx._("not kept")),
+        ctx._("• First contact: {when}").format(when=ctx.when(user.created_at)),
+    ]
+    if user.consent_version and user.consent_at:
+        lines.append(
+            ctx._("• Consent to the privacy notice: version {version}, given {when}").format(
+                version=user.consent_version, when=ctx.when(user.consent_at)
+            )
+        )
+    lines.append(
+        ctx._("The interaction log keeps only an anonymous code for you, never what you type.")
+    )
+    return await overview(ctx, "\n".join(lines))
+
+
+def confirm_deletion(ctx: Ctx) -> object:
+    """Ask before deleting: it cannot be undone."""
+    ctx.say(
+        ctx._(
+            "Delete your data? Your hamlet, name, phone number and consent will be removed "
+            "and you will be asked again next time. Petitions you already sent stay with the "
+            "commune as the law requires. This cannot be undone."
+        ),
+        Button(ctx._("Yes, delete"), "delete:yes"),
+        Button(ctx._("No, keep it"), "delete:no"),
+    )
+    return deletion
+
+
+async def deletion(ctx: Ctx) -> object:
+    """Delete the personal fields and consent records, or go back."""
+    if ctx.chosen == "delete:no":
+        return await overview(ctx, ctx._("Nothing was deleted."))
+    if ctx.chosen != "delete:yes":
+        return reoffer(ctx)
+    user = ctx.user
+    user.hamlet_id = user.display_name = user.phone = None
+    user.consent_version = user.consent_at = user.consent_declined_at = None
+    user.onboarded_at = None
+    await Consents(ctx.session).delete_for(user.id)
+    ctx.say(
+        ctx._(
+            "Your data has been deleted. The interaction log keeps only an anonymous code "
+            "that cannot identify you. Type /start whenever you want to use the assistant again."
+        )
+    )
+    return END
+
+
+async def open_settings(ctx: Ctx) -> object:
+    """The "Settings" menu entry."""
+    return await overview(ctx)
+
+
+FLOW = Flow.of("settings", setting, language, hamlet, deletion)

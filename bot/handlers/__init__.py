@@ -1,0 +1,1 @@
+"""Channel edges: translate native events to Inbound and Replies to native sends."""

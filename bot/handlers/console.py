@@ -1,0 +1,51 @@
+"""Console edge: one person chatting in the terminal (channel "console").
+
+Buttons are printed as numbered lines; the engine accepts the number or the label.
+Works with piped stdin: one line is one message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import TextIO
+
+from bot.engine import Engine
+from bot.messages import Inbound, Reply, parse_command
+
+CHANNEL = "console"
+
+
+def to_inbound(line: str, user_id: str) -> Inbound:
+    """A typed line as an Inbound: "/x args" is a command, anything else is text."""
+    text = line.rstrip("\r\n")
+    command, args = parse_command(text)
+    return Inbound(channel=CHANNEL, user_id=user_id, text=text, command=command, args=args)
+
+
+def render(reply: Reply) -> str:
+    """A reply as terminal text: the message, then "  1. label" per button."""
+    lines = [reply.text]
+    lines += [f"  {i}. {button.label}" for i, button in enumerate(reply.buttons, 1)]
+    lines += [f"  [{a.kind}: {a.name or a.ref}]" for a in reply.attachments]
+    return "\n".join(lines)
+
+
+async def chat(engine: Engine, user_id: str, stdin: TextIO = sys.stdin,
+               stdout: TextIO = sys.stdout) -> int:
+    """Talk until end of input; returns how many messages were sent."""
+    interactive = stdin.isatty()
+    sent = 0
+    while True:
+        if interactive:
+            stdout.write("> ")
+            stdout.flush()
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            return sent
+        if not interactive:
+            stdout.write(f"> {line.rstrip()}\n")
+        for reply in await engine.handle(to_inbound(line, user_id)):
+            stdout.write(render(reply) + "\n\n")
+        stdout.flush()
+        sent += 1

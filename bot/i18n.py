@@ -1,0 +1,70 @@
+"""Translations (gettext catalogs in locales/, one domain "messages") and local formatting.
+
+Source strings are English; `vi` is the default locale. Dates are shown in the commune's
+time zone the Vietnamese way ("08:30, thứ Hai, 01/12/2026").
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from babel import dates as babel_dates
+from babel.support import NullTranslations, Translations
+
+from bot.config import SUPPORTED_LOCALES
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+
+class CatalogMissing(RuntimeError):
+    """A .po catalog has no compiled .mo next to it: run the install command."""
+
+
+@lru_cache(maxsize=8)
+def translations(locale: str) -> NullTranslations:
+    """The catalog for `locale`; unknown locales give the English source text."""
+    if locale not in SUPPORTED_LOCALES:
+        return NullTranslations()
+    po = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    mo = po.with_suffix(".mo")
+    if po.exists() and not mo.exists():
+        raise CatalogMissing(
+            f"{mo} is missing: compile the catalogs with `pybabel compile -d locales -D messages`"
+        )
+    return Translations.load(str(LOCALES_DIR), [locale], DOMAIN)
+
+
+def N_(message: str) -> str:  # noqa: N802  (gettext's conventional name)
+    """Mark a string for extraction; it is translated later, where it is shown."""
+    return message
+
+
+def check_catalogs() -> None:
+    """Fail loudly at start-up when a catalog was not compiled."""
+    for locale in SUPPORTED_LOCALES:
+        translations(locale)
+
+
+_DATETIME_PATTERNS = {"vi": "HH:mm, EEEE, dd/MM/yyyy", "en": "EEEE d MMMM yyyy, HH:mm"}
+_DATE_PATTERNS = {"vi": "dd/MM/yyyy", "en": "d MMMM yyyy"}
+
+
+def format_datetime(moment: datetime, locale: str, timezone: str) -> str:
+    """A moment in the commune's time zone: "08:30, thứ Hai, 01/12/2026" in vi."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    pattern = _DATETIME_PATTERNS.get(locale, _DATETIME_PATTERNS["en"])
+    text = babel_dates.format_datetime(local, pattern, locale=locale)
+    # CLDR capitalises "Thứ Ba"; inside a Vietnamese sentence it is written "thứ Ba".
+    return text.replace(", Thứ ", ", thứ ") if locale == "vi" else text
+
+
+def format_date(day: date | datetime, locale: str, timezone: str) -> str:
+    """A calendar day: "01/12/2026" in vi, "1 December 2026" in en."""
+    if isinstance(day, datetime):
+        day = day.astimezone(ZoneInfo(timezone)).date()
+    pattern = _DATE_PATTERNS.get(locale, _DATE_PATTERNS["en"])
+    return babel_dates.format_date(day, pattern, locale=locale)

@@ -1,0 +1,96 @@
+"""Channel-neutral message types. Nothing here imports telegram or aiohttp.
+
+Adapters turn a native event into an `Inbound` and render each `Reply` the way their
+channel can: real buttons where it has them, numbered lines where it does not.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Button:
+    """A choice offered to the user: the label they see and the payload we get back."""
+
+    label: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file by reference: a channel file id, a URL or a path under the data folder."""
+
+    kind: str  # "photo" | "document" | "voice" | "image"
+    ref: str
+    name: str | None = None
+    mime_type: str | None = None
+    size: int | None = None
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A phone number the user chose to share (Telegram's contact button)."""
+
+    phone: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One event from a user, whatever the channel."""
+
+    channel: str  # "telegram" | "zalo" | "zalo_oa" | "console"
+    user_id: str  # the channel's own user id, as text
+    text: str = ""
+    command: str | None = None  # "start", "menu"… without the slash, parsed by the adapter
+    args: str = ""  # the rest of a command line: "/start s_12" -> "s_12"
+    payload: str | None = None  # data of a pressed button
+    location: tuple[float, float] | None = None
+    contact: Contact | None = None
+    attachments: tuple[Attachment, ...] = ()
+    language: str | None = None  # the channel's language hint, if any
+    chat_id: str | None = None  # the chat it came from when that is not the private chat
+
+    @property
+    def start_parameter(self) -> str | None:
+        """The deep-link parameter of `/start PARAM`, if any."""
+        return self.args or None if self.command == "start" else None
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message back to the user who wrote.
+
+    `edit` asks channels that can edit messages to replace the previous bot message
+    (pagination); others simply send a new one.
+    """
+
+    text: str
+    buttons: tuple[Button, ...] = ()
+    attachments: tuple[Attachment, ...] = field(default=())
+    edit: bool = False
+
+
+class Channel(Protocol):
+    """What the outbox and the adapters need from a channel."""
+
+    name: str
+
+    async def send(self, user_id: str, reply: Reply) -> None: ...
+
+
+def parse_command(text: str) -> tuple[str | None, str]:
+    """Split "/start abc" into ("start", "abc"); plain text gives (None, text).
+
+    Telegram's "/menu@CivicBot" suffix is dropped; command names are lower-cased.
+    """
+    stripped = text.strip()
+    if not stripped.startswith("/") or len(stripped) < 2:
+        return None, text
+    head, _, rest = stripped[1:].partition(" ")
+    name = head.split("@", 1)[0].lower()
+    if not name or not all(c.isalnum() or c == "_" for c in name):
+        return None, text
+    return name, rest.strip()

@@ -1,0 +1,1 @@
+"""Domain actions shared by flows, jobs and the CLI. No channel imports."""

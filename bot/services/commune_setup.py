@@ -1,0 +1,128 @@
+"""The commune file (TOML): read, check, and apply it so that re-running updates in place."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.services import roles
+from bot.textfold import nfc
+from storage.models import Commune, Hamlet
+from storage.repositories import Communes, Hamlets
+
+UNIT_TYPES = ("xã", "phường", "đặc khu")
+DEMO_FILE = Path(__file__).resolve().parents[2] / "examples" / "commune.demo.toml"
+
+
+class CommuneFileError(ValueError):
+    """The commune file is not usable; the message names the problem."""
+
+
+@dataclass
+class StaffEntry:
+    """A staff member from the file: a channel identity and a role."""
+
+    channel: str
+    user_id: str
+    role: str
+    hamlets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CommuneFile:
+    """What a commune file describes."""
+
+    commune: dict[str, str]
+    hamlets: list[dict[str, str]]
+    staff: list[StaffEntry]
+
+
+def _text(table: dict[str, Any], key: str, where: str, required: bool = True) -> str:
+    value = table.get(key, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise CommuneFileError(f"{where}: '{key}' must be a non-empty text")
+    return nfc(value.strip())
+
+
+def read(path: Path) -> CommuneFile:
+    """Parse and check a commune file."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CommuneFileError(f"cannot read {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CommuneFileError(f"{path} is not valid TOML: {exc}") from exc
+    section = raw.get("commune")
+    if not isinstance(section, dict):
+        raise CommuneFileError("the file needs a [commune] section")
+    commune = {key: _text(section, key, "[commune]", key in ("name", "unit_type"))
+               for key in ("name", "unit_type", "province", "office_address", "office_phone",
+                           "office_email")}
+    if commune["unit_type"] not in UNIT_TYPES:
+        raise CommuneFileError(f"[commune] unit_type must be one of {', '.join(UNIT_TYPES)}")
+    hamlets, seen = [], set()
+    for i, entry in enumerate(raw.get("hamlets", []), 1):
+        where = f"[[hamlets]] #{i}"
+        hamlet = {key: _text(entry, key, where, key != "label")
+                  for key in ("code", "name", "label")}
+        if hamlet["code"] in seen:
+            raise CommuneFileError(f"{where}: code {hamlet['code']!r} is used twice")
+        seen.add(hamlet["code"])
+        hamlets.append(hamlet)
+    staff = []
+    for i, entry in enumerate(raw.get("staff", []), 1):
+        where = f"[[staff]] #{i}"
+        user_id = entry.get("user_id")
+        if isinstance(user_id, int):
+            user_id = str(user_id)
+        staff.append(StaffEntry(
+            channel=_text(entry, "channel", where), user_id=_text({"u": user_id}, "u", where),
+            role=_text(entry, "role", where), hamlets=[str(h) for h in entry.get("hamlets", [])],
+        ))
+    return CommuneFile(commune, hamlets, staff)
+
+
+async def apply(session: AsyncSession, spec: CommuneFile, actor: str) -> dict[str, int]:
+    """Create or update the commune, its hamlets and staff grants; returns counts."""
+    communes = Communes(session)
+    commune = await communes.current() or Commune(name="", unit_type="xã")
+    for key, value in spec.commune.items():
+        setattr(commune, key, value)
+    await communes.save(commune)
+
+    repo = Hamlets(session)
+    listed = set()
+    for position, entry in enumerate(spec.hamlets):
+        hamlet = await repo.by_code(entry["code"]) or Hamlet(commune_id=commune.id, code="")
+        hamlet.code, hamlet.name = entry["code"], entry["name"]
+        hamlet.label = entry["label"] or "thôn"
+        hamlet.position, hamlet.active, hamlet.commune_id = position, True, commune.id
+        await repo.add(hamlet)
+        listed.add(hamlet.code)
+    retired = 0
+    for hamlet in await repo.all():
+        if hamlet.code not in listed and hamlet.active:
+            hamlet.active = False  # kept for history: users and petitions may point at it
+            retired += 1
+            await repo.add(hamlet)
+
+    granted = 0
+    for member in spec.staff:
+        try:
+            granted += await roles.grant(session, member.channel, member.user_id, member.role,
+                                         member.hamlets, actor)
+        except roles.RoleError as exc:
+            raise CommuneFileError(f"[[staff]] {member.user_id}: {exc}") from exc
+    return {"hamlets": len(listed), "retired": retired, "grants": granted}
+
+
+async def load_demo_if_empty(session: AsyncSession, actor: str) -> bool:
+    """Load the demo commune into an empty database; True when it did."""
+    if await Communes(session).current() is not None:
+        return False
+    await apply(session, read(DEMO_FILE), actor)
+    return True

@@ -1,0 +1,79 @@
+"""Granting and revoking roles; every change is written to the interaction log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.models import InteractionLog
+from storage.repositories import Hamlets, InteractionLogs, RoleGrants
+
+ROLES = ("resident", "hamlet_head", "staff", "investigator", "admin")
+CHANNELS = ("telegram", "zalo", "zalo_oa", "console")
+
+
+class RoleError(ValueError):
+    """A grant that cannot be made; the message says why."""
+
+
+async def _hamlet_ids(session: AsyncSession, hamlets: Sequence[str]) -> list[int]:
+    repo = Hamlets(session)
+    ids = []
+    for ref in hamlets:
+        hamlet = await repo.by_code(ref) or next(
+            (h for h in await repo.all() if h.name.casefold() == ref.casefold()), None
+        )
+        if hamlet is None:
+            raise RoleError(f"unknown hamlet {ref!r} (use its code or name from the commune file)")
+        ids.append(hamlet.id)
+    return ids
+
+
+def _check(channel: str, role: str) -> None:
+    if channel not in CHANNELS:
+        raise RoleError(f"unknown channel {channel!r}; expected one of {', '.join(CHANNELS)}")
+    if role not in ROLES:
+        raise RoleError(f"unknown role {role!r}; expected one of {', '.join(ROLES)}")
+
+
+async def grant(
+    session: AsyncSession, channel: str, user_id: str, role: str,
+    hamlets: Sequence[str] = (), actor: str = "",
+) -> int:
+    """Grant `role` (per hamlet for hamlet heads); returns how many grants were added."""
+    _check(channel, role)
+    if role == "hamlet_head" and not hamlets:
+        raise RoleError("a hamlet_head needs at least one --hamlet")
+    if role == "resident":
+        return 0  # everyone is a resident; nothing to store
+    ids: list[int | None] = list(await _hamlet_ids(session, hamlets)) if hamlets else [None]
+    grants = RoleGrants(session)
+    added = 0
+    for hamlet_id in ids:
+        added += await grants.grant(channel, user_id, role, hamlet_id, actor)
+    _audit(session, channel, "role_grant", f"{role} {len(ids)}", actor)
+    return added
+
+
+async def revoke(
+    session: AsyncSession, channel: str, user_id: str, role: str,
+    hamlets: Sequence[str] = (), actor: str = "",
+) -> int:
+    """Revoke `role` (only for the given hamlets when any); returns grants removed."""
+    _check(channel, role)
+    ids = await _hamlet_ids(session, hamlets)
+    removed = await RoleGrants(session).revoke(channel, user_id, role, ids)
+    _audit(session, channel, "role_revoke", f"{role} {removed}", actor)
+    return removed
+
+
+async def roles_of(session: AsyncSession, channel: str, user_id: str) -> set[str]:
+    """The roles a channel identity holds; everyone is at least a resident."""
+    return {"resident"} | {g.role for g in await RoleGrants(session).of(channel, user_id)}
+
+
+def _audit(session: AsyncSession, channel: str, kind: str, text: str, actor: str) -> None:
+    InteractionLogs(session).append(
+        InteractionLog(channel=channel, direction="admin", kind=kind, text=text, actor=actor)
+    )

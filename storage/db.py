@@ -1,0 +1,128 @@
+"""Async database access: one engine per process, short sessions, Alembic upgrades.
+
+SQLite runs in WAL mode with foreign keys on; PostgreSQL goes through asyncpg.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+_URL_FORMS = {
+    "sqlite://": "sqlite+aiosqlite://",
+    "sqlite+aiosqlite://": "sqlite+aiosqlite://",
+    "postgresql://": "postgresql+asyncpg://",
+    "postgres://": "postgresql+asyncpg://",
+    "postgresql+asyncpg://": "postgresql+asyncpg://",
+}
+
+
+class ConfigError(ValueError):
+    """A setting has a value we cannot use; the message says which and why."""
+
+
+def async_database_url(url: str) -> str:
+    """Map an accepted DATABASE_URL form to its async driver URL, or raise ConfigError."""
+    for prefix, driver in _URL_FORMS.items():
+        if url.startswith(prefix):
+            return driver + url[len(prefix) :]
+    raise ConfigError(
+        "DATABASE_URL must start with sqlite:///, sqlite+aiosqlite:///, postgresql://, "
+        "postgres:// or postgresql+asyncpg:// (got a value starting with "
+        f"{url.split(':', 1)[0]!r})"
+    )
+
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+class Database:
+    """Owns the async engine; `session()` opens a unit of work the caller commits."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        """`url` uses an async driver: sqlite+aiosqlite:/// or postgresql+asyncpg://."""
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        if self.is_sqlite:
+            _ensure_parent_dir(url)
+        self.engine = create_async_engine(url, echo=echo)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        self._sessions = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False
+        )
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """A session; nothing is committed unless the caller commits."""
+        async with self._sessions() as session:
+            yield session
+
+    async def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema to `revision` with Alembic, on this engine's connection."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(_run_alembic_upgrade, revision)
+
+    async def create_all(self) -> None:
+        """Create every table from the models (tests); production uses `upgrade`."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.create_all)
+
+    async def drop_all(self) -> None:
+        """Drop every table of the models and Alembic's version table (tests)."""
+        async with self.engine.begin() as conn:
+            await conn.run_sync(SQLModel.metadata.drop_all)
+            await conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+
+    async def ping(self) -> bool:
+        """True when the database answers a trivial query."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except Exception:
+            return False
+        return True
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        await self.engine.dispose()
+
+
+def alembic_config(connection: Any = None) -> Any:
+    """An Alembic Config pointing at our migrations, optionally bound to a connection."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _run_alembic_upgrade(connection: Any, revision: str) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(connection), revision)
+
+
+def _ensure_parent_dir(url: str) -> None:
+    path = url.split(":///", 1)[-1]
+    if path and path != ":memory:" and not path.startswith("file:"):
+        Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)

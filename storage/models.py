@@ -1,0 +1,145 @@
+"""SQLModel tables. Times are stored as UTC and read back timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Naive UTC in the database (SQLite has no zones), aware UTC in Python."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _when(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime(), **kw)
+
+
+class Commune(SQLModel, table=True):
+    """The commune or ward this deployment serves (one row today)."""
+
+    __tablename__ = "communes"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    unit_type: str = Field(max_length=20)  # xã | phường | đặc khu
+    province: str = Field(default="", max_length=200)
+    office_address: str = Field(default="", max_length=500)
+    office_phone: str = Field(default="", max_length=50)
+    office_email: str = Field(default="", max_length=200)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+class Hamlet(SQLModel, table=True):
+    """A thôn / tổ dân phố / khu of the commune; `code` is its stable id."""
+
+    __tablename__ = "hamlets"
+    id: int | None = Field(default=None, primary_key=True)
+    commune_id: int = Field(foreign_key="communes.id", index=True)
+    code: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    label: str = Field(default="thôn", max_length=40)
+    position: int = 0
+    active: bool = True
+
+
+class User(SQLModel, table=True):
+    """One channel identity. Personal fields stay empty until consent."""
+
+    __tablename__ = "users"
+    __table_args__ = (sa.UniqueConstraint("channel", "external_id", name="uq_users_identity"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    external_id: str = Field(max_length=100)
+    locale: str = Field(default="vi", max_length=10)
+    hamlet_id: int | None = Field(default=None, foreign_key="hamlets.id")
+    display_name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=30)
+    consent_version: str | None = Field(default=None, max_length=20)
+    consent_at: datetime | None = _when(default=None, nullable=True)
+    consent_declined_at: datetime | None = _when(default=None, nullable=True)
+    onboarded_at: datetime | None = _when(default=None, nullable=True)
+    created_at: datetime = _when(default_factory=utcnow)
+
+
+class Consent(SQLModel, table=True):
+    """Proof of a consent decision: what was shown (version), when, on which channel."""
+
+    __tablename__ = "consents"
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="users.id", index=True)
+    purpose: str = Field(max_length=40)  # "privacy_notice", later "notifications"…
+    version: str = Field(max_length=20)
+    granted: bool
+    channel: str = Field(max_length=20)
+    at: datetime = _when(default_factory=utcnow)
+
+
+class Conversation(SQLModel, table=True):
+    """Where a user is in a flow, and the buttons they were last offered."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (sa.UniqueConstraint("channel", "user_id", name="uq_conversations_user"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    user_id: str = Field(max_length=100)
+    flow: str | None = Field(default=None, max_length=60)
+    step: str | None = Field(default=None, max_length=60)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    buttons: list[list[str]] = Field(default_factory=list, sa_type=sa.JSON)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+class RoleGrant(SQLModel, table=True):
+    """A role held by a channel identity; hamlet heads hold one row per hamlet."""
+
+    __tablename__ = "role_grants"
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    user_id: str = Field(max_length=100, index=True)
+    role: str = Field(max_length=20)
+    hamlet_id: int | None = Field(default=None, foreign_key="hamlets.id")
+    granted_by: str = Field(default="", max_length=120)
+    granted_at: datetime = _when(default_factory=utcnow)
+
+
+class InteractionLog(SQLModel, table=True):
+    """Append-only record of every event in and reply out, for accountability reports.
+
+    `user_ref` is a keyed hash, never the channel id; `text` holds only commands and
+    button labels, never free text typed inside a flow.
+    """
+
+    __tablename__ = "interaction_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when(default_factory=utcnow, index=True)
+    channel: str = Field(max_length=20)
+    direction: str = Field(max_length=8)  # in | out | admin
+    user_ref: str = Field(default="", max_length=32, index=True)
+    hamlet_code: str | None = Field(default=None, max_length=64)
+    flow: str | None = Field(default=None, max_length=60)
+    step: str | None = Field(default=None, max_length=60)
+    kind: str = Field(max_length=30)
+    text: str | None = Field(default=None, max_length=500)
+    latency_ms: int | None = None
+    actor: str | None = Field(default=None, max_length=120)
