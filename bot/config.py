@@ -14,7 +14,8 @@ SUPPORTED_LOCALES = ("vi", "en")
 class Settings(BaseSettings):
     """Everything configurable; read once in __main__ and passed down."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # Empty values (as copied from .env.example) mean "unset": the default applies.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
 
     database_url: str = "sqlite:///./data/civicbot.db"
     data_dir: Path = Path("./data")
@@ -57,13 +58,6 @@ class Settings(BaseSettings):
         if value not in SUPPORTED_LOCALES:
             raise ConfigError(f"DEFAULT_LOCALE must be one of {', '.join(SUPPORTED_LOCALES)}")
         return value
-
-    @field_validator(
-        "telegram_bot_token", "zalo_bot_token", "zalo_oa_app_id", mode="before"
-    )
-    @classmethod
-    def _blank_is_unset(cls, value: object) -> object:
-        return None if isinstance(value, str) and not value.strip() else value
 
     @property
     def async_database_url(self) -> str:

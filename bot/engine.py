@@ -82,7 +82,7 @@ class Engine:
                 del self._locks[key]
 
     async def _answer(self, msg: Inbound, started: float) -> list[Reply]:
-        async with self.db.session() as session:
+        async with self.db.unit_of_work() as session:
             locale = msg.language if msg.language in ("vi", "en") else self.default_locale
             user = await Users(session).get_or_create(msg.channel, msg.user_id, locale)
             conversations = Conversations(session)
@@ -113,6 +113,11 @@ class Engine:
     def _route(self, ctx: Ctx, conv: Conversation) -> tuple[Step, bool]:
         """Which step answers this message, and whether it starts afresh (new data)."""
         msg, user = ctx.msg, ctx.user
+        if msg.command != "help" and conv.flow != onboarding.FLOW.name:
+            if user.onboarded_at is None:
+                return onboarding.greet, True
+            if user.consent_version not in (None, onboarding.PRIVACY_NOTICE_VERSION):
+                return onboarding.renew, True
         if msg.command:
             known = msg.command in flows.COMMANDS
             return flows.COMMANDS.get(msg.command, menu.unknown_command), known
@@ -125,12 +130,6 @@ class Engine:
             return menu.empty_message, False
         if fold(msg.text) in MENU_WORDS and user.onboarded_at is not None:
             return menu.open_menu, True
-        in_onboarding = conv.flow == onboarding.FLOW.name
-        if user.onboarded_at is None and not in_onboarding:
-            return onboarding.greet, True
-        if (user.consent_version not in (None, onboarding.PRIVACY_NOTICE_VERSION)
-                and not in_onboarding):
-            return onboarding.renew, True
         if conv.flow is None:
             return menu.open_menu, True
         return flows.lookup(conv.flow, conv.step) or menu.lost_place, False
@@ -172,7 +171,7 @@ class Engine:
         """Something broke: record the event and say so politely."""
         text = APOLOGY
         try:
-            async with self.db.session() as session:
+            async with self.db.unit_of_work() as session:
                 user = await Users(session).get(msg.channel, msg.user_id)
                 locale = user.locale if user else self.default_locale
                 kind, logged = _describe(msg, None)

@@ -5,6 +5,7 @@ SQLite runs in WAL mode with foreign keys on; PostgreSQL goes through asyncpg.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -69,6 +70,22 @@ class Database:
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        self._writer = asyncio.Lock()
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """A session for a read-then-write transaction; the caller commits.
+
+        SQLite allows one writer: two transactions that read and then write would fail
+        with "database is locked", so on SQLite they take turns inside this process.
+        PostgreSQL runs them concurrently. Do not open another unit of work inside one.
+        """
+        if not self.is_sqlite:
+            async with self.session() as session:
+                yield session
+            return
+        async with self._writer, self.session() as session:
+            yield session
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -48,6 +48,13 @@ def _text(table: dict[str, Any], key: str, where: str, required: bool = True) ->
     return nfc(value.strip())
 
 
+def _tables(raw: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    value = raw.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise CommuneFileError(f"[[{key}]] must be a list of tables")
+    return value
+
+
 def read(path: Path) -> CommuneFile:
     """Parse and check a commune file."""
     try:
@@ -65,7 +72,7 @@ def read(path: Path) -> CommuneFile:
     if commune["unit_type"] not in UNIT_TYPES:
         raise CommuneFileError(f"[commune] unit_type must be one of {', '.join(UNIT_TYPES)}")
     hamlets, seen = [], set()
-    for i, entry in enumerate(raw.get("hamlets", []), 1):
+    for i, entry in enumerate(_tables(raw, "hamlets"), 1):
         where = f"[[hamlets]] #{i}"
         hamlet = {key: _text(entry, key, where, key != "label")
                   for key in ("code", "name", "label")}
@@ -74,14 +81,18 @@ def read(path: Path) -> CommuneFile:
         seen.add(hamlet["code"])
         hamlets.append(hamlet)
     staff = []
-    for i, entry in enumerate(raw.get("staff", []), 1):
+    for i, entry in enumerate(_tables(raw, "staff"), 1):
         where = f"[[staff]] #{i}"
         user_id = entry.get("user_id")
         if isinstance(user_id, int):
             user_id = str(user_id)
+        hamlet_refs = entry.get("hamlets", [])
+        if not isinstance(hamlet_refs, list):
+            raise CommuneFileError(f"{where}: 'hamlets' must be a list of hamlet codes")
         staff.append(StaffEntry(
-            channel=_text(entry, "channel", where), user_id=_text({"u": user_id}, "u", where),
-            role=_text(entry, "role", where), hamlets=[str(h) for h in entry.get("hamlets", [])],
+            channel=_text(entry, "channel", where),
+            user_id=_text({"user_id": user_id or ""}, "user_id", where),
+            role=_text(entry, "role", where), hamlets=[str(h) for h in hamlet_refs],
         ))
     return CommuneFile(commune, hamlets, staff)
 
