@@ -11,7 +11,8 @@ import asyncio
 import dataclasses
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -52,6 +53,31 @@ def _is_empty(msg: Inbound) -> bool:
                 or msg.contact or msg.attachments)
 
 
+class KeyedLocks:
+    """One asyncio.Lock per key, forgotten once nobody holds or awaits it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[object, tuple[asyncio.Lock, int]] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: object) -> AsyncIterator[None]:
+        """Wait for the key's lock and hold it for the block."""
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
 class Engine:
     """Answers inbound messages; the only code that loads and saves conversation state."""
 
@@ -64,22 +90,17 @@ class Engine:
         self.default_locale = default_locale
         self.timezone = timezone
         self.clock = clock
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._locks = KeyedLocks()
 
     async def handle(self, msg: Inbound) -> list[Reply]:
         """Answer one message from one user; never raises for bad input."""
         msg = dataclasses.replace(msg, text=nfc(msg.text))
-        key = (msg.channel, msg.user_id)
-        lock = self._locks.setdefault(key, asyncio.Lock())
         try:
-            async with lock:
+            async with self._locks.hold((msg.channel, msg.user_id)):
                 return await self._answer(msg, time.monotonic())
         except Exception:
             log.exception("failed to answer a %s message", msg.channel)
             return await self._apologise(msg)
-        finally:
-            if not lock.locked() and self._locks.get(key) is lock:
-                del self._locks[key]
 
     async def _answer(self, msg: Inbound, started: float) -> list[Reply]:
         async with self.db.unit_of_work() as session:

@@ -58,8 +58,9 @@ def format_datetime(moment: datetime, locale: str, timezone: str) -> str:
     local = moment.astimezone(ZoneInfo(timezone))
     pattern = _DATETIME_PATTERNS.get(locale, _DATETIME_PATTERNS["en"])
     text = babel_dates.format_datetime(local, pattern, locale=locale)
-    # CLDR capitalises "Thứ Ba"; inside a Vietnamese sentence it is written "thứ Ba".
-    return text.replace(", Thứ ", ", thứ ") if locale == "vi" else text
+    if locale == "vi":  # CLDR writes "Thứ Ba", "Chủ Nhật"; in a sentence: "thứ Ba", "Chủ nhật"
+        text = text.replace(", Thứ ", ", thứ ").replace("Chủ Nhật", "Chủ nhật")
+    return text
 
 
 def format_date(day: date | datetime, locale: str, timezone: str) -> str:

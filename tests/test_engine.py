@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import unicodedata
 
+import pytest
 from sqlmodel import select
 
 from bot import flows
-from bot.engine import Engine, match_button
+from bot.engine import Engine, KeyedLocks, match_button
 from bot.messages import Button
 from bot.pseudonym import user_ref
 from storage.models import Conversation, InteractionLog
@@ -60,26 +61,17 @@ async def test_a_restart_mid_flow_resumes_where_the_user_was(chat: Chat, demo_db
     assert restarted.labels == MAIN_MENU
 
 
-async def test_a_step_renamed_by_a_deploy_returns_to_the_menu(chat: Chat, demo_db):
+@pytest.mark.parametrize(("flow", "step"), [("settings", "step_that_was_renamed"),
+                                           ("flow_that_is_gone", "start")])
+async def test_a_place_removed_by_a_deploy_returns_to_the_menu(chat: Chat, demo_db, flow, step):
     await chat.onboard()
     async with demo_db.session() as s:
         conv = (await s.exec(select(Conversation))).one()
-        conv.flow, conv.step = "settings", "step_that_was_renamed"
+        conv.flow, conv.step = flow, step
         s.add(conv)
         await s.commit()
     await chat.send("xin chào")
     assert "vừa được cập nhật" in chat.text
-    assert chat.labels == MAIN_MENU
-
-
-async def test_a_flow_removed_by_a_deploy_returns_to_the_menu(chat: Chat, demo_db):
-    await chat.onboard()
-    async with demo_db.session() as s:
-        conv = (await s.exec(select(Conversation))).one()
-        conv.flow, conv.step = "flow_that_is_gone", "start"
-        s.add(conv)
-        await s.commit()
-    await chat.send("2")
     assert chat.labels == MAIN_MENU
 
 
@@ -91,6 +83,22 @@ async def test_two_messages_at_once_are_answered_one_after_the_other(chat: Chat,
     assert "Không có mục số 6" in second[0].text
     inbound = [row for row in await _log(demo_db) if row.direction == "in"]
     assert len(inbound) == 6
+
+
+async def test_per_user_locks_serialise_and_are_forgotten_afterwards():
+    locks, order = KeyedLocks(), []
+
+    async def work(key: str, name: str) -> None:
+        async with locks.hold(key):
+            order.append(f"{name} in")
+            await asyncio.sleep(0.01)
+            order.append(f"{name} out")
+
+    await asyncio.gather(work("a", "1"), work("a", "2"), work("a", "3"), work("b", "4"))
+    assert [o for o in order if o[0] in "123"] == [
+        "1 in", "1 out", "2 in", "2 out", "3 in", "3 out"]
+    assert order.index("4 in") < order.index("1 out")  # other users do not wait
+    assert len(locks) == 0
 
 
 async def test_a_button_from_an_old_keyboard_gets_a_polite_reminder(chat: Chat, demo_db):

@@ -54,4 +54,6 @@ def test_dates_are_written_the_vietnamese_way_in_local_time():
     moment = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)  # 00:30 on 1/12 in Hà Nội
     assert format_datetime(moment, "vi", "Asia/Ho_Chi_Minh") == "00:30, thứ Ba, 01/12/2026"
     assert format_date(moment, "vi", "Asia/Ho_Chi_Minh") == "01/12/2026"
+    sunday = datetime(2026, 11, 29, 1, 0, tzinfo=UTC)
+    assert format_datetime(sunday, "vi", "Asia/Ho_Chi_Minh") == "08:00, Chủ nhật, 29/11/2026"
     assert format_datetime(moment, "en", "Asia/Ho_Chi_Minh") == "Tuesday 1 December 2026, 00:30"
