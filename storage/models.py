@@ -143,3 +143,29 @@ class InteractionLog(SQLModel, table=True):
     text: str | None = Field(default=None, max_length=500)
     latency_ms: int | None = None
     actor: str | None = Field(default=None, max_length=120)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to someone other than the person who just wrote, sent by the dispatcher.
+
+    Written in the same transaction as the change that caused it; `dedup_key` makes an
+    enqueue idempotent; `not_before` holds both "send later" and the retry backoff.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "not_before"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    chat_id: str = Field(max_length=100)
+    text: str
+    buttons: list[list[str]] = Field(default_factory=list, sa_type=sa.JSON)
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    kind: str = Field(default="notice", max_length=30)
+    status: str = Field(default="pending", max_length=12)  # see bot.services.outbox
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=500)
+    not_before: datetime = _when(default_factory=utcnow)
+    created_at: datetime = _when(default_factory=utcnow)
+    claimed_at: datetime | None = _when(default=None, nullable=True)
+    sent_at: datetime | None = _when(default=None, nullable=True)
+    dedup_key: str | None = Field(default=None, max_length=200, unique=True)
