@@ -73,12 +73,21 @@ class Reply:
     edit: bool = False
 
 
+class RecipientBlocked(Exception):
+    """The person blocked the bot or left: do not retry (the outbox marks the row "blocked")."""
+
+
 class Channel(Protocol):
-    """What the outbox and the adapters need from a channel."""
+    """What the outbox dispatcher needs from a channel.
+
+    `send` delivers one reply to a chat (a user's private chat or a group) and raises
+    RecipientBlocked when the recipient cannot be reached any more; any other exception
+    is a failure the dispatcher retries later.
+    """
 
     name: str
 
-    async def send(self, user_id: str, reply: Reply) -> None: ...
+    async def send(self, chat_id: str, reply: Reply) -> None: ...
 
 
 def parse_command(text: str) -> tuple[str | None, str]:
