@@ -28,14 +28,15 @@ async def cmd_run(app: App, args: argparse.Namespace) -> int:
             "yet; unset the token to use the console chat"
         )
     print("civicbot: console chat with the demo commune (Ctrl-D to quit)", file=sys.stderr)
-    await console.chat(app.engine, "demo")
+    app.start_background(deliver=False)  # the chat delivers the console user's messages
+    await console.chat(app.engine, "demo", dispatcher=app.dispatcher)
     return 0
 
 
 async def cmd_chat(app: App, args: argparse.Namespace) -> int:
     """Chat in the terminal as one console user."""
     await app.prepare(demo=True)
-    await console.chat(app.engine, args.user)
+    await console.chat(app.engine, args.user, dispatcher=app.dispatcher)
     return 0
 
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import getpass
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot import scheduler as jobs
 from bot.config import Settings
 from bot.engine import Engine
 from bot.i18n import check_catalogs
 from bot.pseudonym import load_or_create_key
 from bot.services import commune_setup
+from bot.services.dispatcher import Dispatcher
 from storage.db import Database
 
 
@@ -28,6 +34,9 @@ class App:
     settings: Settings
     db: Database
     engine: Engine
+    dispatcher: Dispatcher
+    scheduler: AsyncIOScheduler
+    _tasks: list[asyncio.Task] = field(default_factory=list)
 
     async def prepare(self, *, demo: bool = False) -> bool:
         """Upgrade the schema; with `demo`, load the demo commune into an empty database.
@@ -43,19 +52,32 @@ class App:
             await session.commit()
         return loaded
 
+    def start_background(self, *, deliver: bool = True) -> None:
+        """Start the scheduler and (with `deliver`) the outbox dispatcher's loop."""
+        jobs.add_jobs(self.scheduler, self.dispatcher)
+        self.scheduler.start()
+        if deliver:
+            self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))
+
     async def close(self) -> None:
-        """Release the database connections."""
+        """Stop background work and release the database connections."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await self.db.dispose()
 
 
 def build(settings: Settings) -> App:
     """Wire the app from settings."""
     db = Database(settings.async_database_url)
-    key = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
+    configured_key = settings.pseudonym_key.get_secret_value() if settings.pseudonym_key else None
+    key = load_or_create_key(configured_key, settings.data_dir)
     engine = Engine(
-        db,
-        pseudonym_key=load_or_create_key(key, settings.data_dir),
-        default_locale=settings.default_locale,
+        db, pseudonym_key=key, default_locale=settings.default_locale,
         timezone=settings.timezone,
     )
-    return App(settings, db, engine)
+    dispatcher = Dispatcher(db, pseudonym_key=key)
+    return App(settings, db, engine, dispatcher, jobs.build(settings.timezone))

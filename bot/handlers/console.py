@@ -12,6 +12,7 @@ from typing import TextIO
 
 from bot.engine import Engine
 from bot.messages import Inbound, Reply, parse_command
+from bot.services.dispatcher import Dispatcher
 
 CHANNEL = "console"
 
@@ -31,12 +32,37 @@ def render(reply: Reply) -> str:
     return "\n".join(lines)
 
 
+class ConsoleChannel:
+    """Delivers outbox messages to the one console user chatting in this terminal.
+
+    Messages for other console users wait in the outbox until they chat themselves.
+    """
+
+    name = CHANNEL
+
+    def __init__(self, user_id: str, stdout: TextIO = sys.stdout) -> None:
+        self.chat_ids = frozenset({user_id})
+        self.stdout = stdout
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Print the message as the bot's own replies are printed."""
+        self.stdout.write(render(reply) + "\n\n")
+        self.stdout.flush()
+
+
 async def chat(engine: Engine, user_id: str, stdin: TextIO = sys.stdin,
-               stdout: TextIO = sys.stdout) -> int:
-    """Talk until end of input; returns how many messages were sent."""
+               stdout: TextIO = sys.stdout, dispatcher: Dispatcher | None = None) -> int:
+    """Talk until end of input; returns how many messages were sent.
+
+    With a dispatcher, messages waiting for this user are shown before each prompt.
+    """
+    if dispatcher is not None:
+        dispatcher.register(ConsoleChannel(user_id, stdout))
     interactive = stdin.isatty()
     sent = 0
     while True:
+        if dispatcher is not None:
+            await dispatcher.dispatch_due()
         if interactive:
             stdout.write("> ")
             stdout.flush()

@@ -1,0 +1,183 @@
+"""The dispatcher: sends due outbox rows through the channel that owns each recipient.
+
+A row is claimed (status "sending") in one short transaction, sent, then marked in
+another, so it is never sent twice in the normal path. A crash between sending and
+marking leaves it "sending"; after `stale_after` it is pending again, so that one
+message may be sent twice (at most one duplicate per in-flight row). Failures retry with
+backoff up to MAX_ATTEMPTS; a blocked recipient is marked and never retried.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+
+from bot.messages import Channel, RecipientBlocked
+from bot.pseudonym import user_ref
+from bot.services import outbox
+from storage.db import Database
+from storage.models import InteractionLog, OutboxMessage, utcnow
+from storage.repositories import InteractionLogs
+
+log = logging.getLogger(__name__)
+
+BACKOFF_SECONDS = (30, 120, 600, 1800)  # after the 1st, 2nd, 3rd, 4th failure
+MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
+IDLE_WAKE_SECONDS = 60.0
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after the `attempts`-th failed try."""
+    return timedelta(seconds=BACKOFF_SECONDS[min(attempts, len(BACKOFF_SECONDS)) - 1])
+
+
+class Dispatcher:
+    """Delivers outbox rows for the channels registered with it."""
+
+    def __init__(
+        self, db: Database, channels: Mapping[str, Channel] | None = None, *,
+        pseudonym_key: bytes, clock: Callable[[], datetime] = utcnow, batch: int = 50,
+        stale_after: timedelta = timedelta(minutes=5),
+    ) -> None:
+        self.db = db
+        self.channels: dict[str, Channel] = dict(channels or {})
+        self.pseudonym_key = pseudonym_key
+        self.clock = clock
+        self.batch = batch
+        self.stale_after = stale_after
+        self._wake = asyncio.Event()
+
+    def register(self, channel: Channel) -> None:
+        """Deliver this channel's rows from now on."""
+        self.channels[channel.name] = channel
+        self.wake()
+
+    def wake(self) -> None:
+        """Look for due rows now (called after a commit that enqueued something)."""
+        self._wake.set()
+
+    async def dispatch_due(self, now: datetime | None = None) -> int:
+        """Send every due row of the registered channels; returns how many were sent."""
+        now = now or self.clock()
+        await self._release_stale(now)
+        sent = 0
+        while rows := await self._claim(now):
+            for row in rows:
+                sent += await self._deliver(row, now)
+            if len(rows) < self.batch:
+                break
+        return sent
+
+    async def run(self) -> None:
+        """Deliver until cancelled: on every enqueue, and when the next row falls due."""
+        unsubscribe = outbox.on_enqueue(self.wake)
+        try:
+            while True:
+                self._wake.clear()
+                try:
+                    await self.dispatch_due()
+                    timeout = await self._seconds_to_next_due()
+                except Exception:
+                    log.exception("outbox dispatch failed; trying again shortly")
+                    timeout = 5.0
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout)
+        finally:
+            unsubscribe()
+
+    def _reachable(self) -> sa.ColumnElement[bool]:
+        """Rows whose channel is registered (and, for channels bound to chats, those chats)."""
+        clauses = []
+        for name, channel in self.channels.items():
+            clause = col(OutboxMessage.channel) == name
+            chat_ids = getattr(channel, "chat_ids", None)
+            if chat_ids is not None:
+                clause = sa.and_(clause, col(OutboxMessage.chat_id).in_(sorted(chat_ids)))
+            clauses.append(clause)
+        return sa.or_(*clauses) if clauses else sa.false()
+
+    async def _claim(self, now: datetime) -> list[OutboxMessage]:
+        async with self.db.unit_of_work() as session:
+            query = (
+                select(OutboxMessage)
+                .where(OutboxMessage.status == outbox.PENDING, OutboxMessage.not_before <= now,
+                       self._reachable())
+                .order_by(OutboxMessage.not_before, OutboxMessage.id)
+                .limit(self.batch)
+                .with_for_update(skip_locked=True)
+            )
+            rows = list((await session.exec(query)).all())
+            for row in rows:
+                row.status, row.claimed_at = outbox.SENDING, now
+                session.add(row)
+            await session.commit()
+        return rows
+
+    async def _deliver(self, row: OutboxMessage, now: datetime) -> int:
+        """Send one claimed row and record the outcome; 1 when it was sent."""
+        channel = self.channels[row.channel]
+        try:
+            await channel.send(row.chat_id, outbox.to_reply(row))
+        except RecipientBlocked as exc:
+            await self._mark(row.id, status=outbox.BLOCKED, last_error=_reason(exc))
+            log.info("outbox row %s: recipient blocked the bot", row.id)
+            return 0
+        except Exception as exc:
+            attempts = row.attempts + 1
+            final = attempts >= MAX_ATTEMPTS
+            await self._mark(
+                row.id, attempts=attempts, last_error=_reason(exc),
+                status=outbox.FAILED if final else outbox.PENDING,
+                not_before=row.not_before if final else now + backoff(attempts),
+            )
+            log.warning("outbox row %s: send failed (attempt %s of %s): %s", row.id, attempts,
+                        MAX_ATTEMPTS, _reason(exc))
+            return 0
+        await self._mark(row.id, status=outbox.SENT, sent_at=self.clock(), log_row=row)
+        return 1
+
+    async def _mark(self, row_id: int | None, log_row: OutboxMessage | None = None,
+                    **values: object) -> None:
+        async with self.db.unit_of_work() as session:
+            await session.exec(
+                sa.update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(**values)
+            )
+            if log_row is not None:
+                InteractionLogs(session).append(InteractionLog(
+                    channel=log_row.channel, direction="out", kind=log_row.kind,
+                    user_ref=user_ref(self.pseudonym_key, log_row.channel, log_row.chat_id),
+                ))
+            await session.commit()
+
+    async def _release_stale(self, now: datetime) -> None:
+        """Rows left "sending" by a crash go back to pending."""
+        async with self.db.unit_of_work() as session:
+            await session.exec(
+                sa.update(OutboxMessage)
+                .where(col(OutboxMessage.status) == outbox.SENDING,
+                       col(OutboxMessage.claimed_at) < now - self.stale_after)
+                .values(status=outbox.PENDING)
+            )
+            await session.commit()
+
+    async def _seconds_to_next_due(self) -> float:
+        async with self.db.session() as session:
+            query = select(sa.func.min(OutboxMessage.not_before)).where(
+                OutboxMessage.status == outbox.PENDING, self._reachable())
+            next_due = (await session.exec(query)).one()
+        if next_due is None:
+            return IDLE_WAKE_SECONDS
+        if next_due.tzinfo is None:  # min() bypasses the column type on some drivers
+            next_due = next_due.replace(tzinfo=self.clock().tzinfo)
+        seconds = (next_due - self.clock()).total_seconds()
+        return min(max(seconds, 0.05), IDLE_WAKE_SECONDS)
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:500]
