@@ -30,4 +30,5 @@ catalogs: install
 	$(BIN)/pybabel -q extract -F babel.cfg -o locales/messages.pot --no-location \
 		--sort-output --project civicbot --copyright-holder civicbot .
 	$(BIN)/pybabel -q update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching \
+		--ignore-obsolete \
 		--width 99
