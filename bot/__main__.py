@@ -1,4 +1,7 @@
-"""Command line: run, chat, init, role, db. Errors print one clear line and exit non-zero."""
+"""Command line: run, chat, init, role, db, disclosure, report.
+
+Errors print one clear line and exit non-zero.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,13 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from bot import cli_disclosures
 from bot.app import App, build, cli_actor
 from bot.config import Settings
 from bot.handlers import console
 from bot.i18n import CatalogMissing
 from bot.services import commune_setup, roles
+from bot.services.disclosures import DisclosureError
 
 
 async def cmd_run(app: App, args: argparse.Namespace) -> int:
@@ -94,7 +99,14 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=("upgrade",))
     db.set_defaults(func=cmd_db)
+    cli_disclosures.register(sub, _as_cli_actor)
     return top
+
+
+def _as_cli_actor(command: Callable[[App, argparse.Namespace, str], Awaitable[int]]
+                  ) -> Callable[[App, argparse.Namespace], Awaitable[int]]:
+    """Run a staff command as the operator at the shell."""
+    return lambda app, args: command(app, args, cli_actor())
 
 
 async def _main(func: Callable[[App, argparse.Namespace], Awaitable[int]],
@@ -117,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         first = exc.errors()[0]
         field = str(first["loc"][0]).upper() if first["loc"] else "settings"
         print(f"error: {field}: {first['msg']}", file=sys.stderr)
-    except (commune_setup.CommuneFileError, roles.RoleError, CatalogMissing) as exc:
+    except (commune_setup.CommuneFileError, roles.RoleError, CatalogMissing,
+            DisclosureError) as exc:
         print(f"error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130

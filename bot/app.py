@@ -48,7 +48,8 @@ class App:
         if not demo:
             return False
         async with self.db.session() as session:
-            loaded = await commune_setup.load_demo_if_empty(session, cli_actor())
+            loaded = await commune_setup.load_demo_if_empty(session, cli_actor(),
+                                                            self.settings.timezone)
             await session.commit()
         return loaded
 

@@ -23,6 +23,7 @@ from bot.flows.base import STAY, Ctx, Step
 from bot.i18n import N_, translations
 from bot.messages import Button, Inbound, Reply
 from bot.pseudonym import user_ref
+from bot.services.roles import roles_of
 from bot.textfold import fold, nfc
 from storage.db import Database
 from storage.models import Conversation, InteractionLog, User, utcnow
@@ -120,6 +121,7 @@ class Engine:
             ctx = Ctx(
                 msg=msg, user=user, session=session, commune=await Communes(session).current(),
                 now=self.clock(), timezone=self.timezone, data=dict(conv.data), offered=offered,
+                roles=frozenset(await roles_of(session, msg.channel, msg.user_id)),
             )
             step, fresh = self._route(ctx, conv)
             if fresh:

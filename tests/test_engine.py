@@ -48,7 +48,7 @@ async def test_cancel_mid_flow_returns_to_the_menu(chat: Chat, demo_db):
     conv = await _conversation(demo_db)
     assert (conv.flow, conv.step, conv.data) == ("menu", "choice", {})
     await chat.send("1")  # the menu's first entry, not the old "Có, xóa dữ liệu"
-    assert "Công khai thông tin" in chat.text
+    assert "Tìm kiếm" in chat.labels  # the public-information screen
 
 
 async def test_a_restart_mid_flow_resumes_where_the_user_was(chat: Chat, demo_db):
@@ -77,10 +77,10 @@ async def test_a_place_removed_by_a_deploy_returns_to_the_menu(chat: Chat, demo_
 
 async def test_two_messages_at_once_are_answered_one_after_the_other(chat: Chat, demo_db):
     await chat.onboard()
-    first, second = await asyncio.gather(chat.send("5"), chat.send("6"))
+    first, second = await asyncio.gather(chat.send("5"), chat.send("7"))
     assert "Cài đặt của Anh/Chị" in first[0].text
-    # The second waited for the first and saw its five settings buttons: there is no 6th.
-    assert "Không có mục số 6" in second[0].text
+    # The second waited for the first and saw its six settings buttons: there is no 7th.
+    assert "Không có mục số 7" in second[0].text
     inbound = [row for row in await _log(demo_db) if row.direction == "in"]
     assert len(inbound) == 6
 

@@ -10,11 +10,13 @@ from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
 from storage.db import Database, alembic_config
+from storage.search import include_object
 from tests.conftest import schema_changed
 
 
 def _differences(connection: sa.Connection) -> list:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    opts = {"compare_type": True, "include_object": include_object}
+    context = MigrationContext.configure(connection, opts=opts)
     return compare_metadata(context, SQLModel.metadata)
 
 

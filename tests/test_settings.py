@@ -7,8 +7,8 @@ from sqlmodel import select
 from storage.models import Consent, InteractionLog, User
 from tests.conftest import MAIN_MENU, Chat
 
-SETTINGS_BUTTONS = ["Ngôn ngữ", "Khu dân cư", "Dữ liệu của tôi", "Xóa dữ liệu của tôi",
-                    "Menu chính"]
+SETTINGS_BUTTONS = ["Ngôn ngữ", "Khu dân cư", "Theo dõi lĩnh vực", "Dữ liệu của tôi",
+                    "Xóa dữ liệu của tôi", "Menu chính"]
 
 
 async def _user(db) -> User:
@@ -23,7 +23,8 @@ async def test_switching_language_changes_every_later_reply(chat: Chat):
     await chat.press("Ngôn ngữ")
     await chat.press("English")
     assert "Done: I will answer in English." in chat.text
-    assert chat.labels == ["Language", "Hamlet", "My data", "Delete my data", "Main menu"]
+    assert chat.labels == ["Language", "Hamlet", "Follow topics", "My data", "Delete my data",
+                           "Main menu"]
     await chat.press("Main menu")
     assert chat.labels[0] == "Public information"
     await chat.send("/help")
@@ -89,8 +90,7 @@ async def test_keeping_my_data_deletes_nothing(chat: Chat, demo_db):
 
 async def test_features_not_built_yet_say_so_honestly(chat: Chat):
     await chat.onboard()
-    for label in ["Công khai thông tin", "Gửi phản ánh, kiến nghị", "Phản ánh của tôi",
-                  "Đối thoại"]:
+    for label in ["Gửi phản ánh, kiến nghị", "Phản ánh của tôi", "Đối thoại"]:
         await chat.press(label)
         assert f"Mục “{label}” đang được hoàn thiện" in chat.text
         assert "Bộ phận tiếp nhận của UBND xã Chi Lăng" in chat.text

@@ -6,12 +6,15 @@ needs to change. Flows import no channel library.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from functools import partial
 
-from bot.flows import menu, onboarding, settings
-from bot.flows.base import Flow, Step
+from bot.flows import disclosures, menu, onboarding, publish, settings
+from bot.flows.base import Ctx, Flow, Step
 
-FLOWS: dict[str, Flow] = {f.name: f for f in (onboarding.FLOW, menu.FLOW, settings.FLOW)}
+FLOWS: dict[str, Flow] = {
+    f.name: f for f in (onboarding.FLOW, menu.FLOW, settings.FLOW, disclosures.FLOW, publish.FLOW)
+}
 
 COMMANDS: dict[str, Step] = {
     "start": onboarding.start_over,
@@ -19,6 +22,7 @@ COMMANDS: dict[str, Step] = {
     "cancel": menu.cancel,
     "help": menu.help_text,
     "lang": settings.change_language,
+    "publish": publish.start,
 }
 
 # Menu entries, reached by the button payload "go:<name>". Entries listed in the menu but
@@ -29,6 +33,13 @@ ENTRIES: dict[str, Step] = {
     "privacy": onboarding.review_notice,
     "lang": settings.change_language,
     "menu": menu.open_menu,
+    "disclosures": disclosures.open_disclosures,
+    "publish": publish.start,
+}
+
+# Links to one record, reached by "go:<name>:<arg>" (buttons in notices, deep links).
+LINKS: dict[str, Callable[[Ctx, str], Awaitable[object]]] = {
+    "disclosure": disclosures.open_link,
 }
 
 _NEEDS_CONSENT = {name for name, _, needs in menu.MENU_ITEMS if needs}
@@ -41,7 +52,9 @@ def entry_for(payload: str, has_consent: bool) -> Step | None:
         return menu.open_menu
     if not payload.startswith("go:"):
         return None
-    name = payload.removeprefix("go:")
+    name, _, arg = payload.removeprefix("go:").partition(":")
+    if arg:
+        return partial(LINKS[name], arg=arg) if name in LINKS else None
     if name in _NEEDS_CONSENT and not has_consent:
         return menu.needs_consent
     if name in ENTRIES:

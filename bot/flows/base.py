@@ -19,6 +19,7 @@ from bot.messages import Attachment, Button, Inbound, Reply
 from storage.models import Commune, User
 
 END = None
+STAFF_ROLES = frozenset({"staff", "admin"})
 
 
 class _Stay:
@@ -45,6 +46,7 @@ class Ctx:
     timezone: str
     data: dict[str, Any] = field(default_factory=dict)
     offered: tuple[Button, ...] = ()
+    roles: frozenset[str] = frozenset({"resident"})
     replies: list[Reply] = field(default_factory=list)
 
     def _(self, message: str) -> str:
@@ -69,6 +71,11 @@ class Ctx:
     def day(self, moment: datetime) -> str:
         """A calendar day in the user's language."""
         return format_date(moment, self.user.locale, self.timezone)
+
+    @property
+    def is_staff(self) -> bool:
+        """True for commune staff and admins (checked on every staff action)."""
+        return bool(self.roles & STAFF_ROLES)
 
     @property
     def chosen(self) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from bot.flows.base import STAY, Ctx
 from bot.i18n import N_
 from bot.messages import Button
@@ -71,3 +73,18 @@ def reoffer(ctx: Ctx, text: str | None = None) -> object:
         )
     ctx.say(text, *ctx.offered)
     return STAY
+
+
+def parse_day(text: str) -> date | None:
+    """A typed calendar day: "25/12/2026", "25-12-2026", "25.12.2026" or "2026-12-25"."""
+    cleaned = text.strip().replace(".", "/").replace("-", "/")
+    parts = cleaned.split("/")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return None
+    if len(parts[0]) == 4:
+        parts = [parts[2], parts[1], parts[0]]
+    day, month, year = (int(p) for p in parts)
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None

@@ -19,6 +19,9 @@ MENU_ITEMS = (
     ("settings", N_("Settings"), True),
     ("help", N_("Help"), False),
 )
+STAFF_ITEMS = (
+    ("publish", N_("Publish information")),
+)
 LIMITED_ITEMS = (
     ("disclosures", N_("Public information")),
     ("privacy", N_("Review the privacy notice")),
@@ -35,7 +38,10 @@ def has_consent(ctx: Ctx) -> bool:
 def menu_buttons(ctx: Ctx) -> list[Button]:
     """The full menu for users who consented, a reduced one for those who declined."""
     if has_consent(ctx):
-        return [Button(ctx._(label), f"go:{name}") for name, label, _ in MENU_ITEMS]
+        items = [(name, label) for name, label, _ in MENU_ITEMS]
+        if ctx.is_staff:
+            items[-2:-2] = STAFF_ITEMS  # before Settings and Help
+        return [Button(ctx._(label), f"go:{name}") for name, label in items]
     return [Button(ctx._(label), f"go:{name}") for name, label in LIMITED_ITEMS]
 
 
@@ -51,7 +57,14 @@ async def open_menu(ctx: Ctx) -> object:
 
 
 async def choice(ctx: Ctx) -> object:
-    """Anything typed at the menu that is not one of its entries."""
+    """Anything typed at the menu that is not one of its entries.
+
+    A staff member sending a document here starts publishing it.
+    """
+    if ctx.msg.attachments and ctx.is_staff:
+        from bot.flows import publish  # publish imports this module
+
+        return await publish.start_with_document(ctx)
     return reoffer(ctx)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.flows import menu, onboarding
+from bot.flows import disclosures, menu, onboarding
 from bot.flows.base import END, Ctx, Flow
 from bot.flows.common import (
     CHANNEL_NAMES,
@@ -12,7 +12,7 @@ from bot.flows.common import (
     reoffer,
 )
 from bot.messages import Button
-from storage.repositories import Consents, Hamlets
+from storage.repositories import Consents, DisclosureComments, Hamlets, Subscriptions
 
 
 async def overview(ctx: Ctx, intro: str = "") -> object:
@@ -26,6 +26,7 @@ async def overview(ctx: Ctx, intro: str = "") -> object:
         f"{intro}\n\n{text}".strip(),
         Button(ctx._("Language"), "settings:lang"),
         Button(ctx._("Hamlet"), "settings:hamlet"),
+        Button(ctx._("Follow topics"), "settings:subs"),
         Button(ctx._("My data"), "settings:mydata"),
         Button(ctx._("Delete my data"), "settings:delete"),
         main_menu_button(ctx),
@@ -40,6 +41,8 @@ async def setting(ctx: Ctx) -> object:
             return ask_language(ctx, back="settings")
         case "settings:hamlet":
             return await onboarding.ask_hamlet(ctx, next_step=hamlet)
+        case "settings:subs":
+            return await disclosures.show_subscriptions(ctx)
         case "settings:mydata":
             return await my_data(ctx)
         case "settings:delete":
@@ -118,7 +121,8 @@ def confirm_deletion(ctx: Ctx) -> object:
     """Ask before deleting: it cannot be undone."""
     ctx.say(
         ctx._(
-            "Delete your data? Your hamlet, name, phone number and consent will be removed "
+            "Delete your data? Your hamlet, name, phone number, consent and followed topics "
+            "will be removed "
             "and you will be asked again next time. Petitions you already sent stay with the "
             "commune as the law requires. This cannot be undone."
         ),
@@ -139,6 +143,8 @@ async def deletion(ctx: Ctx) -> object:
     user.consent_version = user.consent_at = user.consent_declined_at = None
     user.onboarded_at = None
     await Consents(ctx.session).delete_for(user.id)
+    await Subscriptions(ctx.session).unsubscribe(user.id)
+    await DisclosureComments(ctx.session).forget_user(user.id)
     ctx.say(
         ctx._(
             "Your data has been deleted. The interaction log keeps only an anonymous code "

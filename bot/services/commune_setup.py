@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import roles
+from bot.services import disclosures, roles
 from bot.textfold import nfc
-from storage.models import Commune, Hamlet
+from storage.models import Commune, Hamlet, utcnow
 from storage.repositories import Communes, Hamlets
 
 UNIT_TYPES = ("xã", "phường", "đặc khu")
@@ -131,9 +131,11 @@ async def apply(session: AsyncSession, spec: CommuneFile, actor: str) -> dict[st
     return {"hamlets": len(listed), "retired": retired, "grants": granted}
 
 
-async def load_demo_if_empty(session: AsyncSession, actor: str) -> bool:
-    """Load the demo commune into an empty database; True when it did."""
+async def load_demo_if_empty(session: AsyncSession, actor: str,
+                             timezone: str = "Asia/Ho_Chi_Minh") -> bool:
+    """Load the demo commune and its disclosures into an empty database; True when it did."""
     if await Communes(session).current() is not None:
         return False
     await apply(session, read(DEMO_FILE), actor)
+    await disclosures.load_demo(session, now=utcnow(), timezone=timezone, actor=actor)
     return True

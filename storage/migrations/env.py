@@ -11,6 +11,7 @@ from sqlmodel import SQLModel
 
 from storage import models  # noqa: F401  (registers the tables)
 from storage.db import async_database_url
+from storage.search import include_object
 
 target_metadata = SQLModel.metadata
 
@@ -21,6 +22,7 @@ def _configure_and_run(connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies the table
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
