@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import col, select
@@ -265,25 +266,35 @@ class Disclosures:
         """Published disclosures matching `query` (all words, else any), best first.
 
         Archived ones (past their posting period) are included; future ones are not.
+        Common words are ranked among the newest `search.RECENT_WINDOW` disclosures first.
         """
         words = search.terms(query)
         if not words:
             return []
         dialect = self.session.bind.dialect.name
+        newest = (await self.session.exec(select(sa.func.max(Disclosure.id)))).one() or 0
+        floors = [newest - search.RECENT_WINDOW, 0] if newest > search.RECENT_WINDOW else [0]
         for every in (True, False) if len(words) > 1 else (True,):
             match = search.match_expression(dialect, words, every)
-            # Ask for more than needed: a few hits may not be posted yet.
-            rows = (await self.session.exec(
-                search.ranked_ids(dialect, match).bindparams(limit=limit + 20)
-            )).all()
-            if rows:
-                ids = [row[0] for row in rows]
-                found = {d.id: d for d in (await self.session.exec(
-                    select(Disclosure).where(col(Disclosure.id).in_(ids))
-                )).all()}
-                ordered = [found[i] for i in ids if found[i].posted_from <= now]
-                return ordered[:limit]
+            for floor in floors:
+                rows = (await self.session.exec(search.ranked_ids(dialect).bindparams(
+                    match=match, floor=floor, limit=limit + 10))).all()
+                found = await self._published(rows, now)
+                if len(found) >= limit or (found and floor == 0):
+                    return found[:limit]
         return []
+
+    async def _published(self, ranked: Sequence[Any], now: datetime) -> list[Disclosure]:
+        """The disclosures behind ranked (id, rank) rows, posted by `now`; ties newest first."""
+        if not ranked:
+            return []
+        ids = [row[0] for row in ranked]
+        rows = (await self.session.exec(select(Disclosure).where(col(Disclosure.id).in_(ids)))
+                ).all()
+        rank = {row[0]: row[1] for row in ranked}
+        posted = [d for d in rows if d.posted_from <= now]
+        posted.sort(key=lambda d: (rank[d.id], -d.posted_from.timestamp(), -d.id))
+        return posted
 
     async def posted_between(self, start: datetime, end: datetime) -> Sequence[Disclosure]:
         """Disclosures first posted in [start, end), in posting order (quarterly list)."""

@@ -22,6 +22,9 @@ import sqlalchemy as sa
 from storage.textfold import fold
 
 MAX_TERMS = 12
+# Ranking every match of a very common word costs time for no use: a query is first ranked
+# among the newest RECENT_WINDOW disclosures and widened to all only when that finds too few.
+RECENT_WINDOW = 2000
 _WORD = re.compile(r"[0-9a-z]+")
 
 _SQLITE_CREATE = (
@@ -102,17 +105,17 @@ def match_expression(dialect: str, words: Sequence[str], every: bool) -> str:
     return (" & " if every else " | ").join(words)
 
 
-def ranked_ids(dialect: str, match: str) -> sa.TextClause:
-    """Ids of matching disclosures, best first: `(id, rank)` rows; binds :match, :limit."""
+def ranked_ids(dialect: str) -> sa.TextClause:
+    """`(id, rank)` of matching disclosures with id > :floor, best first (binds :match,
+    :floor, :limit). Equal ranks are ordered newest first by the caller."""
     if dialect == "sqlite":
         return sa.text(
-            "SELECT d.id, bm25(disclosure_fts, 10.0, 1.0) AS rank FROM disclosure_fts "
-            "JOIN disclosures d ON d.id = disclosure_fts.rowid "
-            "WHERE disclosure_fts MATCH :match "
-            "ORDER BY rank, d.posted_from DESC LIMIT :limit"
-        ).bindparams(match=match)
+            "SELECT rowid, bm25(disclosure_fts, 10.0, 1.0) AS rank FROM disclosure_fts "
+            "WHERE disclosure_fts MATCH :match AND rowid > :floor "
+            "ORDER BY rank LIMIT :limit"
+        )
     return sa.text(
         "SELECT id, -ts_rank(search_vector, q) AS rank "
-        "FROM disclosures, to_tsquery('simple', :match) q WHERE search_vector @@ q "
-        "ORDER BY rank, posted_from DESC LIMIT :limit"
-    ).bindparams(match=match)
+        "FROM disclosures, to_tsquery('simple', :match) q "
+        "WHERE search_vector @@ q AND id > :floor ORDER BY rank LIMIT :limit"
+    )

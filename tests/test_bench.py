@@ -19,3 +19,9 @@ def test_engine_throughput_runs_on_tiny_input(capsys):
     result = _load("engine_throughput").main(["--users", "2"])
     assert result["messages"] == 22
     assert "messages_per_s=" in capsys.readouterr().out
+
+
+def test_disclosure_search_runs_on_tiny_input(capsys):
+    result = _load("disclosure_search").main(["--count", "40", "--queries", "5"])
+    assert (result["disclosures"], result["queries"]) == (40, 5)
+    assert "p95_ms=" in capsys.readouterr().out

@@ -79,7 +79,8 @@ async def _page_items(ctx: Ctx) -> tuple[list[Disclosure], bool]:
     page = ctx.data.get("page", 0)
     repo = Disclosures(ctx.session)
     if ctx.data.get("mode") == "search":
-        found = await repo.search(ctx.data["q"], ctx.now, limit=MAX_RESULTS)
+        wanted = min((page + 1) * PAGE + 1, MAX_RESULTS)
+        found = await repo.search(ctx.data["q"], ctx.now, limit=wanted)
         return found[page * PAGE : (page + 1) * PAGE], len(found) > (page + 1) * PAGE
     rows = list(await repo.on_board(ctx.data["cat"], ctx.now, offset=page * PAGE,
                                     limit=PAGE + 1))
@@ -198,9 +199,15 @@ async def show_detail(ctx: Ctx, disclosure_id: int) -> object:
     if ctx.data.get("mode"):
         buttons.append(Button(ctx._("Back"), "dc:list"))
     buttons += [Button(ctx._("Public information"), "dc:back"), main_menu_button(ctx)]
-    attachments = (Attachment(**item.attachment),) if item.attachment else ()
+    attachments = (_attachment(item.attachment),) if item.attachment else ()
     ctx.say("\n".join(lines).strip(), *buttons, attachments=attachments)
     return detail
+
+
+def _attachment(stored: dict) -> Attachment:
+    """The stored reference as a neutral attachment (extra keys, like its channel, dropped)."""
+    return Attachment(**{key: stored.get(key) for key in ("kind", "ref", "name", "mime_type",
+                                                          "size")})
 
 
 def _consultation_lines(ctx: Ctx, item: Disclosure) -> list[str]:

@@ -8,20 +8,38 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from bot.engine import Engine
-from bot.messages import Inbound, Reply, parse_command
+from bot.messages import Attachment, Inbound, Reply, parse_command
 from bot.services.dispatcher import Dispatcher
 
 CHANNEL = "console"
 
 
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
 def to_inbound(line: str, user_id: str) -> Inbound:
-    """A typed line as an Inbound: "/x args" is a command, anything else is text."""
+    """A typed line as an Inbound: "/x args" is a command, anything else is text.
+
+    "/attach PATH | caption" sends a file as a chat app would: a photo for image files, a
+    document otherwise, with the caption as the message text.
+    """
     text = line.rstrip("\r\n")
     command, args = parse_command(text)
+    if command == "attach" and args:
+        path_text, _, caption = args.partition("|")
+        return Inbound(channel=CHANNEL, user_id=user_id, text=caption.strip(),
+                       attachments=(_attachment(Path(path_text.strip()).expanduser()),))
     return Inbound(channel=CHANNEL, user_id=user_id, text=text, command=command, args=args)
+
+
+def _attachment(path: Path) -> Attachment:
+    kind = "photo" if path.suffix.lower() in PHOTO_SUFFIXES else "document"
+    size = path.stat().st_size if path.is_file() else None
+    return Attachment(kind, str(path.resolve()), name=path.name, size=size)
 
 
 def render(reply: Reply) -> str:
