@@ -127,7 +127,7 @@ async def cmd_comments(app: App, args: argparse.Namespace, actor: str) -> int:
         hamlets = {h.id: h.name for h in await Hamlets(session).all()}
     with _output(args.output) as handle:
         writer = csv.writer(handle)
-        writer.writerow([_("No."), _("Received"), _("Hamlet"), _("Comment")])
+        writer.writerow([_("No."), _("Received at"), _("Hamlet"), _("Comment")])
         for number, comment in enumerate(comments, 1):
             local = comment.created_at.astimezone(ZoneInfo(app.settings.timezone))
             writer.writerow([number, f"{local:%Y-%m-%d %H:%M}",

@@ -8,6 +8,7 @@ with or without diacritics) counts as pressing it. Every event in and reply out 
 from __future__ import annotations
 
 import asyncio
+import copy
 import dataclasses
 import logging
 import time
@@ -120,14 +121,15 @@ class Engine:
             handled_at = (conv.flow, conv.step)
             ctx = Ctx(
                 msg=msg, user=user, session=session, commune=await Communes(session).current(),
-                now=self.clock(), timezone=self.timezone, data=dict(conv.data), offered=offered,
+                now=self.clock(), timezone=self.timezone, data=copy.deepcopy(conv.data),
+                offered=offered,
                 roles=frozenset(await roles_of(session, msg.channel, msg.user_id)),
             )
             step, fresh = self._route(ctx, conv)
             if fresh:
                 ctx.data = {}
             next_step = await step(ctx)
-            self._save_state(conv, ctx, next_step)
+            self._save_state(conv, ctx, next_step, fresh)
             await conversations.save(conv)
             await self._log(session, msg, user, handled_at, conv, ctx.replies, pressed, started)
             await session.commit()
@@ -158,7 +160,9 @@ class Engine:
         return flows.lookup(conv.flow, conv.step) or menu.lost_place, False
 
     @staticmethod
-    def _save_state(conv: Conversation, ctx: Ctx, next_step: object) -> None:
+    def _save_state(conv: Conversation, ctx: Ctx, next_step: object, fresh: bool) -> None:
+        if next_step is STAY and not fresh:
+            conv.data = ctx.data  # a step that stays may still have kept something
         if next_step is not STAY:
             place = flows.locate(next_step)
             if next_step is not None and place is None:

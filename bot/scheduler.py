@@ -15,7 +15,11 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.services import petitions
 from bot.services.dispatcher import Dispatcher
+from storage.db import Database
+from storage.models import utcnow
+from storage.repositories import Communes
 
 Job = Callable[..., Awaitable[int]]
 OUTBOX_TICK_SECONDS = 30
@@ -63,6 +67,17 @@ async def deliver_outbox(dispatcher: Dispatcher, now: datetime | None = None) ->
     return await dispatcher.dispatch_due(now)
 
 
+async def petition_digest(db: Database, timezone: str, now: datetime | None = None) -> int:
+    """08:00: open petitions overdue or due within 2 working days, to staff (once a day)."""
+    async with db.unit_of_work() as session:
+        settings = petitions.Settings.of(await Communes(session).current())
+        count = await petitions.daily_digest(session, now or utcnow(), timezone, settings)
+        await session.commit()
+    return count
+
+
 def add_jobs(scheduler: AsyncIOScheduler, dispatcher: Dispatcher) -> None:
     """Every job of the product; feature issues add theirs here in one line each."""
+    timezone = str(scheduler.timezone)
     every(scheduler, deliver_outbox, OUTBOX_TICK_SECONDS, dispatcher)
+    cron(scheduler, petition_digest, "0 8 * * *", dispatcher.db, timezone)

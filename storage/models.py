@@ -49,6 +49,8 @@ class Commune(SQLModel, table=True):
     office_address: str = Field(default="", max_length=500)
     office_phone: str = Field(default="", max_length=50)
     office_email: str = Field(default="", max_length=200)
+    # Optional sections of the commune file: {"petitions": {...}, "calendar": {...}}
+    options: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     updated_at: datetime = _when(default_factory=utcnow)
 
 
@@ -242,6 +244,69 @@ class DisclosureComment(SQLModel, table=True):
     hamlet_id: int | None = Field(default=None, foreign_key="hamlets.id")
     text: str
     created_at: datetime = _when(default_factory=utcnow)
+
+
+class Petition(SQLModel, table=True):
+    """A petition received through the bot: feedback, complaint or denunciation.
+
+    `code` is the tracking code residents see (PA-2026-000123). A complaint's or
+    denunciation's identity lives in PetitionIdentity, apart; `anonymous` feedback keeps
+    `user_id` only so the sender can follow it, and staff never see who sent it.
+    """
+
+    __tablename__ = "petitions"
+    __table_args__ = (sa.Index("ix_petitions_open", "status", "answer_due"),)
+    id: int | None = Field(default=None, primary_key=True)
+    code: str | None = Field(default=None, max_length=20, unique=True)
+    kind: str = Field(max_length=20)  # feedback | complaint | denunciation
+    field: str = Field(max_length=40)
+    hamlet_id: int | None = Field(default=None, foreign_key="hamlets.id", index=True)
+    latitude: float | None = None
+    longitude: float | None = None
+    address: str | None = Field(default=None, max_length=300)
+    description: str
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    user_id: int | None = Field(default=None, foreign_key="users.id", index=True)
+    anonymous: bool = False
+    status: str = Field(default="received", max_length=20)
+    assignee: str | None = Field(default=None, max_length=120)
+    complex_case: bool = False
+    remote_area: bool = False
+    received_at: datetime = _when(default_factory=utcnow)
+    accept_due: date
+    answer_due: date
+    rules_version: str = Field(default="", max_length=80)
+    answer: str | None = None
+    answer_files: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    answered_at: datetime | None = _when(default=None, nullable=True)
+    rating: int | None = None
+    closed_at: datetime | None = _when(default=None, nullable=True)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+class PetitionIdentity(SQLModel, table=True):
+    """Who filed a complaint or denunciation. A denouncer's identity is shown only to
+    staff with the investigator role and never appears in staff chats, exports or logs."""
+
+    __tablename__ = "petition_identities"
+    id: int | None = Field(default=None, primary_key=True)
+    petition_id: int = Field(foreign_key="petitions.id", unique=True)
+    full_name: str = Field(max_length=200)
+    address: str = Field(max_length=300)
+    phone: str | None = Field(default=None, max_length=30)
+
+
+class PetitionEvent(SQLModel, table=True):
+    """One step of a petition's timeline: a status change, an answer, a rating, a note."""
+
+    __tablename__ = "petition_events"
+    id: int | None = Field(default=None, primary_key=True)
+    petition_id: int = Field(foreign_key="petitions.id", index=True)
+    at: datetime = _when(default_factory=utcnow)
+    actor: str = Field(default="", max_length=120)
+    kind: str = Field(max_length=20)  # status | answer | rating | assign | flag
+    status: str | None = Field(default=None, max_length=20)
+    note: str | None = None
 
 
 search.attach_to(Disclosure.__table__)  # the full-text index lives and dies with the table

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,16 @@ def engine(demo_db: Database) -> Engine:
     return Engine(demo_db, pseudonym_key=PSEUDONYM_KEY)
 
 
+class Clock:
+    """A clock the test moves by hand (give it to Engine(clock=...))."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 class Chat:
     """Plays one user talking to the engine: no network, no channel library."""
 
@@ -150,3 +161,22 @@ MAIN_MENU = [
     "Cài đặt",
     "Trợ giúp",
 ]
+
+
+@pytest.fixture
+def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run `python -m bot …` in this process on a fresh SQLite file; returns (code, out, err)."""
+    for name in ("TELEGRAM_BOT_TOKEN", "ZALO_BOT_TOKEN", "ZALO_OA_APP_ID", "PSEUDONYM_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+
+    def run(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
+        from bot.__main__ import main
+
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

@@ -3,28 +3,8 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 import pytest
-
-from bot.__main__ import main
-
-
-@pytest.fixture
-def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """Run `python -m bot …` in this process on a fresh SQLite file; returns (code, out, err)."""
-    for name in ("TELEGRAM_BOT_TOKEN", "ZALO_BOT_TOKEN", "ZALO_OA_APP_ID", "PSEUDONYM_KEY"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.chdir(tmp_path)
-
-    def run(capsys: pytest.CaptureFixture, *args: str) -> tuple[int, str, str]:
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_publish_change_respond_and_report_from_the_shell(shell, capsys, tmp_path):

@@ -15,25 +15,15 @@ from bot.services import roles
 from storage.db import Database
 from storage.models import Consent, DisclosureComment, OutboxMessage, Subscription
 from storage.repositories import Disclosures, Users
-from tests.conftest import PSEUDONYM_KEY, Chat
+from tests.conftest import PSEUDONYM_KEY, Chat, Clock
 
 TZ = "Asia/Ho_Chi_Minh"
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from bot.flows import disclosures, menu, onboarding, publish, settings
+from bot.flows import disclosures, menu, onboarding, petitions, publish, settings
 from bot.flows.base import Ctx, Flow, Step
 
 FLOWS: dict[str, Flow] = {
-    f.name: f for f in (onboarding.FLOW, menu.FLOW, settings.FLOW, disclosures.FLOW, publish.FLOW)
+    f.name: f for f in (onboarding.FLOW, menu.FLOW, settings.FLOW, disclosures.FLOW, publish.FLOW,
+                        petitions.FLOW)
 }
 
 COMMANDS: dict[str, Step] = {
@@ -35,11 +36,14 @@ ENTRIES: dict[str, Step] = {
     "menu": menu.open_menu,
     "disclosures": disclosures.open_disclosures,
     "publish": publish.start,
+    "petition": petitions.start,
+    "my_petitions": petitions.open_mine,
 }
 
 # Links to one record, reached by "go:<name>:<arg>" (buttons in notices, deep links).
 LINKS: dict[str, Callable[[Ctx, str], Awaitable[object]]] = {
     "disclosure": disclosures.open_link,
+    "petition": petitions.open_link,
 }
 
 _NEEDS_CONSENT = {name for name, _, needs in menu.MENU_ITEMS if needs}

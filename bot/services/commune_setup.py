@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +40,7 @@ class CommuneFile:
     commune: dict[str, str]
     hamlets: list[dict[str, str]]
     staff: list[StaffEntry]
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 def _text(table: dict[str, Any], key: str, where: str, required: bool = True) -> str:
@@ -94,7 +96,41 @@ def read(path: Path) -> CommuneFile:
             user_id=_text({"user_id": user_id or ""}, "user_id", where),
             role=_text(entry, "role", where), hamlets=[str(h) for h in hamlet_refs],
         ))
-    return CommuneFile(commune, hamlets, staff)
+    return CommuneFile(commune, hamlets, staff, _options(raw))
+
+
+def _options(raw: dict[str, Any]) -> dict[str, Any]:
+    """The optional [petitions] and [calendar] sections, checked, in JSON-ready form."""
+    options: dict[str, Any] = {}
+    petitions = raw.get("petitions", {})
+    if not isinstance(petitions, dict):
+        raise CommuneFileError("[petitions] must be a table")
+    if petitions:
+        checked: dict[str, Any] = {}
+        for key in ("daily_limit", "feedback_answer_days"):
+            if key in petitions:
+                value = petitions[key]
+                if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                    raise CommuneFileError(f"[petitions] {key} must be a positive whole number")
+                checked[key] = value
+        if "fields" in petitions:
+            fields = _tables(petitions, "fields")
+            checked["fields"] = [
+                {"code": _text(f, "code", "[[petitions.fields]]"),
+                 "name": _text(f, "name", "[[petitions.fields]]")} for f in fields
+            ]
+        options["petitions"] = checked
+    calendar = raw.get("calendar", {})
+    if not isinstance(calendar, dict):
+        raise CommuneFileError("[calendar] must be a table")
+    if calendar:
+        options["calendar"] = {}
+        for key in ("days_off", "make_up_days"):
+            days = calendar.get(key, [])
+            if not isinstance(days, list) or not all(isinstance(d, date) for d in days):
+                raise CommuneFileError(f"[calendar] {key} must be a list of dates (2026-02-14)")
+            options["calendar"][key] = [d.isoformat() for d in days]
+    return options
 
 
 async def apply(session: AsyncSession, spec: CommuneFile, actor: str) -> dict[str, int]:
@@ -103,6 +139,7 @@ async def apply(session: AsyncSession, spec: CommuneFile, actor: str) -> dict[st
     commune = await communes.current() or Commune(name="", unit_type="xã")
     for key, value in spec.commune.items():
         setattr(commune, key, value)
+    commune.options = spec.options
     await communes.save(commune)
 
     repo = Hamlets(session)

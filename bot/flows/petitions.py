@@ -1,0 +1,545 @@
+"""Sending a petition and following it: type, (identity), field, place, description, photos,
+review, submit; then "Phản ánh của tôi" with timeline, answer, rating and reopening.
+
+A chat submission is the reception of information; complaints and denunciations are told
+how to complete the legal filing. The petition is committed before the code is shown (the
+engine commits the whole turn before any reply leaves).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.flows import menu
+from bot.flows.base import STAY, Ctx, Flow
+from bot.flows.common import main_menu_button, office_contact, reoffer
+from bot.messages import Button
+from bot.services import petitions as service
+from storage.models import Petition
+from storage.repositories import Hamlets, Subscriptions
+
+KINDS = (service.FEEDBACK, service.COMPLAINT, service.DENUNCIATION)
+MAX_NAME = 200
+MAX_ADDRESS = 300
+
+
+def _settings(ctx: Ctx) -> service.Settings:
+    return service.Settings.of(ctx.commune)
+
+
+def _kind_label(ctx: Ctx, kind: str) -> str:
+    return ctx._(service.KIND_LABELS[kind])
+
+
+# --- 1. type --------------------------------------------------------------------------------
+
+
+async def start(ctx: Ctx) -> object:
+    """The "Gửi phản ánh, kiến nghị" entry: what each type is and what the law asks."""
+    ctx.data.clear()
+    text = "\n\n".join((
+        ctx._("What would you like to send?"),
+        ctx._("• Feedback or recommendation: tell the commune about a problem or suggest "
+              "something. It can be anonymous."),
+        ctx._("• Complaint: ask the commune to review one of its decisions or acts that you "
+              "think is wrong and affects your rights. It needs your full name and address, "
+              "and a signed written complaint to be legally filed."),
+        ctx._("• Denunciation: report a violation of the law by an official, an organisation "
+              "or a person. It needs your full name and address and a signed written "
+              "denunciation; your identity is kept secret."),
+    ))
+    ctx.say(text, *(Button(_kind_label(ctx, k), f"pt:kind:{k}") for k in KINDS),
+            main_menu_button(ctx))
+    return kind
+
+
+async def kind(ctx: Ctx) -> object:
+    """Keep the type; feedback asks about anonymity, the others ask who files."""
+    chosen = (ctx.chosen or "").removeprefix("pt:kind:")
+    if chosen not in service.PREFIXES:
+        return reoffer(ctx)
+    ctx.data["kind"] = chosen
+    if chosen == service.FEEDBACK:
+        ctx.say(ctx._("Send it normally, or anonymously? Anonymous feedback is still looked "
+                      "at, but it is not handled as a complaint or denunciation under the law, "
+                      "and the commune cannot contact you about it."),
+                Button(ctx._("Send normally"), "pt:named"),
+                Button(ctx._("Anonymous"), "pt:anonymous"), main_menu_button(ctx))
+        return anonymity
+    return ask_full_name(ctx)
+
+
+async def anonymity(ctx: Ctx) -> object:
+    """Anonymous or not, then the field."""
+    if ctx.chosen not in ("pt:named", "pt:anonymous"):
+        return reoffer(ctx)
+    ctx.data["anonymous"] = ctx.chosen == "pt:anonymous"
+    return ask_field(ctx)
+
+
+# --- identity (complaints and denunciations) -------------------------------------------------
+
+
+def ask_full_name(ctx: Ctx) -> object:
+    """Who files: the law requires the full name."""
+    reason = (ctx._("Your name and address are kept secret and seen only by the officer "
+                    "handling denunciations.") if ctx.data["kind"] == service.DENUNCIATION
+              else ctx._("The law requires the name and address of the person who complains."))
+    ctx.say(reason + "\n\n" + ctx._("Please type your full name:"), main_menu_button(ctx))
+    return full_name
+
+
+async def full_name(ctx: Ctx) -> object:
+    """Keep the name, ask for the address."""
+    name = " ".join(ctx.msg.text.split())
+    if len(name) < 2 or len(name) > MAX_NAME or ctx.chosen:
+        ctx.say(ctx._("Please type your full name (for example: Nguyễn Văn An)."),
+                *ctx.offered)
+        return STAY
+    ctx.data["full_name"] = name
+    ctx.say(ctx._("Your address (house number, street or hamlet, commune):"),
+            main_menu_button(ctx))
+    return home_address
+
+
+async def home_address(ctx: Ctx) -> object:
+    """Keep the address, ask for an optional phone number."""
+    address = " ".join(ctx.msg.text.split())
+    if len(address) < 3 or len(address) > MAX_ADDRESS or ctx.chosen:
+        ctx.say(ctx._("Please type your address."), *ctx.offered)
+        return STAY
+    ctx.data["home_address"] = address
+    ctx.say(ctx._("A phone number the commune may call you on (optional). Type it, share "
+                  "your contact, or skip:"),
+            Button(ctx._("Skip"), "pt:skip"), main_menu_button(ctx))
+    return phone
+
+
+async def phone(ctx: Ctx) -> object:
+    """Keep the phone number if given."""
+    if ctx.chosen == "pt:skip":
+        ctx.data["phone"] = None
+    elif ctx.msg.contact:
+        ctx.data["phone"] = ctx.msg.contact.phone[:30]
+    else:
+        digits = "".join(c for c in ctx.msg.text if c.isdigit() or c == "+")
+        if not 9 <= len(digits.lstrip("+")) <= 12:
+            ctx.say(ctx._("That does not look like a phone number. Type it again or skip:"),
+                    *ctx.offered)
+            return STAY
+        ctx.data["phone"] = digits
+    return ask_field(ctx)
+
+
+# --- 2. field and place ---------------------------------------------------------------------
+
+
+def ask_field(ctx: Ctx) -> object:
+    """Which field it concerns."""
+    settings = _settings(ctx)
+    buttons = [Button(settings.field_label(code, ctx.user.locale), f"pt:field:{code}")
+               for code, _ in settings.fields]
+    ctx.say(ctx._("Which field does it concern?"), *buttons, main_menu_button(ctx))
+    return field
+
+
+async def field(ctx: Ctx) -> object:
+    """Keep the field, ask for the hamlet."""
+    code = (ctx.chosen or "").removeprefix("pt:field:")
+    if code not in dict(_settings(ctx).fields):
+        return reoffer(ctx)
+    ctx.data["field"] = code
+    if ctx.data.get("editing"):
+        return await review(ctx)
+    return await ask_hamlet(ctx)
+
+
+async def ask_hamlet(ctx: Ctx) -> object:
+    """Where: the hamlet (the person's own first)."""
+    hamlets = list(await Hamlets(ctx.session).active())
+    hamlets.sort(key=lambda h: h.id != ctx.user.hamlet_id)
+    ctx.say(ctx._("Where is it? Choose the hamlet:"),
+            *(Button(h.name, f"pt:hamlet:{h.id}") for h in hamlets),
+            Button(ctx._("Skip"), "pt:skip"), main_menu_button(ctx))
+    return hamlet
+
+
+async def hamlet(ctx: Ctx) -> object:
+    """Keep the hamlet, ask for a pin or an address."""
+    chosen = ctx.chosen or ""
+    if chosen == "pt:skip":
+        ctx.data["hamlet_id"] = None
+    elif chosen.startswith("pt:hamlet:") and chosen.removeprefix("pt:hamlet:").isdigit():
+        found = await Hamlets(ctx.session).get(int(chosen.removeprefix("pt:hamlet:")))
+        if found is None:
+            return reoffer(ctx)
+        ctx.data["hamlet_id"] = found.id
+    else:
+        return reoffer(ctx)
+    ctx.say(ctx._("Send a location pin, or type the exact place (house number, street, "
+                  "landmark), or skip:"), Button(ctx._("Skip"), "pt:skip"),
+            main_menu_button(ctx))
+    return place
+
+
+async def place(ctx: Ctx) -> object:
+    """Keep the pin and/or the address."""
+    if ctx.msg.location:
+        ctx.data["latitude"], ctx.data["longitude"] = ctx.msg.location
+    elif ctx.chosen == "pt:skip":
+        ctx.data["address"] = None
+    elif ctx.msg.text.strip() and not ctx.chosen:
+        ctx.data["address"] = " ".join(ctx.msg.text.split())[:MAX_ADDRESS]
+    else:
+        return reoffer(ctx)
+    if ctx.data.get("editing"):
+        return await review(ctx)
+    return ask_description(ctx)
+
+
+# --- 3. description and photos --------------------------------------------------------------
+
+
+def ask_description(ctx: Ctx) -> object:
+    """What happened."""
+    ctx.say(ctx._("Describe the matter: what, where, since when (up to 4,000 characters). "
+                  "You may also send a photo with a caption."), main_menu_button(ctx))
+    return describe
+
+
+async def describe(ctx: Ctx) -> object:
+    """Keep the text (a photo's caption counts; the photo is kept too)."""
+    text = ctx.msg.text.strip()
+    if ctx.msg.attachments:
+        problem = _add_attachments(ctx)
+        if problem:
+            ctx.say(problem, *ctx.offered)
+            return STAY
+    if len(text) < service.MIN_DESCRIPTION:
+        ctx.say(ctx._("Please describe it in a few words of text (at least 10 characters)."),
+                *ctx.offered)
+        return STAY
+    if len(text) > service.MAX_DESCRIPTION:
+        ctx.say(ctx._("The text has {count} characters; please shorten it to 4,000.").format(
+            count=len(text)), *ctx.offered)
+        return STAY
+    ctx.data["description"] = text
+    if ctx.data.get("editing"):
+        return await review(ctx)
+    return ask_photos(ctx)
+
+
+def _add_attachments(ctx: Ctx) -> str | None:
+    """Keep photos (and documents) sent; the reason when one is refused."""
+    kept: list[dict[str, Any]] = ctx.data.setdefault("attachments", [])
+    for attachment in ctx.msg.attachments:
+        if attachment.kind not in ("photo", "image", "document"):
+            return ctx._("Only photos and documents can be attached.")
+        if attachment.size and attachment.size > service.MAX_ATTACHMENT_BYTES:
+            return ctx._("That file is larger than 20 MB; please send a smaller one.")
+        if len(kept) >= service.MAX_ATTACHMENTS:
+            return ctx._("You have already attached 5 files, the most allowed.")
+        kept.append({**vars(attachment), "channel": ctx.msg.channel})
+    return None
+
+
+def ask_photos(ctx: Ctx) -> object:
+    """Up to 5 photos (or documents), or none."""
+    count = len(ctx.data.get("attachments", []))
+    text = ctx._("Send photos if you have them (up to 5), then tap “Done”. Or skip.")
+    if count:
+        text = ctx.ngettext("{count} file attached.", "{count} files attached.", count).format(
+            count=count) + " " + text
+    ctx.say(text, Button(ctx._("Done"), "pt:done"), Button(ctx._("Skip"), "pt:skip"),
+            main_menu_button(ctx))
+    return photos
+
+
+async def photos(ctx: Ctx) -> object:
+    """Collect files until "Done" or "Skip"."""
+    if ctx.msg.attachments:
+        problem = _add_attachments(ctx)
+        if problem:
+            ctx.say(problem, *ctx.offered)
+            return STAY
+        return ask_photos(ctx)
+    if ctx.chosen in ("pt:done", "pt:skip"):
+        return await review(ctx)
+    return reoffer(ctx)
+
+
+# --- 4. review and submit ------------------------------------------------------------------
+
+
+async def review(ctx: Ctx) -> object:
+    """The summary card: send, edit a part, or cancel."""
+    ctx.data.pop("editing", None)
+    data = ctx.data
+    hamlet_row = await Hamlets(ctx.session).get(data.get("hamlet_id"))
+    place_parts = [hamlet_row.name if hamlet_row else None, data.get("address")]
+    if data.get("latitude") is not None:
+        place_parts.append(ctx._("location pin"))
+    lines = [
+        ctx._("Please check before sending:"), "",
+        ctx._("Type: {kind}").format(kind=_kind_label(ctx, data["kind"])),
+        ctx._("Field: {field}").format(
+            field=_settings(ctx).field_label(data["field"], ctx.user.locale)),
+        ctx._("Place: {place}").format(place=", ".join(p for p in place_parts if p) or "—"),
+        ctx._("Content: {text}").format(text=data["description"]),
+        ctx._("Files: {count}").format(count=len(data.get("attachments", []))),
+    ]
+    if data.get("full_name"):
+        lines.append(ctx._("Sent by: {name}, {address}").format(
+            name=data["full_name"], address=data["home_address"]))
+    if data.get("anonymous"):
+        lines.append(ctx._("Anonymous: not handled as a complaint or denunciation."))
+    ctx.say("\n".join(lines), Button(ctx._("Send"), "pt:send"), Button(ctx._("Edit"), "pt:edit"),
+            Button(ctx._("Cancel"), "pt:cancel"))
+    return confirm
+
+
+async def confirm(ctx: Ctx) -> object:
+    """Send (after the duplicate hint, once), edit, or cancel."""
+    if ctx.chosen == "pt:cancel":
+        return menu.show(ctx, ctx._("Cancelled. Nothing was sent."))
+    if ctx.chosen == "pt:edit":
+        ctx.say(ctx._("What do you want to change?"),
+                Button(ctx._("Field"), "pt:edit:field"), Button(ctx._("Place"), "pt:edit:place"),
+                Button(ctx._("Content"), "pt:edit:content"),
+                Button(ctx._("Photos"), "pt:edit:photos"))
+        return edit_choice
+    if ctx.chosen != "pt:send":
+        return reoffer(ctx)
+    intake = _intake(ctx)
+    if not ctx.data.get("similar_offered"):
+        ctx.data["similar_offered"] = True
+        similar = await service.similar_open(ctx.session, intake, now=ctx.now)
+        if similar is not None:
+            ctx.data["similar"] = similar.code
+            ctx.say(ctx._("A similar petition about the same place is already being handled: "
+                          "{code} (received {day}). You can follow that one and be told when "
+                          "it is answered, or still send yours.").format(
+                              code=similar.code, day=ctx.day(similar.received_at)),
+                    Button(ctx._("Follow that one"), "pt:follow"),
+                    Button(ctx._("Send mine anyway"), "pt:send"))
+            return duplicate
+    return await submit(ctx, intake)
+
+
+async def duplicate(ctx: Ctx) -> object:
+    """Follow the similar petition, or send this one anyway."""
+    if ctx.chosen == "pt:send":
+        return await submit(ctx, _intake(ctx))
+    if ctx.chosen != "pt:follow":
+        return reoffer(ctx)
+    code = ctx.data.get("similar", "")
+    similar = await service.by_code(ctx.session, code)
+    if similar is not None:
+        await Subscriptions(ctx.session).subscribe(ctx.user.id, f"petition:{similar.id}")
+    return menu.show(ctx, ctx._("You will be told when {code} is answered. Your own text was "
+                                "not sent.").format(code=code))
+
+
+async def edit_choice(ctx: Ctx) -> object:
+    """Go back to one part; the review comes again afterwards."""
+    ctx.data["editing"] = True
+    match ctx.chosen:
+        case "pt:edit:field":
+            return ask_field(ctx)
+        case "pt:edit:place":
+            return await ask_hamlet(ctx)
+        case "pt:edit:content":
+            return ask_description(ctx)
+        case "pt:edit:photos":
+            ctx.data["attachments"] = []
+            return ask_photos(ctx)
+    ctx.data.pop("editing")
+    return reoffer(ctx)
+
+
+def _intake(ctx: Ctx) -> service.Intake:
+    data = ctx.data
+    identity = None
+    if data.get("full_name"):
+        identity = service.Identity(data["full_name"], data["home_address"], data.get("phone"))
+    return service.Intake(
+        kind=data["kind"], field=data["field"], description=data["description"],
+        hamlet_id=data.get("hamlet_id"), latitude=data.get("latitude"),
+        longitude=data.get("longitude"), address=data.get("address"),
+        attachments=list(data.get("attachments", [])), anonymous=bool(data.get("anonymous")),
+        identity=identity,
+    )
+
+
+async def submit(ctx: Ctx, intake: service.Intake) -> object:
+    """Store the petition and give the tracking code and the dates."""
+    settings = _settings(ctx)
+    try:
+        petition = await service.submit(ctx.session, intake, ctx.user, now=ctx.now,
+                                        timezone=ctx.timezone, settings=settings)
+    except service.PetitionError as exc:
+        if exc.code == "limit":
+            return menu.show(ctx, ctx._(
+                "You have sent {limit} petitions today, the most allowed in one day. Please "
+                "send this one tomorrow, or contact {office}.").format(
+                    limit=settings.daily_limit, office=office_contact(ctx)))
+        return menu.show(ctx, ctx._("This could not be sent; please start again."))
+    lines = [ctx._("Received. Your tracking code is {code}.").format(code=petition.code)]
+    if petition.kind == service.FEEDBACK:
+        lines.append(ctx._("Expected answer by {day}. You will be told here at each step.")
+                     .format(day=ctx.day(petition.answer_due)))
+    else:
+        what = (ctx._("complaint") if petition.kind == service.COMPLAINT
+                else ctx._("denunciation"))
+        lines += [
+            ctx._("This message is the reception of your information; it is not yet a "
+                  "legally filed {what}. To complete it, please bring or send to {office}:")
+            .format(what=what, office=office_contact(ctx)),
+            ctx._("• a written {what} with the date, your full name, address, what it is "
+                  "about, your reasons and requests, signed or fingerprinted by you;")
+            .format(what=what),
+            ctx._("• your ID card (căn cước) and any papers or evidence you have;"),
+            ctx._("• the tracking code {code}.").format(code=petition.code),
+            ctx._("The commune will tell you by {day} whether it is accepted.").format(
+                day=ctx.day(petition.accept_due)),
+        ]
+    if petition.anonymous:
+        lines.append(ctx._("Anonymous: not handled as a complaint or denunciation."))
+    return menu.show(ctx, "\n".join(lines))
+
+
+# --- my petitions --------------------------------------------------------------------------
+
+
+async def open_mine(ctx: Ctx, intro: str = "") -> object:
+    """"Phản ánh của tôi": my petitions with status and due date; a code can be typed."""
+    mine = await service.of_user(ctx.session, ctx.user.id, limit=10)
+    if not mine:
+        return menu.show(ctx, (intro + "\n\n" if intro else "") +
+                         ctx._("You have not sent any petition yet."))
+    lines = [intro, ctx._("Your petitions (newest first). Choose one, or type its code:")]
+    for petition in mine:
+        lines.append(ctx._("• {code}: {status}, answer due {day}").format(
+            code=petition.code, status=ctx._(service.STATUS_LABELS[petition.status]),
+            day=ctx.day(petition.answer_due)))
+    ctx.say("\n".join(line for line in lines if line),
+            *(Button(p.code, f"pt:open:{p.code}") for p in mine), main_menu_button(ctx))
+    return mine_list
+
+
+async def mine_list(ctx: Ctx) -> object:
+    """A petition chosen or typed by its code."""
+    code = (ctx.chosen or "").removeprefix("pt:open:") if ctx.chosen else ctx.msg.text
+    return await show_petition(ctx, code)
+
+
+async def open_link(ctx: Ctx, arg: str) -> object:
+    """"go:petition:PA-2026-000123" from a notice or a deep link: only its sender sees it."""
+    return await show_petition(ctx, arg)
+
+
+async def _own(ctx: Ctx, code: str) -> Petition | None:
+    petition = await service.by_code(ctx.session, code) if code.strip() else None
+    if petition is None or petition.user_id != ctx.user.id:
+        return None  # never say whether someone else's code exists
+    return petition
+
+
+async def show_petition(ctx: Ctx, code: str) -> object:
+    """One petition: what, where, the timeline with the legal steps, the answer, actions."""
+    petition = await _own(ctx, code)
+    if petition is None:
+        ctx.say(ctx._("I found no petition with that code among yours. Check the code, or "
+                      "choose from your list."), *(ctx.offered or (main_menu_button(ctx),)))
+        return STAY if ctx.offered else menu.choice
+    ctx.data["code"] = petition.code
+    settings = _settings(ctx)
+    lines = [
+        f"{petition.code} — {_kind_label(ctx, petition.kind)}",
+        ctx._("Field: {field}").format(field=settings.field_label(petition.field,
+                                                                   ctx.user.locale)),
+        ctx._("Status: {status}").format(status=ctx._(service.STATUS_LABELS[petition.status])),
+        ctx._("Answer due: {day}").format(day=ctx.day(petition.answer_due)),
+        "", petition.description[:500], "", ctx._("Timeline:"),
+    ]
+    for event in await service.timeline(ctx.session, petition.id):
+        if event.kind == "status" and event.status:
+            line = f"• {ctx.day(event.at)}: {ctx._(service.STATUS_LABELS[event.status])} " \
+                   f"({ctx._(service.LEGAL_STEPS[event.status])})"
+            if event.note and event.status in service.NEEDS_REASON:
+                line += f" — {event.note}"
+            lines.append(line)
+        elif event.kind == "answer":
+            lines.append(f"• {ctx.day(event.at)}: {ctx._(service.STATUS_LABELS['answered'])} "
+                         f"({ctx._(service.LEGAL_STEPS['answered'])})")
+    if petition.answer:
+        lines += ["", ctx._("Answer of the People's Committee:"), petition.answer]
+    if petition.rating:
+        lines.append(ctx._("Your rating: {stars}/5").format(stars=petition.rating))
+    buttons = []
+    if petition.answer and petition.status in (service.ANSWERED, service.CLOSED):
+        buttons.append(Button(ctx._("Rate the answer"), "pt:rate"))
+    if service.can_reopen(petition, ctx.now):
+        buttons.append(Button(ctx._("Reopen"), "pt:reopen"))
+    buttons += [Button(ctx._("My petitions"), "pt:mine"), main_menu_button(ctx)]
+    ctx.say("\n".join(lines), *buttons)
+    return petition_view
+
+
+async def petition_view(ctx: Ctx) -> object:
+    """Rate, reopen, or back to the list."""
+    match ctx.chosen:
+        case "pt:rate":
+            ctx.say(ctx._("How satisfied are you with the answer? 1 = not at all, "
+                          "5 = completely."), *(Button(str(n), f"pt:stars:{n}")
+                                                for n in range(1, 6)))
+            return rating
+        case "pt:reopen":
+            ctx.say(ctx._("Why should the commune look at it again? Please type the reason:"),
+                    Button(ctx._("Back"), "pt:back"))
+            return reopen_reason
+        case "pt:mine":
+            return await open_mine(ctx)
+    if not ctx.chosen and ctx.msg.text.strip():
+        return await show_petition(ctx, ctx.msg.text)
+    return reoffer(ctx)
+
+
+async def rating(ctx: Ctx) -> object:
+    """Keep the stars."""
+    stars = (ctx.chosen or "").removeprefix("pt:stars:")
+    petition = await _own(ctx, ctx.data.get("code", ""))
+    if not stars.isdigit() or petition is None:
+        return reoffer(ctx)
+    try:
+        await service.rate(ctx.session, petition, ctx.user, int(stars), now=ctx.now)
+    except service.PetitionError:
+        return reoffer(ctx)
+    ctx.say(ctx._("Thank you for your rating."))
+    return await show_petition(ctx, petition.code)
+
+
+async def reopen_reason(ctx: Ctx) -> object:
+    """Reopen with the reason given, if still allowed."""
+    petition = await _own(ctx, ctx.data.get("code", ""))
+    if ctx.chosen == "pt:back" and petition:
+        return await show_petition(ctx, petition.code)
+    reason = " ".join(ctx.msg.text.split())
+    if petition is None or ctx.chosen or len(reason) < 5:
+        ctx.say(ctx._("Please type the reason in a few words."), *ctx.offered)
+        return STAY
+    try:
+        await service.reopen(ctx.session, petition, ctx.user, reason[:1000], now=ctx.now,
+                             timezone=ctx.timezone, settings=_settings(ctx))
+    except service.PetitionError:
+        ctx.say(ctx._("It can no longer be reopened: answers can be reopened within 7 days."))
+        return await show_petition(ctx, petition.code)
+    ctx.say(ctx._("Reopened. The commune has been told and will look at it again."))
+    return await show_petition(ctx, petition.code)
+
+
+FLOW = Flow.of(
+    "petition", kind, anonymity, full_name, home_address, phone, field, hamlet, place,
+    describe, photos, confirm, duplicate, edit_choice, mine_list, petition_view, rating,
+    reopen_reason,
+)
