@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import N_, format_date, translations
-from bot.messages import Button, Reply
+from bot.messages import Attachment, Button, Reply
 from bot.services import outbox
 from bot.services import petition_rules as rules
 from bot.textfold import fold, nfc
@@ -463,8 +463,11 @@ async def notify_resident(session: AsyncSession, petition: Petition, timezone: s
             text += "\n" + _("Expected answer by {day}.").format(
                 day=format_date(petition.answer_due, user.locale, timezone))
     events = len(await timeline(session, petition.id))
+    files = tuple(Attachment(**{k: f.get(k) for k in ("kind", "ref", "name", "mime_type", "size")})
+                  for f in petition.answer_files) if answer else ()
     await outbox.enqueue(
-        session, outbox.Recipient(user.channel, user.external_id), Reply(text, _link(petition, _)),
+        session, outbox.Recipient(user.channel, user.external_id),
+        Reply(text, _link(petition, _), files),
         dedup_key=f"petition:{petition.id}:event:{events}", kind="petition",
     )
     await _notify_followers(session, petition, events)
