@@ -1,4 +1,4 @@
-"""Command line: run, chat, init, role, db, disclosure, report, petition.
+"""Command line: run, chat, init, role, db, disclosure, report, petition, export, log.
 
 Errors print one clear line and exit non-zero.
 """
@@ -14,13 +14,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import cli_disclosures, cli_petitions
+from bot import cli_accountability, cli_disclosures, cli_petitions
 from bot.app import App, build, cli_actor
 from bot.config import Settings
 from bot.handlers import console
 from bot.i18n import CatalogMissing
 from bot.services import commune_setup, roles
 from bot.services.disclosures import DisclosureError
+from bot.services.exports import ExportError
 from bot.services.petitions import PetitionError
 
 
@@ -100,8 +101,9 @@ def parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=("upgrade",))
     db.set_defaults(func=cmd_db)
-    cli_disclosures.register(sub, _as_cli_actor)
+    reports = cli_disclosures.register(sub, _as_cli_actor)
     cli_petitions.register(sub, _as_cli_actor)
+    cli_accountability.register(sub, _as_cli_actor, reports)
     return top
 
 
@@ -132,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         field = str(first["loc"][0]).upper() if first["loc"] else "settings"
         print(f"error: {field}: {first['msg']}", file=sys.stderr)
     except (commune_setup.CommuneFileError, roles.RoleError, CatalogMissing,
-            DisclosureError, PetitionError) as exc:
+            DisclosureError, PetitionError, ExportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130

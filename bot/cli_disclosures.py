@@ -189,8 +189,11 @@ class _output:  # noqa: N801  (used like open())
             self.handle.close()
 
 
-def register(sub: argparse._SubParsersAction, run: object) -> None:
-    """Add the `disclosure` and `report` subcommands; `run` wraps each command."""
+def register(sub: argparse._SubParsersAction, run: object) -> argparse._SubParsersAction:
+    """Add the `disclosure` and `report` subcommands; `run` wraps each command.
+
+    Returns the `report` kinds, so other modules add their reports to it.
+    """
     disclosure = sub.add_parser("disclosure", help="publish and manage public disclosures")
     actions = disclosure.add_subparsers(dest="action", required=True)
 
@@ -247,3 +250,4 @@ def register(sub: argparse._SubParsersAction, run: object) -> None:
     quarterly.add_argument("-o", "--output", help="CSV file (default: a table on screen)")
     quarterly.add_argument("--lang", choices=("vi", "en"), default="vi")
     quarterly.set_defaults(func=run(cmd_report))
+    return kinds

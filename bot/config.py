@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storage.db import ConfigError, async_database_url
@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = None
     timezone: str = "Asia/Ho_Chi_Minh"
     default_locale: str = "vi"
+    log_retention_days: int = Field(default=365, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -15,7 +15,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.services import petitions
+from bot.services import log_chain, petitions
 from bot.services.dispatcher import Dispatcher
 from storage.db import Database
 from storage.models import utcnow
@@ -23,6 +23,7 @@ from storage.repositories import Communes
 
 Job = Callable[..., Awaitable[int]]
 OUTBOX_TICK_SECONDS = 30
+SEAL_TICK_SECONDS = 10
 
 
 def build(timezone: str) -> AsyncIOScheduler:
@@ -76,8 +77,27 @@ async def petition_digest(db: Database, timezone: str, now: datetime | None = No
     return count
 
 
-def add_jobs(scheduler: AsyncIOScheduler, dispatcher: Dispatcher) -> None:
+async def seal_log(db: Database, key: bytes, now: datetime | None = None) -> int:
+    """Give new interaction-log rows their place in the tamper-evident chain."""
+    async with db.unit_of_work() as session:
+        count = await log_chain.seal_all(session, log_chain.chain_key(key))
+        await session.commit()
+    return count
+
+
+async def erase_old_log_texts(db: Database, keep_days: int, now: datetime | None = None) -> int:
+    """Retention: erase texts in the log older than `keep_days`."""
+    async with db.unit_of_work() as session:
+        count = await log_chain.erase_old_texts(session, now or utcnow(), keep_days)
+        await session.commit()
+    return count
+
+
+def add_jobs(scheduler: AsyncIOScheduler, dispatcher: Dispatcher,
+             log_retention_days: int = 365) -> None:
     """Every job of the product; feature issues add theirs here in one line each."""
     timezone = str(scheduler.timezone)
     every(scheduler, deliver_outbox, OUTBOX_TICK_SECONDS, dispatcher)
     cron(scheduler, petition_digest, "0 8 * * *", dispatcher.db, timezone)
+    every(scheduler, seal_log, SEAL_TICK_SECONDS, dispatcher.db, dispatcher.pseudonym_key)
+    cron(scheduler, erase_old_log_texts, "30 2 * * *", dispatcher.db, log_retention_days)

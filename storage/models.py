@@ -147,6 +147,13 @@ class InteractionLog(SQLModel, table=True):
     text: str | None = Field(default=None, max_length=500)
     latency_ms: int | None = None
     actor: str | None = Field(default=None, max_length=120)
+    # The tamper-evident chain (bot.services.log_chain), filled in by the sealer: the
+    # position, the digest of the text (so the text may be erased), the previous row's hash
+    # and this row's keyed hash.
+    chain_seq: int | None = Field(default=None, unique=True, index=True)
+    text_digest: str | None = Field(default=None, max_length=64)
+    prev_hash: str | None = Field(default=None, max_length=64)
+    row_hash: str | None = Field(default=None, max_length=64)
 
 
 class OutboxMessage(SQLModel, table=True):

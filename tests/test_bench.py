@@ -25,3 +25,9 @@ def test_disclosure_search_runs_on_tiny_input(capsys):
     result = _load("disclosure_search").main(["--count", "40", "--queries", "5"])
     assert (result["disclosures"], result["queries"]) == (40, 5)
     assert "p95_ms=" in capsys.readouterr().out
+
+
+def test_export_log_runs_on_tiny_input(capsys):
+    result = _load("export_log").main(["--rows", "300", "--xlsx"])
+    assert result["rows"] == 300 and result["csv_s"] > 0 and result["xlsx_s"] > 0
+    assert "csv_s=" in capsys.readouterr().out
