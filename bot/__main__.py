@@ -21,12 +21,20 @@ from bot.services import commune_setup, roles
 async def cmd_run(app: App, args: argparse.Namespace) -> int:
     """Start every configured channel; with none, the console chat on the demo commune."""
     configured = app.settings.channels_configured
-    await app.prepare(demo=not configured)
-    if configured:
+    if missing := [name for name in configured if name != "telegram"]:
         raise SystemExit(
-            f"error: {', '.join(configured)} configured, but this version has no such channel "
-            "yet; unset the token to use the console chat"
+            f"error: {', '.join(missing)} configured, but this version has no such channel "
+            "yet; unset the token"
         )
+    if configured:
+        from bot import server
+
+        try:
+            await server.serve(app)
+        except server.ChannelStartError as exc:
+            raise SystemExit(f"error: {exc}") from None
+        return 0
+    await app.prepare(demo=True)
     print("civicbot: console chat with the demo commune (Ctrl-D to quit)", file=sys.stderr)
     app.start_background(deliver=False)  # the chat delivers the console user's messages
     await console.chat(app.engine, "demo", dispatcher=app.dispatcher)

@@ -19,6 +19,14 @@ MENU_ITEMS = (
     ("settings", N_("Settings"), True),
     ("help", N_("Help"), False),
 )
+# The commands channels with a command menu show next to the text field (name, description).
+COMMAND_MENU = (
+    ("menu", N_("Main menu")),
+    ("start", N_("Start, or come back to the beginning")),
+    ("help", N_("Help")),
+    ("lang", N_("Language")),
+    ("cancel", N_("Stop what you are doing")),
+)
 LIMITED_ITEMS = (
     ("disclosures", N_("Public information")),
     ("privacy", N_("Review the privacy notice")),
