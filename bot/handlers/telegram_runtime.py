@@ -81,7 +81,7 @@ def build_application(token: str, api_url: str, *, max_retries: int = 3,
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
         .request(AiohttpRequest(connections=connections))
-        .get_updates_request(AiohttpRequest(connections=2, read_timeout=POLL_TIMEOUT + 10))
+        .get_updates_request(AiohttpRequest(connections=1, read_timeout=POLL_TIMEOUT + 10))
         .rate_limiter(limiter)
         .concurrent_updates(PerChatProcessor(connections))
         .updater(None)
@@ -141,6 +141,8 @@ class TelegramRuntime:
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+        for request in self.application.bot._request:  # PTB skips this when getMe failed
+            await request.shutdown()
 
     def routes(self) -> list[web.RouteDef]:
         """The webhook route for the project's aiohttp server (webhook mode only)."""
