@@ -146,14 +146,14 @@ class FakeTelegram:
         call = Call(method, params)
         if self.record:
             self.calls.append(call)
-        if self.on_call is not None:
-            self.on_call(call)
         if self.faults.get(method):
             code, description, retry_after = self.faults[method].pop(0)
             return _error(code, description, retry_after)
         if call.chat_id in self.blocked_chats:
             return _error(403, "Forbidden: bot was blocked by the user")
         call.result = self._result(method, params)
+        if self.on_call is not None:
+            self.on_call(call)
         return web.json_response({"ok": True, "result": call.result})
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:

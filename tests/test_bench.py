@@ -19,3 +19,9 @@ def test_engine_throughput_runs_on_tiny_input(capsys):
     result = _load("engine_throughput").main(["--users", "2"])
     assert result["messages"] == 22
     assert "messages_per_s=" in capsys.readouterr().out
+
+
+def test_telegram_bench_runs_on_tiny_input(capsys):
+    result = _load("telegram").main(["--tiny"])
+    assert [row["updates"] for row in result["rows"]] == [20, 20, 20, 20]
+    assert "civicbot / echo throughput" in capsys.readouterr().out
