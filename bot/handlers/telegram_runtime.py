@@ -109,6 +109,7 @@ class TelegramRuntime:
         self.channel = TelegramChannel(self.application.bot, data_dir, default_locale)
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.application.add_error_handler(self._on_error)
+        self.events = inbound_events.EventLog(db, CHANNEL)
         self.up = False
         self._polling: asyncio.Task | None = None
 
@@ -123,7 +124,7 @@ class TelegramRuntime:
         else:
             await bot.delete_webhook()
         await self.application.start()
-        for payload in await inbound_events.pending(self.db, CHANNEL):
+        for payload in await self.events.pending():
             await self.application.update_queue.put(Update.de_json(payload, bot))
         if not self.webhook_url:
             self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
@@ -140,6 +141,7 @@ class TelegramRuntime:
                 await self._polling
         if self.application.running:
             await self.application.stop()
+        await self.events.flush()
         await self.application.shutdown()
         for request in self.application.bot._request:  # PTB skips this when getMe failed
             await request.shutdown()
@@ -165,7 +167,7 @@ class TelegramRuntime:
 
     async def receive(self, update: Update, data: dict[str, Any]) -> bool:
         """Store a new update and queue it; False for an update_id seen before."""
-        if not await inbound_events.store(self.db, CHANNEL, str(update.update_id), data):
+        if not await self.events.store(str(update.update_id), data):
             return False
         await self.application.update_queue.put(update)
         return True
@@ -196,7 +198,7 @@ class TelegramRuntime:
         try:
             await self.process(update)
         finally:
-            await inbound_events.mark_done(self.db, CHANNEL, str(update.update_id))
+            self.events.done(str(update.update_id))
 
     async def process(self, update: Update) -> None:
         """Answer one update: engine, callback answer, replies (editing where asked)."""
