@@ -230,13 +230,14 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-async def run(fake_url: str, control: str, users: int, rate: float, steady_users: int
+async def run(fake_url: str, control: str, users: int, rates: list[float], steady_users: int
               ) -> dict[str, Any]:
     """Measure both bots against the fake; return every row and the throughput ratio."""
-    loads = [("burst", users, 0), (f"steady {rate:g}/s", steady_users, rate)]
+    loads = [("burst", users, 0.0)]
+    loads += [(f"steady {rate:g}/s", steady_users, rate) for rate in rates]
     rows = await echo_bot(fake_url, control, loads)
     rows += await civic_bot(fake_url, control, loads)
-    echo, civic = rows[0]["updates_per_s"], rows[2]["updates_per_s"]
+    echo, civic = rows[0]["updates_per_s"], rows[len(loads)]["updates_per_s"]
     return {"rows": rows, "ratio": round(civic / echo, 2)}
 
 
@@ -244,16 +245,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Command line entry."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=300, help="users in the burst")
-    parser.add_argument("--rate", type=float, default=100, help="updates/s in the steady run")
-    parser.add_argument("--steady-users", type=int, default=200)
+    parser.add_argument("--rate", type=float, action="append",
+                        help="updates/s of a steady run (repeatable; default 100 and 50)")
+    parser.add_argument("--steady-users", type=int, default=100)
     parser.add_argument("--tiny", action="store_true", help="2 users, a few seconds")
     parser.add_argument("--fake-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.fake_process:
         asyncio.run(fake_process())
         return {}
+    args.rate = args.rate or [100, 50]
     if args.tiny:
-        args.users, args.rate, args.steady_users = 2, 40, 2
+        args.users, args.rate, args.steady_users = 2, [40], 2
     with subprocess.Popen([sys.executable, __file__, "--fake-process"], stdin=subprocess.PIPE,
                           stdout=subprocess.PIPE, text=True, cwd=ROOT) as fake:
         fake_url, control = fake.stdout.readline().split()
