@@ -295,6 +295,14 @@ async def test_a_user_who_blocked_the_bot_is_marked(hook: Bot, demo_db: Database
             break
         await asyncio.sleep(0.02)
     assert user.blocked_at is not None
+    assert await hook.post(member_update(508, 508, "kicked", "member")) == 200  # unblocked
+    for _ in range(200):
+        async with demo_db.session() as session:
+            user = (await session.exec(select(User).where(User.external_id == "508"))).first()
+        if user.blocked_at is None:
+            break
+        await asyncio.sleep(0.02)
+    assert user.blocked_at is None
 
     async with demo_db.session() as session:
         await outbox.enqueue(session, outbox.Recipient("telegram", "508"), Reply("Thông báo"))
@@ -419,3 +427,19 @@ def test_group_chatter_and_unknown_updates_become_nothing():
                                           command="link", args="staff", language="vi",
                                           chat_id="-5")
     assert to_inbound(Update.de_json({"update_id": 1}, None)) is None
+
+
+async def test_a_slow_answer_shows_typing_first(hook: Bot, engine: Engine, fake: FakeTelegram,
+                                               monkeypatch):
+    monkeypatch.setattr("bot.handlers.telegram_runtime.TYPING_AFTER", 0.05)
+    original = engine.handle
+
+    async def slow(msg: Inbound) -> list[Reply]:
+        await asyncio.sleep(0.2)
+        return await original(msg)
+
+    monkeypatch.setattr(engine, "handle", slow)
+    await TgUser(hook, 512).send("/start")
+    methods = [c.method for c in fake.calls if c.chat_id == 512]
+    assert methods == ["sendChatAction", "sendMessage"]
+    assert fake.of("sendChatAction")[0].params["action"] == "typing"

@@ -23,6 +23,7 @@ from telegram import (  # noqa: E402
     ChatMemberUpdated,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
     Message,
     Update,
 )
@@ -215,7 +216,7 @@ class TelegramChannel:
         await self.deliver(int(chat_id), [reply])
 
     async def deliver(self, chat_id: int, replies: Iterable[Reply],
-                      edit: Message | None = None) -> None:
+                      edit: MaybeInaccessibleMessage | None = None) -> None:
         """Send replies in order; the first one marked `edit` replaces `edit`'s message."""
         for reply in replies:
             if reply.edit and edit is not None and not reply.attachments:
@@ -234,13 +235,13 @@ class TelegramChannel:
         for attachment in reply.attachments:
             await self._send_file(chat_id, attachment)
 
-    async def _edit(self, message: Message, reply: Reply) -> bool:
+    async def _edit(self, message: MaybeInaccessibleMessage, reply: Reply) -> bool:
         """Replace a message's text and keyboard; False when it cannot be edited."""
         if len(reply.text) > TEXT_LIMIT:
             return False
         try:
             await with_retries(lambda: self.bot.edit_message_text(
-                reply.text, chat_id=message.chat_id, message_id=message.message_id,
+                reply.text, chat_id=message.chat.id, message_id=message.message_id,
                 reply_markup=keyboard(reply.buttons)))
         except BadRequest as exc:
             if "not modified" in str(exc).lower():

@@ -31,7 +31,7 @@ from telegram.ext import (
 from bot.engine import Engine, KeyedLocks
 from bot.handlers.telegram import CHANNEL, TelegramChannel, blocked_change, to_inbound
 from bot.handlers.telegram_request import AiohttpRequest
-from bot.messages import RecipientBlocked
+from bot.messages import Inbound, RecipientBlocked, Reply
 from bot.services import inbound_events, reachability
 from storage.db import Database
 
@@ -209,18 +209,26 @@ class TelegramRuntime:
             return
         inbound = to_inbound(update)
         query = update.callback_query
-        replies = []
+        replies: list[Reply] = []
         try:
             if inbound is not None:
                 replies = await self._answer(inbound, update)
         finally:
-            if query is not None:
+            answered = None
+            if query is not None:  # always answered; alongside the replies, not before them
                 alert = next((r for r in replies if r.alert), None)
-                with contextlib.suppress(TelegramError):
-                    await query.answer(alert.text[:200] if alert else None,
-                                       show_alert=alert is not None)
-        if not replies or update.effective_chat is None:
-            return
+                answered = asyncio.ensure_future(query.answer(
+                    alert.text[:200] if alert else None, show_alert=alert is not None))
+            try:
+                if replies and update.effective_chat is not None:
+                    await self._deliver(update, replies)
+            finally:
+                if answered is not None:
+                    with contextlib.suppress(TelegramError):
+                        await answered
+
+    async def _deliver(self, update: Update, replies: list[Reply]) -> None:
+        query = update.callback_query
         if query is not None:
             replies = [r for r in replies if not r.alert]
         chat_id = update.effective_chat.id
@@ -230,7 +238,7 @@ class TelegramRuntime:
         except RecipientBlocked:
             await reachability.set_blocked(self.db, CHANNEL, str(chat_id), True)
 
-    async def _answer(self, inbound: Any, update: Update) -> list:
+    async def _answer(self, inbound: Inbound, update: Update) -> list[Reply]:
         chat = update.effective_chat
         answer = asyncio.ensure_future(self.engine.handle(inbound))
         done, _ = await asyncio.wait({answer}, timeout=TYPING_AFTER)
