@@ -243,6 +243,7 @@ async def test_webhook_refuses_wrong_secret_and_malformed_json(hook: Bot, demo_d
     assert await hook.post(update, secret=None) == 401
     assert await hook.post(b"{not json") == 400
     assert await hook.post({"message": {}}) == 400  # no update_id
+    assert await hook.post({"update_id": 5, "message": "oops"}) == 400
     await asyncio.sleep(0.1)
     assert fake.of("sendMessage") == []
     async with demo_db.session() as session:

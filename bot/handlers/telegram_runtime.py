@@ -160,7 +160,7 @@ class TelegramRuntime:
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 raise ValueError("not an update")
             update = Update.de_json(data, self.application.bot)
-        except (ValueError, TypeError, KeyError, TelegramError):
+        except Exception:  # not JSON, or JSON that is no update: refuse, process nothing
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
         await self.receive(update, data)
         return web.json_response({"ok": True})

@@ -17,7 +17,7 @@ from storage.models import GroupLink, Hamlet, InteractionLog
 from storage.repositories import Hamlets, InteractionLogs
 
 STAFF, HAMLET = "staff", "hamlet"
-STAFF_ROLES = frozenset({"staff", "investigator", "admin"})
+STAFF_ROLES = frozenset({"staff", "admin"})  # who may press buttons in the staff chat
 
 
 class GroupError(ValueError):
@@ -86,7 +86,7 @@ async def hamlet_chats(session: AsyncSession, hamlet_id: int) -> list[Recipient]
 
 
 async def may_press_staff_buttons(session: AsyncSession, channel: str, user_id: str) -> bool:
-    """True for members with a staff role (staff, investigator, admin)."""
+    """True for members with the staff or admin role."""
     return bool(await roles.roles_of(session, channel, user_id) & STAFF_ROLES)
 
 
