@@ -444,3 +444,27 @@ async def test_a_slow_answer_shows_typing_first(hook: Bot, engine: Engine, fake:
     methods = [c.method for c in fake.calls if c.chat_id == 512]
     assert methods == ["sendChatAction", "sendMessage"]
     assert fake.of("sendChatAction")[0].params["action"] == "typing"
+
+
+async def test_photos_and_documents_go_out_by_file_id_url_or_upload(
+    engine: Engine, demo_db: Database, fake: FakeTelegram, tmp_path,
+):
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "bien-ban.pdf").write_bytes(b"%PDF-1.4 test")
+    runtime = TelegramRuntime(engine, demo_db, token=TOKEN, api_url=fake.url,
+                              data_dir=tmp_path, poll_timeout=1)
+    await runtime.start()
+    try:
+        await runtime.channel.send("513", Reply("Biên bản họp", attachments=(
+            Attachment("photo", "AgACAgIAAxk"),
+            Attachment("document", "files/bien-ban.pdf", "bien-ban.pdf"),
+        )))
+    finally:
+        await runtime.stop()
+    [text] = fake.of("sendMessage", 513)
+    [photo] = fake.of("sendPhoto", 513)
+    [document] = fake.of("sendDocument", 513)
+    assert text.params["text"] == "Biên bản họp"
+    assert photo.params["photo"] == "AgACAgIAAxk"
+    assert document.params["document"] == {"filename": "bien-ban.pdf", "size": 13}
+    assert document.params["caption"] == "bien-ban.pdf"
