@@ -141,14 +141,14 @@ class FakeTelegram:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params = await self._params(request)
+        if self.faults.get(method):
+            code, description, retry_after = self.faults[method].pop(0)
+            return _error(code, description, retry_after)
         if method == "getUpdates":
             return web.json_response({"ok": True, "result": await self._get_updates(params)})
         call = Call(method, params)
         if self.record:
             self.calls.append(call)
-        if self.faults.get(method):
-            code, description, retry_after = self.faults[method].pop(0)
-            return _error(code, description, retry_after)
         if call.chat_id in self.blocked_chats:
             return _error(403, "Forbidden: bot was blocked by the user")
         call.result = self._result(method, params)

@@ -409,6 +409,19 @@ async def test_one_chat_in_order_different_chats_at_once(hook: Bot, engine: Engi
         assert [c.params["text"] for c in hook.fake.of("sendMessage", chat)] == sent[str(chat)]
 
 
+async def test_polling_survives_network_errors(engine: Engine, demo_db: Database,
+                                              fake: FakeTelegram, monkeypatch):
+    monkeypatch.setattr("bot.handlers.telegram_runtime.POLL_RETRY", (0.05, 0.2))
+    fake.fail("getUpdates", 502, "Bad Gateway", times=3)
+    running = await Bot(engine, demo_db, fake, webhook=False).start()
+    try:
+        fake.push(message_update(514, "/start"))
+        await fake.wait_for("sendMessage", 1, chat_id=514)
+        assert fake.faults["getUpdates"] == []
+    finally:
+        await running.stop()
+
+
 def test_long_texts_are_split_on_paragraphs():
     paragraph = "Đoạn văn. " * 300  # about 3,000 characters
     parts = split_text(f"{paragraph}\n\n{paragraph}\n\n{paragraph}")

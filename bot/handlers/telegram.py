@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4,096 characters
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1,024 characters
+CALLBACK_DATA_LIMIT = 64  # bytes
 SHORT_LABEL = 3  # buttons this short ("1"…"5") share a row, up to ROW_OF_SHORT
 ROW_OF_SHORT = 5
 NETWORK_RETRIES = (0.5, 2.0, 5.0)  # seconds to wait before each retry of a failed call
@@ -136,6 +137,9 @@ def keyboard(buttons: Iterable[Button]) -> InlineKeyboardMarkup | None:
     """An inline keyboard: one button per row, very short labels side by side."""
     rows: list[list[InlineKeyboardButton]] = []
     for button in buttons:
+        if len(button.payload.encode()) > CALLBACK_DATA_LIMIT:  # Telegram refuses the message
+            log.warning("button payload over %s bytes: %r…", CALLBACK_DATA_LIMIT,
+                        button.payload[:24])
         key = InlineKeyboardButton(button.label, callback_data=button.payload)
         short = len(button.label) <= SHORT_LABEL
         if short and rows and len(rows[-1]) < ROW_OF_SHORT and all(

@@ -41,6 +41,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 TYPING_AFTER = 0.5  # seconds: show "typing…" when an answer takes longer than this
 POLL_TIMEOUT = 25  # seconds a getUpdates long poll waits
+POLL_RETRY = (1.0, 60.0)  # first and longest pause after a failed getUpdates (doubling)
 
 
 class PerChatProcessor(BaseUpdateProcessor):
@@ -174,12 +175,13 @@ class TelegramRuntime:
 
     async def _poll(self) -> None:
         """Long polling with getUpdates; network trouble waits and tries again."""
-        bot, offset, pause = self.application.bot, None, 1.0
+        first, longest = POLL_RETRY
+        bot, offset, pause = self.application.bot, None, first
         while True:
             try:
                 updates = await bot.get_updates(offset=offset, timeout=self.poll_timeout,
                                                 allowed_updates=ALLOWED_UPDATES)
-                pause = 1.0
+                pause = first
             except InvalidToken:
                 log.error("telegram: the bot token was refused; polling stops")
                 self.up = False
@@ -188,7 +190,7 @@ class TelegramRuntime:
                 log.warning("telegram: getUpdates failed (%s); retrying in %.0f s",
                             type(exc).__name__, pause)
                 await asyncio.sleep(pause)
-                pause = min(pause * 2, 60.0)
+                pause = min(pause * 2, longest)
                 continue
             for update in updates:
                 await self.receive(update, update.to_dict())
