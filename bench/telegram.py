@@ -187,18 +187,20 @@ async def echo_bot(fake_url: str, control: str, loads: list[tuple[str, int, floa
     return results
 
 
-async def civic_bot(fake_url: str, control: str, loads: list[tuple[str, int, float]]
-                    ) -> list[dict[str, Any]]:
-    """civicbot: webhook route, stored updates, engine, SQLite."""
+async def civic_bot(fake_url: str, control: str, loads: list[tuple[str, int, float]],
+                    database_url: str | None = None) -> list[dict[str, Any]]:
+    """civicbot: webhook route, stored updates, engine, SQLite (or the given database)."""
     from bot.engine import Engine
     from bot.handlers.telegram_runtime import TelegramRuntime, build_application
     from bot.services import commune_setup
     from bot.web import build_web_app
-    from storage.db import Database
+    from storage.db import Database, async_database_url
 
     results = []
+    name = "civicbot (PostgreSQL)" if database_url else "civicbot (SQLite)"
     with tempfile.TemporaryDirectory() as tmp:
-        db = Database(f"sqlite+aiosqlite:///{tmp}/bench.db")
+        db = Database(async_database_url(database_url or f"sqlite:///{tmp}/bench.db"))
+        await db.drop_all()
         await db.upgrade()
         async with db.session() as session:
             await commune_setup.load_demo_if_empty(session, "bench")
@@ -212,12 +214,13 @@ async def civic_bot(fake_url: str, control: str, loads: list[tuple[str, int, flo
         await runtime.start()
         runner, url = await _serve(build_web_app(db, lambda: {"telegram": runtime.up},
                                                  runtime.routes()))
-        for i, (name, users, rate) in enumerate(loads):
+        for i, (mode, users, rate) in enumerate(loads):
             result = await _load(control, url + "/webhook/telegram", "civic", users, rate,
                                  i * 100_000)
-            results.append({"bot": "civicbot (SQLite)", "mode": name, **result})
+            results.append({"bot": name, "mode": mode, **result})
         await runner.cleanup()
         await runtime.stop()
+        await db.drop_all()
         await db.dispose()
     return results
 
@@ -230,13 +233,13 @@ def _table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-async def run(fake_url: str, control: str, users: int, rates: list[float], steady_users: int
-              ) -> dict[str, Any]:
+async def run(fake_url: str, control: str, users: int, rates: list[float], steady_users: int,
+              database_url: str | None = None) -> dict[str, Any]:
     """Measure both bots against the fake; return every row and the throughput ratio."""
     loads = [("burst", users, 0.0)]
     loads += [(f"steady {rate:g}/s", steady_users, rate) for rate in rates]
     rows = await echo_bot(fake_url, control, loads)
-    rows += await civic_bot(fake_url, control, loads)
+    rows += await civic_bot(fake_url, control, loads, database_url)
     echo, civic = rows[0]["updates_per_s"], rows[len(loads)]["updates_per_s"]
     return {"rows": rows, "ratio": round(civic / echo, 2)}
 
@@ -248,6 +251,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rate", type=float, action="append",
                         help="updates/s of a steady run (repeatable; default 100 and 50)")
     parser.add_argument("--steady-users", type=int, default=100)
+    parser.add_argument("--database-url", help="civicbot's database (default: a temporary "
+                        "SQLite file); its tables are dropped before and after")
     parser.add_argument("--tiny", action="store_true", help="2 users, a few seconds")
     parser.add_argument("--fake-process", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -262,7 +267,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         fake_url, control = fake.stdout.readline().split()
         try:
             result = asyncio.run(run(fake_url, control, args.users, args.rate,
-                                     args.steady_users))
+                                     args.steady_users, args.database_url))
         finally:
             fake.stdin.close()
             fake.wait(timeout=10)
