@@ -19,7 +19,7 @@ from bot.app import App, build, cli_actor
 from bot.config import Settings
 from bot.handlers import console
 from bot.i18n import CatalogMissing
-from bot.services import commune_setup, roles
+from bot.services import commune_setup, groups, roles
 from bot.services.disclosures import DisclosureError
 from bot.services.exports import ExportError
 from bot.services.petitions import PetitionError
@@ -28,12 +28,20 @@ from bot.services.petitions import PetitionError
 async def cmd_run(app: App, args: argparse.Namespace) -> int:
     """Start every configured channel; with none, the console chat on the demo commune."""
     configured = app.settings.channels_configured
-    await app.prepare(demo=not configured)
-    if configured:
+    if missing := [name for name in configured if name != "telegram"]:
         raise SystemExit(
-            f"error: {', '.join(configured)} configured, but this version has no such channel "
-            "yet; unset the token to use the console chat"
+            f"error: {', '.join(missing)} configured, but this version has no such channel "
+            "yet; unset the token"
         )
+    if configured:
+        from bot import server
+
+        try:
+            await server.serve(app)
+        except server.ChannelStartError as exc:
+            raise SystemExit(f"error: {exc}") from None
+        return 0
+    await app.prepare(demo=True)
     print("civicbot: console chat with the demo commune (Ctrl-D to quit)", file=sys.stderr)
     app.start_background(deliver=False)  # the chat delivers the console user's messages
     await console.chat(app.engine, "demo", dispatcher=app.dispatcher)
@@ -72,6 +80,30 @@ async def cmd_role(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_group(app: App, args: argparse.Namespace) -> int:
+    """Link, unlink or list group chats (the staff chat, hamlet groups)."""
+    await app.prepare()
+    async with app.db.session() as session:
+        if args.action == "link":
+            row = await groups.link(session, args.channel, args.chat_id, staff=args.staff,
+                                    hamlet=args.hamlet, title=args.title, actor=cli_actor())
+            target = "the staff chat" if args.staff else f"hamlet {args.hamlet}"
+            print(f"{row.channel}:{row.chat_id} linked as {target}")
+        elif args.action == "unlink":
+            if not await groups.unlink(session, args.channel, args.chat_id, actor=cli_actor()):
+                raise groups.GroupError(f"{args.channel}:{args.chat_id} is not linked")
+            print(f"{args.channel}:{args.chat_id} unlinked")
+        else:
+            links = await groups.all_links(session)
+            for row, hamlet in links:
+                what = "staff" if row.kind == groups.STAFF else f"hamlet {hamlet.code}"
+                print(f"{row.channel}\t{row.chat_id}\t{what}\t{row.title or ''}".rstrip())
+            if not links:
+                print("no group chat is linked")
+        await session.commit()
+    return 0
+
+
 async def cmd_db(app: App, args: argparse.Namespace) -> int:
     """Upgrade the schema to the newest migration."""
     await app.db.upgrade()
@@ -98,6 +130,20 @@ def parser() -> argparse.ArgumentParser:
     role.add_argument("--role", required=True, choices=roles.ROLES)
     role.add_argument("--hamlet", action="append", help="hamlet code or name (repeatable)")
     role.set_defaults(func=cmd_role)
+    group = sub.add_parser("group", help="link group chats: the staff chat, hamlet groups")
+    group_sub = group.add_subparsers(dest="action", required=True)
+    link = group_sub.add_parser("link", help="link a chat to a hamlet or make it the staff chat")
+    link.add_argument("--chat-id", required=True, help="the group's chat id, e.g. -100123")
+    target = link.add_mutually_exclusive_group(required=True)
+    target.add_argument("--staff", action="store_true", help="make it the staff chat")
+    target.add_argument("--hamlet", help="hamlet code from the commune file")
+    link.add_argument("--title", help="a name to recognise the chat by in `group list`")
+    unlink = group_sub.add_parser("unlink", help="forget a chat's link")
+    unlink.add_argument("--chat-id", required=True)
+    for sub_parser in (link, unlink):
+        sub_parser.add_argument("--channel", default="telegram", choices=roles.CHANNELS)
+    group_sub.add_parser("list", help="list linked chats")
+    group.set_defaults(func=cmd_group)
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=("upgrade",))
     db.set_defaults(func=cmd_db)
@@ -133,8 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         first = exc.errors()[0]
         field = str(first["loc"][0]).upper() if first["loc"] else "settings"
         print(f"error: {field}: {first['msg']}", file=sys.stderr)
-    except (commune_setup.CommuneFileError, roles.RoleError, CatalogMissing,
-            DisclosureError, PetitionError, ExportError) as exc:
+    except (commune_setup.CommuneFileError, roles.RoleError, groups.GroupError,
+            CatalogMissing, DisclosureError, PetitionError, ExportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130

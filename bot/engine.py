@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import flows
-from bot.flows import menu, onboarding
+from bot.flows import groups, menu, onboarding
 from bot.flows.base import STAY, Ctx, Step
 from bot.i18n import N_, translations
 from bot.messages import Button, Inbound, Reply
@@ -98,6 +98,9 @@ class Engine:
         """Answer one message from one user; never raises for bad input."""
         msg = dataclasses.replace(msg, text=nfc(msg.text))
         try:
+            if msg.chat_id is not None:  # a group chat: one at a time per group
+                async with self._locks.hold((msg.channel, "group", msg.chat_id)):
+                    return await self._answer_group(msg)
             async with self._locks.hold((msg.channel, msg.user_id)):
                 return await self._answer(msg, time.monotonic())
         except Exception:
@@ -132,6 +135,24 @@ class Engine:
             self._save_state(conv, ctx, next_step, fresh)
             await conversations.save(conv)
             await self._log(session, msg, user, handled_at, conv, ctx.replies, pressed, started)
+            await session.commit()
+        return ctx.replies
+
+    async def _answer_group(self, msg: Inbound) -> list[Reply]:
+        """A group event: stateless, answered in the commune's language, no user row made."""
+        async with self.db.unit_of_work() as session:
+            member = User(channel=msg.channel, external_id=msg.user_id,
+                          locale=self.default_locale)  # never added to the session
+            ctx = Ctx(msg=msg, user=member, session=session,
+                      commune=await Communes(session).current(), now=self.clock(),
+                      timezone=self.timezone)
+            await groups.handle(ctx)
+            if msg.event or msg.command or msg.payload:
+                kind, text = _describe(msg, None)
+                InteractionLogs(session).append(InteractionLog(
+                    channel=msg.channel, direction="in", kind=f"group_{msg.event or kind}",
+                    text=text, user_ref=user_ref(self.pseudonym_key, msg.channel, msg.user_id),
+                ))
             await session.commit()
         return ctx.replies
 

@@ -52,6 +52,7 @@ class Inbound:
     attachments: tuple[Attachment, ...] = ()
     language: str | None = None  # the channel's language hint, if any
     chat_id: str | None = None  # the chat it came from when that is not the private chat
+    event: str | None = None  # a membership event in `chat_id`: "added" | "removed" (the bot)
 
     @property
     def start_parameter(self) -> str | None:
@@ -64,13 +65,15 @@ class Reply:
     """One message back to the user who wrote.
 
     `edit` asks channels that can edit messages to replace the previous bot message
-    (pagination); others simply send a new one.
+    (pagination); others simply send a new one. `alert` answers a pressed button with a
+    pop-up where the channel has one (Telegram), a plain message elsewhere.
     """
 
     text: str
     buttons: tuple[Button, ...] = ()
     attachments: tuple[Attachment, ...] = field(default=())
     edit: bool = False
+    alert: bool = False
 
 
 class RecipientBlocked(Exception):

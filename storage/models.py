@@ -84,6 +84,7 @@ class User(SQLModel, table=True):
     consent_declined_at: datetime | None = _when(default=None, nullable=True)
     onboarded_at: datetime | None = _when(default=None, nullable=True)
     created_at: datetime = _when(default_factory=utcnow)
+    blocked_at: datetime | None = _when(default=None, nullable=True)  # blocked the bot
 
 
 class Consent(SQLModel, table=True):
@@ -317,3 +318,37 @@ class PetitionEvent(SQLModel, table=True):
 
 
 search.attach_to(Disclosure.__table__)  # the full-text index lives and dies with the table
+class GroupLink(SQLModel, table=True):
+    """A group chat the bot serves: the staff chat, or a hamlet's group."""
+
+    __tablename__ = "group_links"
+    __table_args__ = (sa.UniqueConstraint("channel", "chat_id", name="uq_group_links_chat"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    chat_id: str = Field(max_length=100)
+    kind: str = Field(max_length=12)  # staff | hamlet
+    hamlet_id: int | None = Field(default=None, foreign_key="hamlets.id")
+    title: str | None = Field(default=None, max_length=200)
+    linked_by: str = Field(default="", max_length=120)
+    linked_at: datetime = _when(default_factory=utcnow)
+
+
+class InboundEvent(SQLModel, table=True):
+    """A raw update as a channel delivered it, stored before it is processed.
+
+    The unique (channel, event_id) makes a redelivered update a no-op; rows still
+    "pending" after a crash are processed at the next start.
+    """
+
+    __tablename__ = "inbound_events"
+    __table_args__ = (
+        sa.UniqueConstraint("channel", "event_id", name="uq_inbound_events_event"),
+        sa.Index("ix_inbound_events_pending", "channel", "status"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    event_id: str = Field(max_length=64)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    status: str = Field(default="pending", max_length=12)  # pending | done
+    received_at: datetime = _when(default_factory=utcnow)
+    done_at: datetime | None = _when(default=None, nullable=True)

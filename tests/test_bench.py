@@ -31,3 +31,7 @@ def test_export_log_runs_on_tiny_input(capsys):
     result = _load("export_log").main(["--rows", "300", "--xlsx"])
     assert result["rows"] == 300 and result["csv_s"] > 0 and result["xlsx_s"] > 0
     assert "csv_s=" in capsys.readouterr().out
+def test_telegram_bench_runs_on_tiny_input(capsys):
+    result = _load("telegram").main(["--tiny"])
+    assert [row["updates"] for row in result["rows"]] == [20, 20, 20, 20]
+    assert "civicbot / echo throughput" in capsys.readouterr().out

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.__main__ import main
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -67,13 +69,44 @@ def test_settings_errors_are_one_clear_line(tmp_path):
 
 
 def test_a_configured_channel_that_does_not_exist_yet_is_refused(tmp_path):
-    done = _run(["run"], tmp_path, TELEGRAM_BOT_TOKEN="123:SECRET")
+    done = _run(["run"], tmp_path, ZALO_BOT_TOKEN="123:SECRET")
     assert done.returncode != 0
-    assert "telegram" in done.stderr and "SECRET" not in done.stderr + done.stdout
+    assert "zalo" in done.stderr and "SECRET" not in done.stderr + done.stdout
+
+
+def test_telegram_that_cannot_start_is_one_line_without_the_token(tmp_path):
+    done = _run(["run"], tmp_path, TELEGRAM_BOT_TOKEN="123:SECRET",
+                TELEGRAM_API_URL="http://127.0.0.1:9")  # nothing listens there
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: telegram could not start (NetworkError)")
+    assert "SECRET" not in done.stderr + done.stdout
 
 
 def test_every_command_has_help(tmp_path):
     for args in (["--help"], ["run", "--help"], ["chat", "--help"], ["init", "--help"],
-                 ["role", "--help"], ["db", "--help"]):
+                 ["role", "--help"], ["group", "link", "--help"], ["db", "--help"]):
         done = _run(args, tmp_path)
         assert done.returncode == 0 and "usage:" in done.stdout
+
+
+def test_group_link_list_and_unlink(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
+
+    def cli(*args: str) -> tuple[int, str, str]:
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    assert cli("init", str(ROOT / "examples" / "commune.demo.toml"))[0] == 0
+    assert cli("group", "link", "--chat-id", "-1001", "--staff", "--title", "Cán bộ") == (
+        0, "telegram:-1001 linked as the staff chat\n", "")
+    assert cli("group", "link", "--chat-id", "-1002", "--hamlet", "khu-99") == (
+        1, "", "error: unknown hamlet 'khu-99' (use its code from the commune file)\n")
+    assert cli("group", "link", "--chat-id", "-1002", "--hamlet", "khu-2")[0] == 0
+    assert cli("group", "list")[1] == (
+        "telegram\t-1001\tstaff\tCán bộ\ntelegram\t-1002\thamlet khu-2\n")
+    assert cli("group", "unlink", "--chat-id", "-1001")[0] == 0
+    assert cli("group", "unlink", "--chat-id", "-1001") == (
+        1, "", "error: telegram:-1001 is not linked\n")

@@ -59,10 +59,10 @@ class Ctx:
 
     def say(
         self, text: str, *buttons: Button, edit: bool = False,
-        attachments: tuple[Attachment, ...] = (),
+        attachments: tuple[Attachment, ...] = (), alert: bool = False,
     ) -> None:
-        """Queue a reply to the user who wrote."""
-        self.replies.append(Reply(text, tuple(buttons), attachments, edit))
+        """Queue a reply to the user who wrote (`alert`: a pop-up answer to a pressed button)."""
+        self.replies.append(Reply(text, tuple(buttons), attachments, edit, alert))
 
     def when(self, moment: datetime) -> str:
         """A moment in the user's language and the commune's time zone."""

@@ -22,6 +22,14 @@ MENU_ITEMS = (
 STAFF_ITEMS = (
     ("publish", N_("Publish information")),
 )
+# The commands channels with a command menu show next to the text field (name, description).
+COMMAND_MENU = (
+    ("menu", N_("Main menu")),
+    ("start", N_("Start, or come back to the beginning")),
+    ("help", N_("Help")),
+    ("lang", N_("Language")),
+    ("cancel", N_("Stop what you are doing")),
+)
 LIMITED_ITEMS = (
     ("disclosures", N_("Public information")),
     ("privacy", N_("Review the privacy notice")),

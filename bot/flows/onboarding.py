@@ -14,6 +14,7 @@ from storage.repositories import Consents, Hamlets
 
 # Raise the version whenever the notice text changes: everyone is asked again.
 PRIVACY_NOTICE_VERSION = "2026-11"
+HAMLETS_PER_PAGE = 8  # more hamlets than this are shown page by page
 
 
 async def greet(ctx: Ctx) -> object:
@@ -104,23 +105,46 @@ def declined(ctx: Ctx) -> object:
     return menu.show(ctx, text)
 
 
-async def ask_hamlet(ctx: Ctx, intro: str = "", next_step: object = None) -> object:
-    """Ask which hamlet the person lives in (buttons from the commune file, plus "Skip")."""
-    hamlets = await Hamlets(ctx.session).active()
+async def ask_hamlet(
+    ctx: Ctx, intro: str = "", next_step: object = None, page: int = 0, edit: bool = False,
+) -> object:
+    """Ask which hamlet the person lives in (buttons from the commune file, plus "Skip").
+
+    Long lists are paged; turning a page replaces the message where the channel can edit.
+    """
+    hamlets = list(await Hamlets(ctx.session).active())
+    last_page = max(0, (len(hamlets) - 1) // HAMLETS_PER_PAGE)
+    page = min(max(page, 0), last_page)
+    shown = hamlets[page * HAMLETS_PER_PAGE:(page + 1) * HAMLETS_PER_PAGE]
+    turns = []
+    if page > 0:
+        turns.append(Button(ctx._("Previous page"), f"hamlet:page:{page - 1}"))
+    if page < last_page:
+        turns.append(Button(ctx._("Next page"), f"hamlet:page:{page + 1}"))
     question = ctx._(
         "Which hamlet (thôn, tổ dân phố) do you live in? It lets us send you the notices of "
         "your own hamlet. You can change it later under “Settings”."
     )
     ctx.say(
         f"{intro}\n\n{question}".strip(),
-        *(Button(h.name, f"hamlet:{h.code}") for h in hamlets),
+        *(Button(h.name, f"hamlet:{h.code}") for h in shown),
+        *turns,
         Button(ctx._("Skip"), "hamlet:skip"),
+        edit=edit,
     )
     return next_step or hamlet
 
 
+def hamlet_page(payload: str | None) -> int | None:
+    """The page asked for by a "Next page"/"Previous page" button, else None."""
+    number = (payload or "").removeprefix("hamlet:page:")
+    return int(number) if number != payload and number.isdigit() else None
+
+
 async def hamlet(ctx: Ctx) -> object:
     """Keep the chosen hamlet (or none) and open the main menu."""
+    if (page := hamlet_page(ctx.chosen)) is not None:
+        return await ask_hamlet(ctx, page=page, edit=True)
     chosen = await chosen_hamlet(ctx)
     if chosen is False:
         return reoffer(ctx)

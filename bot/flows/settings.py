@@ -79,6 +79,8 @@ async def language(ctx: Ctx) -> object:
 
 async def hamlet(ctx: Ctx) -> object:
     """Keep the newly chosen hamlet."""
+    if (page := onboarding.hamlet_page(ctx.chosen)) is not None:
+        return await onboarding.ask_hamlet(ctx, next_step=hamlet, page=page, edit=True)
     chosen = await onboarding.chosen_hamlet(ctx)
     if chosen is False:
         return reoffer(ctx)

@@ -20,7 +20,7 @@ from sqlmodel import col, select
 
 from bot.messages import Channel, RecipientBlocked
 from bot.pseudonym import user_ref
-from bot.services import outbox
+from bot.services import outbox, reachability
 from storage.db import Database
 from storage.models import InteractionLog, OutboxMessage, utcnow
 from storage.repositories import InteractionLogs
@@ -126,6 +126,7 @@ class Dispatcher:
             await channel.send(row.chat_id, outbox.to_reply(row))
         except RecipientBlocked as exc:
             await self._mark(row.id, status=outbox.BLOCKED, last_error=_reason(exc))
+            await reachability.set_blocked(self.db, row.channel, row.chat_id, True)
             log.info("outbox row %s: recipient blocked the bot", row.id)
             return 0
         except Exception as exc:

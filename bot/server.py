@@ -1,0 +1,77 @@
+"""`python -m bot run` with a channel configured: channels, HTTP server, dispatcher, scheduler.
+
+All share one event loop and stop cleanly on SIGTERM/SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from aiohttp import web
+
+from bot.app import App
+from bot.web import build_web_app
+
+log = logging.getLogger(__name__)
+
+
+class ChannelStartError(RuntimeError):
+    """A configured channel could not start; the message never holds a secret."""
+
+
+async def serve(app: App, stop: asyncio.Event | None = None) -> None:
+    """Run every configured channel until `stop` is set (or a termination signal comes)."""
+    from bot.handlers.telegram_runtime import TelegramRuntime  # PTB only when serving
+
+    settings = app.settings
+    stop = stop or _stop_on_signals()
+    await app.prepare()
+    runtimes = []
+    if settings.telegram_bot_token:
+        secret = settings.telegram_webhook_secret
+        runtimes.append(TelegramRuntime(
+            app.engine, app.db, token=settings.telegram_bot_token.get_secret_value(),
+            api_url=settings.telegram_api_url, webhook_url=settings.telegram_webhook_url,
+            webhook_secret=secret.get_secret_value() if secret else None,
+            data_dir=settings.data_dir, default_locale=settings.default_locale,
+        ))
+    for runtime in runtimes:
+        try:
+            await runtime.start()
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await runtime.stop()
+            # PTB's messages can quote the token; name the failure only.
+            raise ChannelStartError(
+                f"{runtime.channel.name} could not start ({type(exc).__name__}); check the "
+                "token, the API URL and the network") from None
+        app.dispatcher.register(runtime.channel)
+    web_app = build_web_app(
+        app.db, lambda: {r.channel.name: r.up for r in runtimes},
+        [route for r in runtimes for route in r.routes()],
+    )
+    runner = web.AppRunner(web_app, access_log=None)  # access logs would show webhook paths
+    await runner.setup()
+    await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+    app.start_background()
+    log.warning("civicbot: serving %s; HTTP on %s:%s", ", ".join(settings.channels_configured),
+                settings.http_host, settings.http_port)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        for runtime in runtimes:
+            with contextlib.suppress(Exception):
+                await runtime.stop()
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop

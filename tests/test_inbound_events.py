@@ -1,0 +1,50 @@
+"""Stored inbound events: once per event id, marked done in batches, old ones forgotten."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from bot.services import inbound_events
+from storage.db import Database
+from storage.models import InboundEvent, utcnow
+
+
+async def _rows(db: Database) -> dict[str, str]:
+    async with db.session() as session:
+        rows = (await session.exec(select(InboundEvent))).all()
+    return {row.event_id: row.status for row in rows}
+
+
+async def test_events_are_kept_once_and_closed_in_batches(db: Database):
+    events = inbound_events.EventLog(db, "telegram")
+    stored = await asyncio.gather(*(events.store(i, {"update_id": int(i)})
+                                    for i in ("1", "2", "1", "3")))
+    assert stored == [True, True, False, True]
+    assert await events.store("2", {}) is False
+    events.done("1")
+    events.done("3")
+    await events.flush()
+    assert await _rows(db) == {"1": "done", "2": "pending", "3": "done"}
+    assert await events.pending() == [{"update_id": 2}]
+    assert await inbound_events.EventLog(db, "zalo").pending() == []
+
+
+async def test_processed_events_older_than_a_week_are_forgotten(db: Database):
+    events = inbound_events.EventLog(db, "telegram")
+    for event_id in ("old", "old-pending", "new"):
+        await events.store(event_id, {})
+    events.done("old")
+    events.done("new")
+    await events.flush()
+    async with db.unit_of_work() as session:
+        await session.exec(sa.update(InboundEvent)
+                           .where(InboundEvent.event_id.in_(["old", "old-pending"]))
+                           .values(received_at=utcnow() - timedelta(days=8)))
+        await session.commit()
+    later = inbound_events.EventLog(db, "telegram")  # a restart prunes at its first write
+    await later.store("newer", {})
+    assert await _rows(db) == {"old-pending": "pending", "new": "done", "newer": "pending"}
