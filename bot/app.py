@@ -78,7 +78,7 @@ def build(settings: Settings) -> App:
     key = load_or_create_key(configured_key, settings.data_dir)
     engine = Engine(
         db, pseudonym_key=key, default_locale=settings.default_locale,
-        timezone=settings.timezone,
+        timezone=settings.timezone, data_dir=settings.data_dir,
     )
     dispatcher = Dispatcher(db, pseudonym_key=key)
     return App(settings, db, engine, dispatcher, jobs.build(settings.timezone))

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
+from pathlib import Path
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -86,8 +87,10 @@ class Engine:
     def __init__(
         self, db: Database, *, pseudonym_key: bytes, default_locale: str = "vi",
         timezone: str = "Asia/Ho_Chi_Minh", clock: Callable[[], datetime] = utcnow,
+        data_dir: Path | None = None,
     ) -> None:
         self.db = db
+        self.data_dir = data_dir
         self.pseudonym_key = pseudonym_key
         self.default_locale = default_locale
         self.timezone = timezone
@@ -127,6 +130,7 @@ class Engine:
                 now=self.clock(), timezone=self.timezone, data=copy.deepcopy(conv.data),
                 offered=offered,
                 roles=frozenset(await roles_of(session, msg.channel, msg.user_id)),
+                **self._tools(),
             )
             step, fresh = self._route(ctx, conv)
             if fresh:
@@ -145,7 +149,9 @@ class Engine:
                           locale=self.default_locale)  # never added to the session
             ctx = Ctx(msg=msg, user=member, session=session,
                       commune=await Communes(session).current(), now=self.clock(),
-                      timezone=self.timezone)
+                      timezone=self.timezone,
+                      roles=frozenset(await roles_of(session, msg.channel, msg.user_id)),
+                      **self._tools())
             await groups.handle(ctx)
             if msg.event or msg.command or msg.payload:
                 kind, text = _describe(msg, None)
@@ -155,6 +161,9 @@ class Engine:
                 ))
             await session.commit()
         return ctx.replies
+
+    def _tools(self) -> dict:
+        return {"db": self.db, "data_dir": self.data_dir, "pseudonym_key": self.pseudonym_key}
 
     def _route(self, ctx: Ctx, conv: Conversation) -> tuple[Step, bool]:
         """Which step answers this message, and whether it starts afresh (new data)."""

@@ -66,6 +66,7 @@ class FakeTelegram:
         self.blocked_chats: set[int] = set()
         self.faults: dict[str, list[tuple[int, str, int | None]]] = {}
         self.files: dict[str, bytes] = {}
+        self.uploads: dict[str, bytes] = {}
         self.on_call: Callable[[Call], None] | None = None
         self._changed = asyncio.Event()
         self._message_ids = itertools.count(1)
@@ -128,8 +129,12 @@ class FakeTelegram:
         elif request.can_read_body:
             form = await request.post()
             for key, value in form.items():
-                params[key] = value if isinstance(value, str) else {
-                    "filename": value.filename, "size": len(value.file.read())}
+                if isinstance(value, str):
+                    params[key] = value
+                    continue
+                content = value.file.read()
+                self.uploads[value.filename] = content  # the bytes of files sent to chats
+                params[key] = {"filename": value.filename, "size": len(content)}
         for key in JSON_FIELDS:
             if isinstance(params.get(key), str):
                 with contextlib.suppress(ValueError):

@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from bot.flows import disclosures, menu, onboarding, petitions, publish, settings
+from bot.flows import (
+    accountability_staff,
+    disclosures,
+    groups,
+    menu,
+    onboarding,
+    petition_staff,
+    petitions,
+    publish,
+    settings,
+)
 from bot.flows.base import Ctx, Flow, Step
 
 FLOWS: dict[str, Flow] = {
@@ -39,6 +49,11 @@ ENTRIES: dict[str, Step] = {
     "petition": petitions.start,
     "my_petitions": petitions.open_mine,
 }
+
+# What staff buttons and commands do in the staff chat (bot.flows.groups checks the role).
+groups.STAFF_ACTIONS.update(petition_staff.ACTIONS)
+groups.STAFF_COMMANDS.update(petition_staff.COMMANDS)
+groups.STAFF_COMMANDS.update(accountability_staff.COMMANDS)
 
 # Links to one record, reached by "go:<name>:<arg>" (buttons in notices, deep links).
 LINKS: dict[str, Callable[[Ctx, str], Awaitable[object]]] = {

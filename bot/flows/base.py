@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -47,6 +48,10 @@ class Ctx:
     data: dict[str, Any] = field(default_factory=dict)
     offered: tuple[Button, ...] = ()
     roles: frozenset[str] = frozenset({"resident"})
+    # For the few steps that write files or open their own reads (exports in the staff chat).
+    db: Any = None
+    data_dir: Path | None = None
+    pseudonym_key: bytes = b""
     replies: list[Reply] = field(default_factory=list)
 
     def _(self, message: str) -> str:

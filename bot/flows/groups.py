@@ -18,6 +18,8 @@ from storage.repositories import Hamlets
 # payload prefix (before the first ":") -> what pressing such a button in the staff chat does
 StaffAction = Callable[[Ctx], Awaitable[None]]
 STAFF_ACTIONS: dict[str, StaffAction] = {}
+# /command in the staff chat -> what it does (staff only), e.g. /answer, /export
+STAFF_COMMANDS: dict[str, StaffAction] = {}
 
 
 async def handle(ctx: Ctx) -> None:
@@ -31,6 +33,8 @@ async def handle(ctx: Ctx) -> None:
         await pressed(ctx)
     elif msg.command == "link":
         await link_here(ctx)
+    elif msg.command in STAFF_COMMANDS:
+        await staff_command(ctx)
     elif msg.command in ("start", "help", "menu"):
         ctx.say(ctx._(
             "I answer residents in a private chat. Open a chat with me (tap my name, then "
@@ -100,6 +104,18 @@ async def pressed(ctx: Ctx) -> None:
         ctx.say(ctx._("This button is no longer active."), alert=True)
         return
     await action(ctx)
+
+
+async def staff_command(ctx: Ctx) -> None:
+    """A staff command: only in the staff chat, only from staff (others get no answer)."""
+    msg = ctx.msg
+    link = await groups.get(ctx.session, msg.channel, msg.chat_id or "")
+    if link is None or link.kind != groups.STAFF:
+        return
+    if not await groups.may_press_staff_buttons(ctx.session, msg.channel, msg.user_id):
+        ctx.say(ctx._("Not allowed: only commune staff can use these commands."))
+        return
+    await STAFF_COMMANDS[msg.command or ""](ctx)
 
 
 async def _hamlet_codes(ctx: Ctx) -> str:

@@ -20,7 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import N_, format_date, translations
 from bot.messages import Attachment, Button, Reply
-from bot.services import outbox
+from bot.services import groups, outbox
 from bot.services import petition_rules as rules
 from bot.textfold import fold, nfc
 from bot.workdays import Calendar
@@ -486,12 +486,31 @@ async def _notify_followers(session: AsyncSession, petition: Petition, events: i
         )
 
 
-async def staff_recipients(session: AsyncSession) -> list[outbox.Recipient]:
-    """Where staff notices go: every identity holding the staff or admin role."""
+async def staff_recipients(session: AsyncSession) -> tuple[list[outbox.Recipient], bool]:
+    """Where staff notices go: the linked staff chat(s), else every staff/admin identity.
+
+    The flag says whether they are staff chats (which carry action buttons).
+    """
+    chats = await groups.staff_chats(session)
+    if chats:
+        return chats, True
     query = select(RoleGrant.channel, RoleGrant.user_id).where(
         col(RoleGrant.role).in_(("staff", "admin"))).distinct()
     return [outbox.Recipient(channel, user_id)
-            for channel, user_id in (await session.exec(query)).all()]
+            for channel, user_id in (await session.exec(query)).all()], False
+
+
+def staff_buttons(petition: Petition, locale: str = "vi") -> tuple[Button, ...]:
+    """The actions offered on a petition in the staff chat (bot.flows.petition_staff)."""
+    _ = translations(locale).gettext
+    buttons = [Button(_("Take it"), f"pa:take:{petition.id}")]
+    if ACCEPTED in TRANSITIONS[petition.status]:
+        buttons.append(Button(_("Accept"), f"pa:accept:{petition.id}"))
+    if IN_PROGRESS in TRANSITIONS[petition.status]:
+        buttons.append(Button(_("Being handled"), f"pa:progress:{petition.id}"))
+    if ANSWERED in TRANSITIONS[petition.status]:
+        buttons.append(Button(_("Answer"), f"pa:answer:{petition.id}"))
+    return tuple(buttons)
 
 
 async def staff_card(session: AsyncSession, petition: Petition, settings: Settings,
@@ -529,9 +548,11 @@ async def notify_staff(session: AsyncSession, petition: Petition, settings: Sett
     head = _("New petition") if new else _("Petition reopened by the resident")
     count = 0
     events = len(await timeline(session, petition.id))
-    for recipient in await staff_recipients(session):
+    recipients, in_staff_chat = await staff_recipients(session)
+    buttons = staff_buttons(petition) if in_staff_chat else ()
+    for recipient in recipients:
         queued = await outbox.enqueue(
-            session, recipient, Reply(f"{head}\n{card}"), kind="staff",
+            session, recipient, Reply(f"{head}\n{card}", buttons), kind="staff",
             dedup_key=f"petition:{petition.id}:staff:{events}:{recipient.channel}:"
                       f"{recipient.chat_id}",
         )
@@ -555,7 +576,8 @@ async def daily_digest(session: AsyncSession, now: datetime, timezone: str,
         day = format_date(petition.answer_due, "vi", timezone)
         lines.append(f"• {petition.code} — {mark} {day} — {_(STATUS_LABELS[petition.status])}")
     count = 0
-    for recipient in await staff_recipients(session):
+    recipients, _in_staff_chat = await staff_recipients(session)
+    for recipient in recipients:
         queued = await outbox.enqueue(
             session, recipient, Reply("\n".join(lines)), kind="staff",
             dedup_key=f"petitions:digest:{today.isoformat()}:{recipient.channel}:"

@@ -1,0 +1,80 @@
+"""`/export` and `/report` in the staff chat: the file comes back in the chat.
+
+`/export log|petitions|comments FROM TO [csv|xlsx]` (dates YYYY-MM-DD) and `/report YEAR`.
+Personal data is never exported from a chat (admins use the command line). The file is
+written under DATA_DIR/exports and sent as a document; the export is logged.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from bot.flows.base import Ctx
+from bot.messages import Attachment
+from bot.services import exports, yearly_report
+from storage.models import InteractionLog
+
+
+def _folder(ctx: Ctx) -> Path:
+    folder = (ctx.data_dir or Path("./data")) / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _document(path: Path) -> Attachment:
+    return Attachment("document", str(path), name=path.name, size=path.stat().st_size)
+
+
+def _log(ctx: Ctx, text: str) -> None:
+    ctx.session.add(InteractionLog(
+        channel=ctx.msg.channel, direction="admin", kind="export", text=text[:500],
+        actor=f"{ctx.msg.channel}:{ctx.msg.user_id}"))
+
+
+async def export_command(ctx: Ctx) -> None:
+    """/export KIND FROM TO [FORMAT]"""
+    parts = ctx.msg.args.split()
+    usage = ctx._("Write: /export log|petitions|comments FROM TO [csv|xlsx], dates as "
+                  "YYYY-MM-DD, e.g. /export log 2026-01-01 2026-12-31 xlsx")
+    if len(parts) not in (3, 4):
+        ctx.say(usage)
+        return
+    try:
+        start, end = date.fromisoformat(parts[1]), date.fromisoformat(parts[2])
+    except ValueError:
+        ctx.say(usage)
+        return
+    fmt = parts[3].lower() if len(parts) == 4 else "csv"
+    stamp = f"{ctx.now:%Y%m%d-%H%M%S}"
+    path = _folder(ctx) / f"{parts[0]}-{start}-{end}-{stamp}.{fmt}"
+    request = exports.Request(kind=parts[0].lower(), start=start, end=end, fmt=fmt, path=path)
+    try:
+        exports.check_permission(set(ctx.roles), False)
+        count = await exports.export(ctx.db, request, timezone=ctx.timezone,
+                                     key=ctx.pseudonym_key)
+    except exports.ExportError as exc:
+        ctx.say(ctx._("The export could not be made: {reason}.").format(reason=str(exc)))
+        return
+    _log(ctx, f"{request.kind} {start}..{end} {fmt}")
+    text = (ctx._("{count} row(s), {start} to {end}.") if count
+            else ctx._("Nothing between {start} and {end}: the file has the headers only."))
+    ctx.say(text.format(count=count, start=ctx.day(start), end=ctx.day(end)),
+            attachments=(_document(path),))
+
+
+async def report_command(ctx: Ctx) -> None:
+    """/report YEAR"""
+    year_text = ctx.msg.args.strip()
+    if not (year_text.isdigit() and 2000 <= int(year_text) <= 2100):
+        ctx.say(ctx._("Write: /report followed by the year, e.g. /report 2026"))
+        return
+    path = _folder(ctx) / f"report-{year_text}-{ctx.now:%Y%m%d-%H%M%S}.xlsx"
+    figures = await yearly_report.compute(ctx.session, int(year_text), ctx.timezone)
+    yearly_report.write_xlsx(figures, path, lang=ctx.user.locale)
+    _log(ctx, f"report {year_text}")
+    ctx.say(ctx._("The {year} report on grassroots democracy through the chatbot.").format(
+        year=year_text), attachments=(_document(path),))
+
+
+COMMANDS = {"export": export_command, "report": report_command}

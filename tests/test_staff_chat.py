@@ -1,0 +1,99 @@
+"""The staff chat on Telegram: a new petition arrives with buttons that act on it, staff
+answer with /answer, and /export and /report send the file back into the chat."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import openpyxl
+from sqlmodel import select
+
+from bot.engine import Engine
+from bot.services import groups, roles
+from bot.services import petitions as petition_service
+from bot.services.dispatcher import Dispatcher
+from storage.db import Database
+from storage.models import OutboxMessage, Petition
+from storage.repositories import Communes, Users
+from tests.conftest import PSEUDONYM_KEY
+from tests.test_telegram import STAFF_CHAT, TgUser, fake, hook  # noqa: F401  (fixtures)
+
+
+async def _setup(db: Database, engine: Engine, tmp_path) -> str:
+    engine.data_dir = tmp_path
+    async with db.session() as session:
+        await groups.link(session, "telegram", str(STAFF_CHAT), staff=True, actor="test")
+        await roles.grant(session, "telegram", "901", "staff", actor="test")
+        resident = await Users(session).get_or_create("telegram", "555", "vi")
+        settings = petition_service.Settings.of(await Communes(session).current())
+        intake = petition_service.Intake("feedback", "lighting",
+                                         "Đèn đường trước chợ bị hỏng ba hôm nay.")
+        petition = await petition_service.submit(
+            session, intake, resident, now=engine.clock(), timezone=engine.timezone,
+            settings=settings)
+        await session.commit()
+        return petition.code
+
+
+async def _deliver(db: Database, hook) -> int:  # noqa: F811
+    dispatcher = Dispatcher(db, {"telegram": hook.runtime.channel}, pseudonym_key=PSEUDONYM_KEY)
+    return await dispatcher.dispatch_due()
+
+
+async def test_a_new_petition_is_handled_from_the_staff_chat(hook, demo_db, engine, fake,  # noqa: F811
+                                                           tmp_path):
+    code = await _setup(demo_db, engine, tmp_path)
+    assert await _deliver(demo_db, hook) == 1  # to the staff chat, not to each staff member
+    [card] = await fake.wait_for("sendMessage", 1, chat_id=STAFF_CHAT)
+    assert "Phản ánh mới" in card.params["text"] and code in card.params["text"]
+    assert card.labels == ["Nhận xử lý", "Thụ lý"]  # received: not answerable before accepted
+
+    outsider = TgUser(hook, 511, chat_id=STAFF_CHAT)
+    await outsider.press("Thụ lý", replies=0, on=card)
+    staff = TgUser(hook, 901, chat_id=STAFF_CHAT)
+    await staff.press("Thụ lý", on=card)
+    assert f"{code}: Đã thụ lý, đang xem xét. Người dân đã được báo." in staff.text
+    assert staff.last.labels == ["Nhận xử lý", "Đang xử lý", "Trả lời"]
+    await staff.press("Trả lời")
+    assert f"/answer {code}" in staff.text
+    await staff.press("Thụ lý", replies=0, on=card)  # pressed twice: refused with a pop-up
+    alerts = [c for c in fake.of("answerCallbackQuery") if c.params.get("show_alert")]
+    assert len(alerts) == 2 and "không thể chuyển" in alerts[-1].params["text"].lower()
+
+    await staff.send(f"/answer {code.lower()} Đã thay bóng đèn ngày 2/12.")
+    assert f"Đã gửi trả lời {code} cho người dân" in staff.text
+    await outsider.send(f"/answer {code} giả mạo", replies=1)
+    assert "Không được phép" in outsider.text
+    async with demo_db.session() as session:
+        petition = (await session.exec(select(Petition))).one()
+        resident_notices = (await session.exec(
+            select(OutboxMessage).where(OutboxMessage.chat_id == "555"))).all()
+    assert petition.status == "answered" and petition.answer == "Đã thay bóng đèn ngày 2/12."
+    assert len(resident_notices) == 2
+
+    await staff.send("/status")
+    assert "Trạng thái" in staff.text or "/status" in staff.text
+
+
+async def test_export_and_report_come_back_as_files(hook, demo_db, engine, fake, tmp_path):  # noqa: F811
+    await _setup(demo_db, engine, tmp_path)
+    staff = TgUser(hook, 901, chat_id=STAFF_CHAT)
+    year = engine.clock().year
+    await staff.send(f"/export petitions {year}-01-01 {year}-12-31 xlsx")
+    assert staff.text.startswith("1 dòng")
+    [document] = await fake.wait_for("sendDocument", 1, chat_id=STAFF_CHAT)
+    uploaded = fake.uploads[document.params["document"]["filename"]]
+    book = openpyxl.load_workbook(io.BytesIO(uploaded))
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert rows[0][0] == "Mã" and rows[1][0].startswith("PA-")
+
+    await staff.send("/export log 2026-13-01 2026-12-31")
+    assert "/export log|petitions|comments" in staff.text
+    await staff.send(f"/report {year}")
+    assert "Báo cáo năm" in staff.text
+    report = (await fake.wait_for("sendDocument", 2, chat_id=STAFF_CHAT))[-1]
+    uploaded = fake.uploads[report.params["document"]["filename"]]
+    with zipfile.ZipFile(io.BytesIO(uploaded)) as archive:
+        assert any(name.startswith("xl/charts/") for name in archive.namelist())
+    assert list((tmp_path / "exports").iterdir())
