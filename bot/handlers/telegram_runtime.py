@@ -197,6 +197,7 @@ class TelegramRuntime:
                 offset = update.update_id + 1
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """PTB's single handler: process, then mark the stored update done."""
         try:
             await self.process(update)
         finally:
@@ -230,6 +231,7 @@ class TelegramRuntime:
                         await answered
 
     async def _deliver(self, update: Update, replies: list[Reply]) -> None:
+        """Send the replies in the chat the update came from."""
         query = update.callback_query
         if query is not None:
             replies = [r for r in replies if not r.alert]
@@ -241,6 +243,7 @@ class TelegramRuntime:
             await reachability.set_blocked(self.db, CHANNEL, str(chat_id), True)
 
     async def _answer(self, inbound: Inbound, update: Update) -> list[Reply]:
+        """Ask the engine; show "typing…" if the answer takes a while."""
         chat = update.effective_chat
         answer = asyncio.ensure_future(self.engine.handle(inbound))
         done, _ = await asyncio.wait({answer}, timeout=TYPING_AFTER)
@@ -249,6 +252,7 @@ class TelegramRuntime:
         return await answer
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log a failed update by its id and the error, never its content."""
         error = context.error
         log.error("telegram: update %s failed: %s", getattr(update, "update_id", "?"),
                   f"{type(error).__name__}: {error}"[:300],
