@@ -32,7 +32,7 @@ from bot.engine import Engine, KeyedLocks
 from bot.handlers.telegram import CHANNEL, TelegramChannel, blocked_change, to_inbound
 from bot.handlers.telegram_request import AiohttpRequest
 from bot.messages import Inbound, RecipientBlocked, Reply
-from bot.services import inbound_events, reachability
+from bot.services import groups, inbound_events, reachability
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -209,6 +209,12 @@ class TelegramRuntime:
         if blocked is not None and update.effective_user is not None:
             await reachability.set_blocked(self.db, CHANNEL, str(update.effective_user.id),
                                            blocked)
+            return
+        if update.message is not None and update.message.migrate_to_chat_id:
+            async with self.db.unit_of_work() as session:
+                await groups.move(session, CHANNEL, str(update.message.chat.id),
+                                  str(update.message.migrate_to_chat_id))
+                await session.commit()
             return
         inbound = to_inbound(update)
         query = update.callback_query
