@@ -69,6 +69,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
 
 
 def _stop_on_signals() -> asyncio.Event:
+    """An event set by SIGTERM or SIGINT."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

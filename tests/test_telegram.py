@@ -351,6 +351,21 @@ async def test_bot_added_to_groups_linked_and_removed(hook: Bot, demo_db: Databa
         raise AssertionError("the link was not removed")
 
 
+async def test_a_group_upgraded_to_a_supergroup_keeps_its_link(hook: Bot, demo_db: Database):
+    async with demo_db.session() as session:
+        await groups.link(session, "telegram", "-3003", staff=True, actor="test")
+        await session.commit()
+    moved = message_update(515, None, chat_id=-3003, migrate_to_chat_id=-1003003)
+    assert await hook.post(moved) == 200
+    for _ in range(100):
+        async with demo_db.session() as session:
+            if await groups.staff_chats(session) == [outbox.Recipient("telegram", "-1003003")]:
+                break
+        await asyncio.sleep(0.02)
+    else:
+        raise AssertionError("the staff chat did not follow the migration")
+
+
 async def test_staff_chat_buttons_only_work_for_staff(hook: Bot, demo_db: Database,
                                                      fake: FakeTelegram, monkeypatch):
     async with demo_db.session() as session:

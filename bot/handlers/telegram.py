@@ -129,6 +129,7 @@ def blocked_change(update: Update) -> bool | None:
 
 
 def _language(code: str | None) -> str | None:
+    """The user's app language when we support it ("vi-VN" -> "vi")."""
     short = (code or "").split("-")[0].lower()
     return short if short in SUPPORTED_LOCALES else None
 
@@ -174,6 +175,7 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 
 def _retry_seconds(exc: RetryAfter) -> float:
+    """How long Telegram asked us to wait."""
     value = getattr(exc, "_retry_after", None)  # the timedelta behind the deprecated int
     return value.total_seconds() if value is not None else 1.0
 
@@ -230,6 +232,7 @@ class TelegramChannel:
             await self._send(chat_id, reply)
 
     async def _send(self, chat_id: int, reply: Reply) -> None:
+        """Send one reply: its text (split when long, buttons on the last part), then files."""
         chunks = split_text(reply.text)
         if reply.text or not reply.attachments:
             for i, chunk in enumerate(chunks):
@@ -255,6 +258,7 @@ class TelegramChannel:
         return True
 
     async def _send_file(self, chat_id: int, attachment: Attachment) -> None:
+        """Send a photo or document by file_id, URL, or upload from the data folder."""
         source: Any = attachment.ref
         local = self.data_dir / attachment.ref if self.data_dir else None
         if local is not None and "/" in attachment.ref and local.is_file():

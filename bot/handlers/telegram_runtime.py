@@ -32,7 +32,7 @@ from bot.engine import Engine, KeyedLocks
 from bot.handlers.telegram import CHANNEL, TelegramChannel, blocked_change, to_inbound
 from bot.handlers.telegram_request import AiohttpRequest
 from bot.messages import Inbound, RecipientBlocked, Reply
-from bot.services import inbound_events, reachability
+from bot.services import groups, inbound_events, reachability
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -197,6 +197,7 @@ class TelegramRuntime:
                 offset = update.update_id + 1
 
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """PTB's single handler: process, then mark the stored update done."""
         try:
             await self.process(update)
         finally:
@@ -208,6 +209,12 @@ class TelegramRuntime:
         if blocked is not None and update.effective_user is not None:
             await reachability.set_blocked(self.db, CHANNEL, str(update.effective_user.id),
                                            blocked)
+            return
+        if update.message is not None and update.message.migrate_to_chat_id:
+            async with self.db.unit_of_work() as session:
+                await groups.move(session, CHANNEL, str(update.message.chat.id),
+                                  str(update.message.migrate_to_chat_id))
+                await session.commit()
             return
         inbound = to_inbound(update)
         query = update.callback_query
@@ -230,6 +237,7 @@ class TelegramRuntime:
                         await answered
 
     async def _deliver(self, update: Update, replies: list[Reply]) -> None:
+        """Send the replies in the chat the update came from."""
         query = update.callback_query
         if query is not None:
             replies = [r for r in replies if not r.alert]
@@ -241,6 +249,7 @@ class TelegramRuntime:
             await reachability.set_blocked(self.db, CHANNEL, str(chat_id), True)
 
     async def _answer(self, inbound: Inbound, update: Update) -> list[Reply]:
+        """Ask the engine; show "typing…" if the answer takes a while."""
         chat = update.effective_chat
         answer = asyncio.ensure_future(self.engine.handle(inbound))
         done, _ = await asyncio.wait({answer}, timeout=TYPING_AFTER)
@@ -249,6 +258,7 @@ class TelegramRuntime:
         return await answer
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log a failed update by its id and the error, never its content."""
         error = context.error
         log.error("telegram: update %s failed: %s", getattr(update, "update_id", "?"),
                   f"{type(error).__name__}: {error}"[:300],

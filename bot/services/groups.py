@@ -57,6 +57,17 @@ async def unlink(session: AsyncSession, channel: str, chat_id: str, actor: str =
     return True
 
 
+async def move(session: AsyncSession, channel: str, old_chat_id: str, new_chat_id: str) -> bool:
+    """A group got a new chat id (Telegram: group upgraded to supergroup); keep its link."""
+    row = await get(session, channel, old_chat_id)
+    if row is None or await get(session, channel, new_chat_id) is not None:
+        return False
+    row.chat_id = new_chat_id
+    session.add(row)
+    _audit(session, channel, "group_move", row.kind, f"{channel}:migration")
+    return True
+
+
 async def get(session: AsyncSession, channel: str, chat_id: str) -> GroupLink | None:
     """The link of one chat, if any."""
     query = select(GroupLink).where(GroupLink.channel == channel, GroupLink.chat_id == chat_id)

@@ -73,6 +73,7 @@ class EventLog:
             self._writer = asyncio.create_task(self._write(), name=f"{self.channel}-events")
 
     async def _write(self) -> None:
+        """Write everything queued, one transaction per batch, until nothing is left."""
         while self._to_store or self._to_close:
             storing, self._to_store = self._to_store[:MAX_BATCH], self._to_store[MAX_BATCH:]
             closing, self._to_close = self._to_close[:MAX_BATCH], self._to_close[MAX_BATCH:]
@@ -96,6 +97,7 @@ class EventLog:
 
     async def _insert(self, session: AsyncSession,
                       storing: list[tuple[str, dict[str, Any], Any]]) -> set[str]:
+        """Insert new events; returns the ids that were not stored before."""
         if not storing:
             return set()
         now = utcnow()
@@ -110,6 +112,7 @@ class EventLog:
         return set((await session.exec(statement)).scalars().all())
 
     async def _close(self, session: AsyncSession, closing: list[str]) -> None:
+        """Mark events done."""
         if closing:
             await session.exec(
                 sa.update(InboundEvent)
