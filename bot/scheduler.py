@@ -15,6 +15,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.services import sessions
 from bot.services.dispatcher import Dispatcher
 
 Job = Callable[..., Awaitable[int]]
@@ -63,6 +64,13 @@ async def deliver_outbox(dispatcher: Dispatcher, now: datetime | None = None) ->
     return await dispatcher.dispatch_due(now)
 
 
+async def session_reminders(dispatcher: Dispatcher, timezone: str,
+                            now: datetime | None = None) -> int:
+    """Queue the dialogue-session reminders that are due (bot.services.sessions)."""
+    return await sessions.send_due_reminders(dispatcher.db, now or dispatcher.clock(), timezone)
+
+
 def add_jobs(scheduler: AsyncIOScheduler, dispatcher: Dispatcher) -> None:
     """Every job of the product; feature issues add theirs here in one line each."""
     every(scheduler, deliver_outbox, OUTBOX_TICK_SECONDS, dispatcher)
+    every(scheduler, session_reminders, 60, dispatcher, str(scheduler.timezone))

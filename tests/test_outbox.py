@@ -243,7 +243,7 @@ async def test_the_scheduler_has_the_jobs_in_the_communes_time_zone(db):
     scheduler = jobs.build("Asia/Ho_Chi_Minh")
     jobs.add_jobs(scheduler, _dispatcher(db, FakeChannel()))
     jobs.cron(scheduler, weekly_digest, "0 7 * * 1")
-    assert {job.id for job in scheduler.get_jobs()} == {"deliver_outbox", "weekly_digest"}
+    assert {"deliver_outbox", "weekly_digest"} <= {job.id for job in scheduler.get_jobs()}
     tick = scheduler.get_job("deliver_outbox").trigger
     assert tick.interval == timedelta(seconds=jobs.OUTBOX_TICK_SECONDS)
     trigger = scheduler.get_job("weekly_digest").trigger

@@ -1,0 +1,386 @@
+"""Dialogue sessions: seats and waitlist (also under concurrency), reminders with a clock,
+changes, check-in and outcome; then the resident's conversation through the engine."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from bot.engine import Engine
+from bot.scheduler import session_reminders
+from bot.services import sessions as service
+from bot.services.dispatcher import Dispatcher
+from storage.db import Database
+from storage.models import (
+    Disclosure,
+    OutboxMessage,
+    SessionQuestion,
+    SessionRegistration,
+    SessionReminder,
+    User,
+)
+from tests.conftest import PSEUDONYM_KEY
+
+TZ = "Asia/Ho_Chi_Minh"
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # 10:00 on Friday 20/11 in Hà Nội
+START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 08:00 on Tuesday 01/12
+EVE = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # the day before at 08:00
+TWO_HOURS = START - timedelta(hours=2)
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime = NOW) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def tickets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(service, "TICKETS_DIR", tmp_path / "tickets")
+    return tmp_path / "tickets"
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def engine(demo_db: Database, clock: Clock) -> Engine:
+    return Engine(demo_db, pseudonym_key=PSEUDONYM_KEY, clock=clock)
+
+
+async def announce(db: Database, capacity: int = 10, *, start: datetime = START,
+                   **plan: object) -> int:
+    async with db.session() as session:
+        item = await service.announce(session, service.Plan(
+            topic=plan.pop("topic", "Đường liên thôn Nà Ca"), start=start,
+            place=plan.pop("place", "Hội trường UBND xã"), capacity=capacity,
+            leaders=["Chủ tịch UBND xã"], **plan), actor="cli:test", now=NOW, timezone=TZ)
+        await session.commit()
+        return item.id
+
+
+async def people(db: Database, count: int, locale: str = "vi") -> list[User]:
+    async with db.session() as session:
+        users = [User(channel="console", external_id=f"u{n}", locale=locale)
+                 for n in range(count)]
+        session.add_all(users)
+        await session.commit()
+        return users
+
+
+async def register(db: Database, session_id: int, user: User, now: datetime = NOW
+                   ) -> SessionRegistration:
+    async with db.unit_of_work() as session:
+        found = await service.register(session, session_id, user, name=f"Người {user.id}",
+                                       hamlet_id=None, phone=None, now=now, timezone=TZ)
+        await session.commit()
+        return found
+
+
+async def cancel(db: Database, registration_id: int, user: User
+                 ) -> list[SessionRegistration]:
+    async with db.unit_of_work() as session:
+        promoted = await service.cancel_registration(session, registration_id, user, now=NOW,
+                                                     timezone=TZ)
+        await session.commit()
+        return promoted
+
+
+async def rows(db: Database, model: type, *where: object) -> list:
+    async with db.session() as session:
+        return list((await session.exec(select(model).where(*where).order_by(model.id))).all())
+
+
+def is_png(path: str) -> bool:
+    return Path(path).read_bytes().startswith(b"\x89PNG")
+
+
+async def messages(db: Database, kind: str | None = None) -> list[OutboxMessage]:
+    found = await rows(db, OutboxMessage)
+    return [m for m in found if kind is None or m.kind == kind]
+
+
+# --- seats and waitlist ---------------------------------------------------------------------
+
+
+async def test_register_until_full_then_waitlist_and_a_cancellation_promotes_the_first(db):
+    session_id = await announce(db, capacity=3, reserved=1)  # 2 seats for residents
+    ann, binh, chi, dung = await people(db, 4)
+    first = await register(db, session_id, ann)
+    second = await register(db, session_id, binh)
+    third = await register(db, session_id, chi)
+    fourth = await register(db, session_id, dung)
+    assert [r.status for r in (first, second, third, fourth)] == [
+        "registered", "registered", "waitlisted", "waitlisted"]
+    assert len(first.ticket) == 8 and not set(first.ticket) & set("0O1IL")
+
+    promoted = await cancel(db, second.id, binh)
+    assert [r.id for r in promoted] == [third.id]
+    [seat] = await messages(db, "session_seat")
+    assert seat.chat_id == chi.external_id
+    assert third.ticket in seat.text and "chỗ trống" in seat.text
+    assert seat.attachments[0]["mime_type"] == "image/png"
+    assert is_png(seat.attachments[0]["ref"])
+    assert seat.buttons == [["Xem", f"go:session:{session_id}"]]
+    # The promoted person now gets reminders; the one who left gets none.
+    reminders = await rows(db, SessionReminder, SessionReminder.status == "pending")
+    assert sorted({r.registration_id for r in reminders}) == [first.id, third.id]
+
+    with pytest.raises(service.SessionError, match="already cancelled"):
+        await cancel(db, second.id, binh)
+    with pytest.raises(service.SessionError, match="not yours"):
+        await cancel(db, first.id, dung)
+    with pytest.raises(service.SessionError, match="already registered"):
+        await register(db, session_id, ann)
+    again = await register(db, session_id, binh)  # back, at the end of the queue
+    assert again.id == second.id and again.status == "waitlisted"
+
+
+async def test_fifty_people_registering_at_once_never_exceed_the_seats(db):
+    capacity = 10
+    session_id = await announce(db, capacity=capacity)
+    users = await people(db, 50)
+    results = await asyncio.gather(*(register(db, session_id, u) for u in users))
+    statuses = [r.status for r in results]
+    assert statuses.count("registered") == capacity
+    assert statuses.count("waitlisted") == 50 - capacity
+    stored = await rows(db, SessionRegistration)
+    seated = [r for r in stored if r.status == "registered"]
+    assert len(seated) == capacity
+    assert sorted(r.position for r in seated) == list(range(1, capacity + 1))
+    waiting = sorted(r.position for r in stored if r.status == "waitlisted")
+    assert waiting == list(range(1, 50 - capacity + 1))
+    assert len({r.ticket for r in stored}) == 50
+
+    # Ten people cancel at once: exactly ten waiting people move up, in queue order.
+    by_id = {u.id: u for u in users}
+    await asyncio.gather(*(cancel(db, r.id, by_id[r.user_id]) for r in seated))
+    stored = await rows(db, SessionRegistration, SessionRegistration.status == "registered")
+    assert len(stored) == capacity
+    assert sorted(r.id for r in stored) == sorted(
+        r.id for r in results if r.status == "waitlisted")[:capacity]
+
+
+async def test_staff_hear_at_80_and_100_percent_once(demo_db):
+    session_id = await announce(demo_db, capacity=5)
+    users = await people(demo_db, 6)
+    for user in users[:3]:
+        await register(demo_db, session_id, user)
+    assert await messages(demo_db, "session_alert") == []
+    await register(demo_db, session_id, users[3])  # 4 of 5: 80%
+    alerts = await messages(demo_db, "session_alert")
+    assert {m.chat_id for m in alerts} == {"admin", "canbo"}  # staff and admin of the demo
+    assert "80%" in alerts[0].text
+    await register(demo_db, session_id, users[4])
+    await register(demo_db, session_id, users[5])  # waitlisted: no new alert
+    alerts = await messages(demo_db, "session_alert")
+    assert [m.text.split("đã kín ")[1][:4] for m in alerts] == ["80%:", "80%:",
+                                                                  "100%", "100%"]
+
+
+async def test_capacity_cannot_go_below_the_registered_and_more_seats_promote(db):
+    session_id = await announce(db, capacity=2)
+    users = await people(db, 4)
+    for user in users:
+        await register(db, session_id, user)
+    async with db.unit_of_work() as session:
+        with pytest.raises(service.SessionError, match="2 people are registered"):
+            await service.set_capacity(session, session_id, 1, actor="t", now=NOW, timezone=TZ)
+        promoted = await service.set_capacity(session, session_id, 3, actor="t", now=NOW,
+                                              timezone=TZ)
+        await session.commit()
+    assert [p.user_id for p in promoted] == [users[2].id]
+
+
+async def test_registration_refused_for_past_cancelled_or_unknown_sessions(db):
+    session_id = await announce(db)
+    [user] = await people(db, 1)
+    with pytest.raises(service.SessionError, match="already started"):
+        await register(db, session_id, user, now=START)
+    with pytest.raises(service.SessionError, match="does not exist"):
+        await register(db, 999, user)
+    async with db.unit_of_work() as session:
+        await service.cancel_session(session, session_id, actor="t", timezone=TZ)
+        await session.commit()
+    with pytest.raises(service.SessionError, match="cancelled"):
+        await register(db, session_id, user)
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+
+async def test_reminders_fire_once_each_at_the_right_time(db):
+    session_id = await announce(db)
+    [ann] = await people(db, 1)
+    registration = await register(db, session_id, ann)
+    assert await service.send_due_reminders(db, EVE - timedelta(seconds=1), TZ) == 0
+    assert await service.send_due_reminders(db, EVE, TZ) == 1
+    assert await service.send_due_reminders(db, EVE + timedelta(minutes=1), TZ) == 0
+    assert await service.send_due_reminders(db, TWO_HOURS - timedelta(minutes=1), TZ) == 0
+    assert await service.send_due_reminders(db, TWO_HOURS + timedelta(seconds=30), TZ) == 1
+    assert await service.send_due_reminders(db, START, TZ) == 0
+    sent = await messages(db, "session_reminder")
+    assert len(sent) == 2
+    assert [m.not_before <= m.created_at for m in sent] == [True, True]
+    assert "08:00, thứ Ba, 01/12/2026" in sent[0].text and registration.ticket in sent[0].text
+    assert all(m.chat_id == ann.external_id for m in sent)
+
+
+async def test_the_scheduler_job_uses_the_dispatcher_database_and_clock(db):
+    session_id = await announce(db)
+    [ann] = await people(db, 1)
+    await register(db, session_id, ann)
+    dispatcher = Dispatcher(db, pseudonym_key=PSEUDONYM_KEY, clock=lambda: EVE)
+    assert await session_reminders(dispatcher, TZ) == 1
+    assert await session_reminders(dispatcher, TZ, EVE + timedelta(minutes=1)) == 0
+
+
+async def test_a_restart_between_planning_and_firing_still_sends_once(db):
+    session_id = await announce(db)
+    [ann] = await people(db, 1)
+    await register(db, session_id, ann)
+    await db.dispose()  # the process stops; the rows stay
+    restarted = Database(db.url)
+    try:
+        counts = await asyncio.gather(*(service.send_due_reminders(restarted, EVE, TZ)
+                                        for _ in range(3)))
+        assert sum(counts) == 1  # even when two ticks overlap
+        assert await service.send_due_reminders(restarted, EVE, TZ) == 0
+        assert len(await messages(restarted, "session_reminder")) == 1
+    finally:
+        await restarted.dispose()
+
+
+async def test_rescheduling_tells_everyone_once_and_drops_stale_reminders(db):
+    session_id = await announce(db, capacity=1)
+    ann, binh = await people(db, 2)
+    seat = await register(db, session_id, ann)
+    await register(db, session_id, binh)  # waitlisted
+    assert await service.send_due_reminders(db, EVE, TZ) == 1  # queued, not delivered yet
+    later = START + timedelta(days=2)
+    async with db.unit_of_work() as session:
+        told = await service.reschedule(session, session_id, actor="t", now=EVE, timezone=TZ,
+                                        start=later, place="Nhà văn hóa khu Hòa Bình")
+        await session.commit()
+    assert told == 2
+    changes = await messages(db, "session_change")
+    assert [m.chat_id for m in changes] == [ann.external_id, binh.external_id]
+    assert "08:00, thứ Năm, 03/12/2026" in changes[0].text and seat.ticket in changes[0].text
+    assert "danh sách chờ" in changes[1].text
+    # The reminder queued for the old time is withdrawn; none fires at the old times.
+    [old] = await messages(db, "session_reminder")
+    assert old.status == "cancelled"
+    assert await service.send_due_reminders(db, TWO_HOURS, TZ) == 0
+    assert await service.send_due_reminders(db, EVE + timedelta(days=2), TZ) == 1
+    assert await service.send_due_reminders(db, later - timedelta(hours=2), TZ) == 1
+    pending = await rows(db, SessionReminder, SessionReminder.status == "pending")
+    assert pending == []
+
+
+async def test_a_cancelled_session_tells_everyone_once_and_sends_no_reminder(db):
+    session_id = await announce(db, capacity=1)
+    ann, binh = await people(db, 2)
+    await register(db, session_id, ann)
+    await register(db, session_id, binh)
+    async with db.unit_of_work() as session:
+        assert await service.cancel_session(session, session_id, actor="t", timezone=TZ) == 2
+        await session.commit()
+    async with db.unit_of_work() as session:
+        with pytest.raises(service.SessionError, match="cancelled"):
+            await service.cancel_session(session, session_id, actor="t", timezone=TZ)
+    assert len(await messages(db, "session_change")) == 2
+    assert await service.send_due_reminders(db, START - timedelta(minutes=1), TZ) == 0
+
+
+# --- check-in, questions, outcome -----------------------------------------------------------
+
+
+async def test_a_ticket_checks_in_once_and_a_mistyped_one_is_refused(db):
+    session_id = await announce(db, capacity=1)
+    ann, binh = await people(db, 2)
+    seat = await register(db, session_id, ann)
+    waiting = await register(db, session_id, binh)
+    typed = f" {seat.ticket[:4].lower()}-{seat.ticket[4:]} "
+    async with db.unit_of_work() as session:
+        found = await service.check_in(session, typed, now=START)
+        assert found.id == seat.id and found.checked_in_at == START
+        await session.commit()
+    async with db.unit_of_work() as session:
+        with pytest.raises(service.SessionError, match="already used"):
+            await service.check_in(session, seat.ticket, now=START)
+        with pytest.raises(service.SessionError, match="no ticket"):
+            await service.check_in(session, "ABCDEFG", now=START)
+        with pytest.raises(service.SessionError, match="waitlisted"):
+            await service.check_in(session, waiting.ticket, now=START)
+        with pytest.raises(service.SessionError, match="no ticket"):
+            await service.check_in(session, waiting.ticket, now=START, session_id=999)
+
+
+async def test_questions_up_to_three_of_1000_characters_and_withdrawn(db):
+    session_id = await announce(db)
+    [ann, binh] = await people(db, 2)
+    registration = await register(db, session_id, ann)
+    async with db.unit_of_work() as session:
+        with pytest.raises(service.SessionError, match="1,000"):
+            await service.add_question(session, registration, "x" * 1001, now=NOW)
+        for n in range(3):
+            await service.add_question(session, registration, f"Câu hỏi {n}", now=NOW)
+        with pytest.raises(service.SessionError, match="3 questions"):
+            await service.add_question(session, registration, "Câu thứ tư", now=NOW)
+        first = (await session.exec(select(SessionQuestion))).first()
+        with pytest.raises(service.SessionError, match="not yours"):
+            await service.withdraw_question(session, first.id, binh, now=NOW)
+        await service.withdraw_question(session, first.id, ann, now=NOW)
+        await service.add_question(session, registration, "Câu thứ tư", now=NOW)
+        await session.commit()
+    active = await rows(db, SessionQuestion, SessionQuestion.status == "active")
+    assert [q.text for q in active] == ["Câu hỏi 1", "Câu hỏi 2", "Câu thứ tư"]
+
+
+async def test_the_outcome_reaches_registrants_and_askers_and_becomes_a_disclosure(db):
+    session_id = await announce(db, capacity=1)
+    ann, binh, chi = await people(db, 3)
+    seat = await register(db, session_id, ann)
+    asker = await register(db, session_id, binh)  # waitlisted, asks, then leaves
+    async with db.unit_of_work() as session:
+        await service.add_question(session, asker, "Bao giờ làm đường?", now=NOW)
+        await session.commit()
+    await cancel(db, asker.id, binh)
+    async with db.unit_of_work() as session:
+        with pytest.raises(service.SessionError, match="not taken place"):
+            await service.close(session, session_id, "Kết quả", actor="t", now=NOW,
+                                timezone=TZ)
+    after = START + timedelta(days=2)
+    async with db.unit_of_work() as session:
+        told, item = await service.close(
+            session, session_id, "Tóm tắt.\nTrả lời câu hỏi: tháng 3/2027 khởi công.",
+            actor="cli:test", now=after, timezone=TZ)
+        await session.commit()
+    assert told == 2 and item.status == "closed" and seat.user_id == ann.id
+    notices = await messages(db, "session_outcome")
+    assert sorted(m.chat_id for m in notices) == sorted([ann.external_id, binh.external_id])
+    assert chi.external_id not in {m.chat_id for m in await messages(db)}
+    [disclosure] = await rows(db, Disclosure)
+    assert disclosure.category == 11 and disclosure.id == item.outcome_disclosure_id
+    assert disclosure.title == "Kết quả hội nghị đối thoại: Đường liên thôn Nà Ca"
+    assert "tháng 3/2027" in disclosure.body
+
+
+def test_the_scheduler_checks_for_due_reminders_every_minute():
+    from bot import scheduler as jobs
+
+    scheduler = jobs.build(TZ)
+    jobs.add_jobs(scheduler, Dispatcher(None, pseudonym_key=PSEUDONYM_KEY))
+    job = scheduler.get_job("session_reminders")
+    assert job.trigger.interval == timedelta(minutes=1)
+    assert job.args[1] == TZ
