@@ -11,6 +11,7 @@ import pytest
 from sqlmodel import select
 
 from bot.engine import Engine
+from bot.messages import Contact
 from bot.scheduler import session_reminders
 from bot.services import sessions as service
 from bot.services.dispatcher import Dispatcher
@@ -23,7 +24,7 @@ from storage.models import (
     SessionReminder,
     User,
 )
-from tests.conftest import PSEUDONYM_KEY
+from tests.conftest import MAIN_MENU, PSEUDONYM_KEY, Chat
 
 TZ = "Asia/Ho_Chi_Minh"
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # 10:00 on Friday 20/11 in Hà Nội
@@ -384,3 +385,149 @@ def test_the_scheduler_checks_for_due_reminders_every_minute():
     job = scheduler.get_job("session_reminders")
     assert job.trigger.interval == timedelta(minutes=1)
     assert job.args[1] == TZ
+
+
+# --- the resident's conversation ------------------------------------------------------------
+
+
+async def test_a_resident_registers_gets_a_ticket_and_sends_questions(chat: Chat, demo_db):
+    session_id = await announce(demo_db, capacity=2)
+    await chat.onboard(hamlet="Khu Thống Nhất")
+    await chat.press("Đối thoại")
+    assert "Đường liên thôn Nà Ca" in chat.text and "08:00, thứ Ba, 01/12/2026" in chat.text
+    assert "Hội trường UBND xã · còn 2 chỗ" in chat.text
+    assert chat.labels == ["Đường liên thôn Nà Ca", "Menu chính"]
+    await chat.press("Đường liên thôn Nà Ca")
+    assert "Chủ trì: Chủ tịch UBND xã" in chat.text and "Còn 2/2 chỗ." in chat.text
+    assert chat.labels == ["Đăng ký", "Tất cả hội nghị", "Menu chính"]
+
+    await chat.press("Đăng ký")
+    assert "họ tên và khu dân cư" in chat.text and "tổng hợp câu hỏi" in chat.text
+    await chat.send("  Nguyễn   Văn An ")
+    assert chat.labels[0] == "Khu Thống Nhất"  # my own hamlet first
+    await chat.press("Khu Thống Nhất")
+    assert "số điện thoại" in chat.text and "Bỏ qua" in chat.labels
+    await chat.send("12")
+    assert "không phải số điện thoại" in chat.text
+    [done] = await chat.send("0912 345 678")
+    [registration] = await rows(demo_db, SessionRegistration)
+    assert registration.name == "Nguyễn Văn An" and registration.phone == "0912345678"
+    assert f"Mã vé của Anh/Chị: {registration.ticket}" in done.text
+    assert done.attachments[0].kind == "photo" and is_png(done.attachments[0].ref)
+    assert done.buttons[0].label == "Gửi câu hỏi"
+
+    await chat.press("Gửi câu hỏi")
+    assert "còn gửi được 3 câu" in chat.text
+    await chat.send("x" * 1001)
+    assert "1001 ký tự" in chat.text  # still asking
+    await chat.send("Khi nào đường Nà Ca được mở rộng?")
+    assert "câu hỏi đã được tiếp nhận" in chat.text
+    assert {"Gửi câu hỏi", "Câu hỏi của tôi", "Xem vé của tôi", "Hủy đăng ký"} <= set(
+        chat.labels)
+    await chat.press("Câu hỏi của tôi")
+    assert "1. Khi nào đường Nà Ca được mở rộng?" in chat.text
+    await chat.press("Rút câu hỏi 1")
+    assert "Câu hỏi đã được rút" in chat.text
+    assert await rows(demo_db, SessionQuestion, SessionQuestion.status == "active") == []
+    await chat.press("Quay lại")
+    await chat.press("Xem vé của tôi")
+    assert registration.ticket in chat.text and chat.last[0].attachments
+    async with demo_db.session() as session:
+        me = await session.get(User, registration.user_id)
+    assert (me.display_name, me.phone) == ("Nguyễn Văn An", "0912345678")
+    assert session_id == registration.session_id
+
+
+async def test_full_session_waitlist_and_a_cancellation_promotes_the_next(engine, demo_db):
+    await announce(demo_db, capacity=1)
+    first, second = Chat(engine, user_id="an"), Chat(engine, user_id="binh")
+    for person, name in ((first, "Nguyễn Văn An"), (second, "Trần Thị Bình")):
+        await person.onboard()
+        await person.press("Đối thoại")
+        await person.press("Đường liên thôn Nà Ca")
+        await person.press("Đăng ký")
+        await person.send(name)
+        await person.press("Khu Hòa Bình")
+        await person.press("Bỏ qua")
+    assert "số 1 trong danh sách chờ" in second.text and not second.last[0].attachments
+    await second.press("Quay lại")
+    assert "Đã hết chỗ; Anh/Chị có thể đăng ký vào danh sách chờ (1 người đang chờ)" in (
+        second.text)
+    assert "vị trí số 1 trong danh sách chờ" in second.text
+
+    await first.press("Quay lại")
+    await first.press("Hủy đăng ký")
+    await first.press("Có, hủy đăng ký")
+    assert "Đăng ký của Anh/Chị đã được hủy" in first.text
+    assert "Đăng ký" in first.labels  # may register again, now on the waiting list
+    [seat] = await messages(demo_db, "session_seat")
+    assert seat.chat_id == "binh" and "Tin vui" in seat.text
+
+    await second.send("/menu")
+    await second.press("Đối thoại")
+    await second.press("Đăng ký của tôi")
+    assert "Đường liên thôn Nà Ca — 08:00, thứ Ba, 01/12/2026: đã đăng ký, mã vé" in second.text
+
+
+@pytest.mark.parametrize("opening", [
+    {"text": "/start s_1"}, {"text": "S1"}, {"text": "đt 1"}, {"payload": "go:session:1"},
+])
+async def test_a_session_opens_from_a_link_or_a_typed_code(chat: Chat, demo_db, opening):
+    await announce(demo_db)
+    await chat.onboard()
+    await chat.send(**opening)
+    assert chat.text.startswith("🗣 Đường liên thôn Nà Ca") and "Đăng ký" in chat.labels
+
+
+async def test_a_link_to_a_missing_session_shows_the_list(chat: Chat, demo_db):
+    await chat.onboard()
+    await chat.send("/start s_99")
+    assert "không (còn) tồn tại" in chat.text and "chưa có hội nghị" in chat.text
+    await chat.send("/start")
+    assert chat.labels == MAIN_MENU
+
+
+async def test_a_shared_contact_gives_the_phone_and_declined_consent_blocks_registration(
+    engine, demo_db
+):
+    await announce(demo_db)
+    chat = Chat(engine, channel="telegram", user_id="77")
+    await chat.onboard()
+    await chat.press("Đối thoại")
+    await chat.press("Đường liên thôn Nà Ca")
+    await chat.press("Đăng ký")
+    await chat.send("Lê Văn Chung")
+    await chat.press("Khu Hòa Bình")
+    assert "chia sẻ liên hệ" in chat.text
+    await chat.send(contact=Contact("+84912345678"))
+    [registration] = await rows(demo_db, SessionRegistration)
+    assert registration.phone == "+84912345678"
+
+    declined = Chat(engine, user_id="no")
+    await declined.send("/start")
+    await declined.press("Tiếng Việt")
+    await declined.press("Không đồng ý")
+    assert "Đối thoại" not in declined.labels
+    await declined.send(payload="go:session:1")  # a notice or a broadcast link
+    await declined.press("Đăng ký")
+    assert "cần Anh/Chị đồng ý" in declined.text
+    assert len(await rows(demo_db, SessionRegistration)) == 1
+
+
+async def test_after_the_outcome_the_session_page_shows_it(chat: Chat, demo_db, clock):
+    session_id = await announce(demo_db)
+    await chat.onboard()
+    await chat.send("s1")
+    await chat.press("Đăng ký")
+    await chat.send("Nguyễn Văn An")
+    await chat.press("Khu Hòa Bình")
+    await chat.press("Bỏ qua")
+    async with demo_db.unit_of_work() as session:
+        await service.close(session, session_id, "Xã sẽ khởi công đường vào tháng 3/2027.",
+                            actor="cli:test", now=START + timedelta(days=1), timezone=TZ)
+        await session.commit()
+    [notice] = await messages(demo_db, "session_outcome")
+    clock.now = START + timedelta(days=1)
+    await chat.send(payload=notice.buttons[0][1])
+    assert "Kết quả hội nghị:\nXã sẽ khởi công đường vào tháng 3/2027." in chat.text
+    assert "Đăng ký" not in chat.labels and "Hủy đăng ký" not in chat.labels

@@ -90,7 +90,7 @@ async def test_keeping_my_data_deletes_nothing(chat: Chat, demo_db):
 
 async def test_features_not_built_yet_say_so_honestly(chat: Chat):
     await chat.onboard()
-    for label in ["Gửi phản ánh, kiến nghị", "Phản ánh của tôi", "Đối thoại"]:
+    for label in ["Gửi phản ánh, kiến nghị", "Phản ánh của tôi"]:
         await chat.press(label)
         assert f"Mục “{label}” đang được hoàn thiện" in chat.text
         assert "Bộ phận tiếp nhận của UBND xã Chi Lăng" in chat.text

@@ -6,14 +6,17 @@ needs to change. Flows import no channel library.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from bot.flows import disclosures, menu, onboarding, publish, settings
+from bot.flows import disclosures, menu, onboarding, publish, sessions, settings
 from bot.flows.base import Ctx, Flow, Step
+from bot.textfold import fold
 
 FLOWS: dict[str, Flow] = {
-    f.name: f for f in (onboarding.FLOW, menu.FLOW, settings.FLOW, disclosures.FLOW, publish.FLOW)
+    f.name: f for f in (onboarding.FLOW, menu.FLOW, settings.FLOW, disclosures.FLOW, publish.FLOW,
+                        sessions.FLOW)
 }
 
 COMMANDS: dict[str, Step] = {
@@ -35,12 +38,27 @@ ENTRIES: dict[str, Step] = {
     "menu": menu.open_menu,
     "disclosures": disclosures.open_disclosures,
     "publish": publish.start,
+    "sessions": sessions.open_sessions,
 }
 
 # Links to one record, reached by "go:<name>:<arg>" (buttons in notices, deep links).
 LINKS: dict[str, Callable[[Ctx, str], Awaitable[object]]] = {
     "disclosure": disclosures.open_link,
+    "session": sessions.open_link,
 }
+
+# Short codes of links for `/start s_12` (Telegram deep links) and codes typed on other
+# channels ("s12", "S-12", "dt12" for "đối thoại").
+SHORT_LINKS: dict[str, str] = {"s": "session", "dt": "session"}
+_SHORT = re.compile(r"^([a-z]{1,3})[ _-]?(\d{1,9})$")
+
+
+def short_link(text: str) -> Step | None:
+    """The step a short code stands for ("s_12" opens session 12), or None."""
+    found = _SHORT.match(fold(text.strip()))
+    if found is None or found[1] not in SHORT_LINKS:
+        return None
+    return partial(LINKS[SHORT_LINKS[found[1]]], arg=found[2])
 
 _NEEDS_CONSENT = {name for name, _, needs in menu.MENU_ITEMS if needs}
 _LABELS = {name: label for name, label, _ in menu.MENU_ITEMS}
