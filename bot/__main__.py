@@ -1,4 +1,4 @@
-"""Command line: run, chat, init, role, db, disclosure, report.
+"""Command line: run, chat, init, role, db, disclosure, report, session.
 
 Errors print one clear line and exit non-zero.
 """
@@ -14,13 +14,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import cli_disclosures
+from bot import cli_disclosures, cli_sessions
 from bot.app import App, build, cli_actor
 from bot.config import Settings
 from bot.handlers import console
 from bot.i18n import CatalogMissing
 from bot.services import commune_setup, roles
 from bot.services.disclosures import DisclosureError
+from bot.services.sessions import SessionError
 
 
 async def cmd_run(app: App, args: argparse.Namespace) -> int:
@@ -100,6 +101,7 @@ def parser() -> argparse.ArgumentParser:
     db.add_argument("action", choices=("upgrade",))
     db.set_defaults(func=cmd_db)
     cli_disclosures.register(sub, _as_cli_actor)
+    cli_sessions.register(sub, _as_cli_actor)
     return top
 
 
@@ -130,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         field = str(first["loc"][0]).upper() if first["loc"] else "settings"
         print(f"error: {field}: {first['msg']}", file=sys.stderr)
     except (commune_setup.CommuneFileError, roles.RoleError, CatalogMissing,
-            DisclosureError) as exc:
+            DisclosureError, SessionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
