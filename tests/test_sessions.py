@@ -531,3 +531,24 @@ async def test_after_the_outcome_the_session_page_shows_it(chat: Chat, demo_db, 
     await chat.send(payload=notice.buttons[0][1])
     assert "Kết quả hội nghị:\nXã sẽ khởi công đường vào tháng 3/2027." in chat.text
     assert "Đăng ký" not in chat.labels and "Hủy đăng ký" not in chat.labels
+
+
+async def test_deleting_my_data_gives_up_my_seat_and_forgets_my_name(engine, demo_db):
+    session_id = await announce(demo_db, capacity=1)
+    chat = Chat(engine, user_id="an")
+    await chat.onboard()
+    await chat.send(f"s{session_id}")
+    await chat.press("Đăng ký")
+    await chat.send("Nguyễn Văn An")
+    await chat.press("Khu Hòa Bình")
+    await chat.send("0912345678")
+    [waiting] = await people(demo_db, 1)
+    await register(demo_db, session_id, waiting)
+    await chat.send("/menu")
+    await chat.press("Cài đặt")
+    await chat.press("Xóa dữ liệu của tôi")
+    await chat.press("Có, xóa dữ liệu")
+    mine, theirs = await rows(demo_db, SessionRegistration)
+    assert (mine.user_id, mine.name, mine.phone, mine.status) == (None, "—", None, "cancelled")
+    assert theirs.status == "registered"  # moved up from the waiting list
+    assert len(await messages(demo_db, "session_seat")) == 1
