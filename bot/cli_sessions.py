@@ -133,6 +133,7 @@ async def cmd_checkin(app: App, args: argparse.Namespace, actor: str) -> int:
     await app.prepare()
     async with app.db.unit_of_work() as session:
         registration = await service.check_in(session, args.ticket, now=utcnow(),
+                                              timezone=app.settings.timezone,
                                               session_id=args.session)
         await session.commit()
     print(f"checked in: {registration.name} (ticket {registration.ticket}, session "

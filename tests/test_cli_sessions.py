@@ -119,7 +119,7 @@ def test_staff_announce_fill_check_in_move_and_cancel_from_the_shell(shell, caps
     code, out, err = shell(capsys, "session", "checkin", "--ticket", tickets[0])
     assert code == 1 and "already used" in err and err.count("\n") == 1
     code, out, err = shell(capsys, "session", "checkin", "--ticket", "ABCD2345")
-    assert code == 1 and "no ticket ABCD2345" in err
+    assert code == 1 and "No ticket ABCD2345" in err
 
     code, out, err = shell(capsys, "session", "move", "1", "--start", local(12, "14:00"),
                            "--place", "Nhà văn hóa khu Hòa Bình")

@@ -313,18 +313,19 @@ async def test_a_ticket_checks_in_once_and_a_mistyped_one_is_refused(db):
     waiting = await register(db, session_id, binh)
     typed = f" {seat.ticket[:4].lower()}-{seat.ticket[4:]} "
     async with db.unit_of_work() as session:
-        found = await service.check_in(session, typed, now=START)
+        found = await service.check_in(session, typed, now=START, timezone=TZ)
         assert found.id == seat.id and found.checked_in_at == START
         await session.commit()
     async with db.unit_of_work() as session:
-        with pytest.raises(service.SessionError, match="already used"):
-            await service.check_in(session, seat.ticket, now=START)
-        with pytest.raises(service.SessionError, match="no ticket"):
-            await service.check_in(session, "ABCDEFG", now=START)
-        with pytest.raises(service.SessionError, match="waitlisted"):
-            await service.check_in(session, waiting.ticket, now=START)
-        with pytest.raises(service.SessionError, match="no ticket"):
-            await service.check_in(session, waiting.ticket, now=START, session_id=999)
+        with pytest.raises(service.SessionError, match="already used at 08:00 01/12/2026"):
+            await service.check_in(session, seat.ticket, now=START, timezone=TZ)
+        with pytest.raises(service.SessionError, match="No ticket ABCDEFG"):
+            await service.check_in(session, "ABCDEFG", now=START, timezone=TZ)
+        with pytest.raises(service.SessionError, match="waiting list"):
+            await service.check_in(session, waiting.ticket, now=START, timezone=TZ)
+        with pytest.raises(service.SessionError, match="No ticket"):
+            await service.check_in(session, waiting.ticket, now=START, timezone=TZ,
+                                   session_id=999)
 
 
 async def test_questions_up_to_three_of_1000_characters_and_withdrawn(db):
@@ -552,3 +553,64 @@ async def test_deleting_my_data_gives_up_my_seat_and_forgets_my_name(engine, dem
     assert (mine.user_id, mine.name, mine.phone, mine.status) == (None, "—", None, "cancelled")
     assert theirs.status == "registered"  # moved up from the waiting list
     assert len(await messages(demo_db, "session_seat")) == 1
+
+
+# --- staff in the chat ----------------------------------------------------------------------
+
+
+async def test_staff_announce_check_in_list_and_publish_the_outcome_in_the_chat(
+    engine, demo_db, clock
+):
+    staff = Chat(engine, user_id="canbo")  # staff in the demo commune file
+    await staff.onboard()
+    await staff.press("Quản lý hội nghị đối thoại")
+    await staff.press("Thông báo hội nghị mới")
+    await staff.send("Đối thoại về nước sạch")
+    await staff.send("ngày mai")
+    assert "ngày giờ trong tương lai" in staff.text
+    await staff.send("25/11/2026 08:00")  # 5 days ahead: announced, with a warning
+    await staff.send("Hội trường UBND xã")
+    await staff.send("40")
+    await staff.send("Chủ tịch UBND xã, Bí thư Đảng ủy")
+    assert "⚠️ Hội nghị được thông báo trước chưa đủ 7 ngày" in staff.text
+    assert "Chủ trì: Chủ tịch UBND xã, Bí thư Đảng ủy" in staff.text
+    await staff.press("Thông báo")
+    assert "Đã thông báo (số 1)" in staff.text and "/start s_1" in staff.text
+
+    ann, binh = await people(demo_db, 2)
+    seat = await register(demo_db, 1, ann)
+    async with demo_db.unit_of_work() as session:
+        await service.add_question(session, seat, "Giá nước năm 2027 thế nào?", now=NOW)
+        await session.commit()
+    await register(demo_db, 1, binh)
+    await staff.send(f"/checkin {seat.ticket.lower()}")
+    assert f"✅ Đã điểm danh: Người {ann.id} (—)" in staff.text
+    await staff.send(seat.ticket)
+    assert "❌ Vé" in staff.text and "đã được dùng lúc 10:00 20/11/2026" in staff.text
+    await staff.send("OOOO1111")
+    assert "❌ Không có vé" in staff.text
+    await staff.press("Menu chính")
+
+    await staff.send("s1")
+    await staff.press("Danh sách đăng ký và câu hỏi")
+    assert "đã đăng ký 2/40 chỗ, 0 người chờ, 1 người đã điểm danh" in staff.text
+    assert "(chưa rõ khu dân cư) (2)" in staff.text and "- Giá nước năm 2027 thế nào?" in (
+        staff.text)
+    await staff.press("Quay lại")
+    assert "Công bố kết quả" not in staff.labels  # not before the session
+    clock.now = datetime(2026, 11, 25, 4, 0, tzinfo=UTC)
+    await staff.send("s1")
+    await staff.press("Công bố kết quả")
+    await staff.send("Giữ nguyên giá nước năm 2027.")
+    assert "Đã công bố kết quả (thông tin công khai số 1); 2 người sẽ được thông báo" in (
+        staff.text)
+    assert len(await messages(demo_db, "session_outcome")) == 2
+
+
+async def test_residents_cannot_use_the_staff_desk(chat: Chat):
+    await chat.onboard()
+    assert "Quản lý hội nghị đối thoại" not in chat.labels
+    await chat.send("/checkin ABCD2345")
+    assert "Chỉ cán bộ UBND xã" in chat.text and chat.labels == MAIN_MENU
+    await chat.send(payload="go:session_desk")
+    assert "Chỉ cán bộ UBND xã" in chat.text

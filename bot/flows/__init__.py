@@ -10,13 +10,13 @@ import re
 from collections.abc import Awaitable, Callable
 from functools import partial
 
-from bot.flows import disclosures, menu, onboarding, publish, sessions, settings
+from bot.flows import disclosures, menu, onboarding, publish, session_desk, sessions, settings
 from bot.flows.base import Ctx, Flow, Step
 from bot.textfold import fold
 
 FLOWS: dict[str, Flow] = {
     f.name: f for f in (onboarding.FLOW, menu.FLOW, settings.FLOW, disclosures.FLOW, publish.FLOW,
-                        sessions.FLOW)
+                        sessions.FLOW, session_desk.FLOW)
 }
 
 COMMANDS: dict[str, Step] = {
@@ -26,6 +26,7 @@ COMMANDS: dict[str, Step] = {
     "help": menu.help_text,
     "lang": settings.change_language,
     "publish": publish.start,
+    "checkin": session_desk.start_checkin,
 }
 
 # Menu entries, reached by the button payload "go:<name>". Entries listed in the menu but
@@ -39,6 +40,7 @@ ENTRIES: dict[str, Step] = {
     "disclosures": disclosures.open_disclosures,
     "publish": publish.start,
     "sessions": sessions.open_sessions,
+    "session_desk": session_desk.open_desk,
 }
 
 # Links to one record, reached by "go:<name>:<arg>" (buttons in notices, deep links).

@@ -21,6 +21,7 @@ MENU_ITEMS = (
 )
 STAFF_ITEMS = (
     ("publish", N_("Publish information")),
+    ("session_desk", N_("Dialogue sessions (staff)")),
 )
 LIMITED_ITEMS = (
     ("disclosures", N_("Public information")),

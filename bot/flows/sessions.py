@@ -22,11 +22,12 @@ from storage.repositories import (
 BUTTON_TOPIC = 60
 
 
-def _short(text: str) -> str:
+def short(text: str) -> str:
+    """A topic cut to fit on a button."""
     return text if len(text) <= BUTTON_TOPIC else text[: BUTTON_TOPIC - 1].rstrip() + "…"
 
 
-def _number(payload: str | None, prefix: str) -> int | None:
+def number(payload: str | None, prefix: str) -> int | None:
     """The number after `prefix` in a payload ("ss:open:12" -> 12), or None."""
     rest = (payload or "").removeprefix(prefix)
     if payload is None or not payload.startswith(prefix) or not rest.isdigit() or len(rest) > 9:
@@ -70,7 +71,7 @@ async def open_sessions(ctx: Ctx, intro: str = "") -> object:
                 else ctx._("full, waiting list open"))
         lines.append(f"\n• {item.topic}\n  🕗 {ctx.when(item.starts_at)}\n  📍 {item.place} "
                      f"· {free}")
-    buttons = [Button(_short(item.topic), f"ss:open:{item.id}") for item in items]
+    buttons = [Button(short(item.topic), f"ss:open:{item.id}") for item in items]
     if await SessionRegistrations(ctx.session).of_person(ctx.user.id):
         buttons.append(Button(ctx._("My registrations"), "ss:mine"))
     ctx.say("\n".join(lines), *buttons, main_menu_button(ctx))
@@ -79,12 +80,17 @@ async def open_sessions(ctx: Ctx, intro: str = "") -> object:
 
 async def listing(ctx: Ctx) -> object:
     """A session chosen, or my registrations."""
-    if (session_id := _number(ctx.chosen, "ss:open:")) is not None:
+    if (session_id := number(ctx.chosen, "ss:open:")) is not None:
         return await show_session(ctx, session_id)
     if ctx.chosen == "ss:mine":
         return await my_registrations(ctx)
     if ctx.chosen == "ss:list":
         return await open_sessions(ctx)
+    return await _typed_code_or_reoffer(ctx)
+
+
+async def _typed_code_or_reoffer(ctx: Ctx) -> object:
+    """A typed code ("s12") opens its session; anything else is asked again."""
     from bot.flows import short_link  # the registry imports this module
 
     if not ctx.chosen and (link := short_link(ctx.msg.text)) is not None:
@@ -110,7 +116,7 @@ async def my_registrations(ctx: Ctx) -> object:
             state = ctx._("number {place} on the waiting list").format(
                 place=await _waiting_place(ctx, registration))
         lines.append(f"• {item.topic} — {ctx.when(item.starts_at)}: {state}")
-        buttons.append(Button(_short(item.topic), f"ss:open:{item.id}"))
+        buttons.append(Button(short(item.topic), f"ss:open:{item.id}"))
     if not buttons:
         lines = [ctx._("You have not registered for any dialogue session.")]
     ctx.say("\n".join(lines), *buttons, Button(ctx._("All sessions"), "ss:list"),
@@ -169,6 +175,10 @@ async def show_session(ctx: Ctx, session_id: int, intro: str = "") -> object:
         if mine.status == service.REGISTERED:
             buttons.append(Button(ctx._("Show my ticket"), "ss:ticket"))
         buttons.append(Button(ctx._("Cancel registration"), "ss:cancel"))
+    if ctx.is_staff:
+        buttons.append(Button(ctx._("Registrations and questions"), "ss:staff:list"))
+        if item.status == service.SCHEDULED and item.starts_at <= ctx.now:
+            buttons.append(Button(ctx._("Publish the outcome"), "ss:staff:close"))
     buttons += [Button(ctx._("All sessions"), "ss:list"), main_menu_button(ctx)]
     ctx.say("\n".join(lines).strip(), *buttons)
     return detail
@@ -188,15 +198,21 @@ async def detail(ctx: Ctx) -> object:
         case "ss:cancel":
             return await confirm_cancel(ctx)
         case "ss:detail":
-            return await _again(ctx)
+            return await show_again(ctx)
         case "ss:list":
             return await open_sessions(ctx)
-    if (session_id := _number(ctx.chosen, "ss:open:")) is not None:
+        case "ss:staff:list" | "ss:staff:close":
+            from bot.flows import session_desk  # it imports this module
+
+            if ctx.chosen == "ss:staff:list":
+                return await session_desk.show_registrations(ctx)
+            return await session_desk.ask_outcome(ctx)
+    if (session_id := number(ctx.chosen, "ss:open:")) is not None:
         return await show_session(ctx, session_id)
-    return reoffer(ctx)
+    return await _typed_code_or_reoffer(ctx)
 
 
-async def _again(ctx: Ctx, intro: str = "") -> object:
+async def show_again(ctx: Ctx, intro: str = "") -> object:
     """The session being looked at, shown again (with a note on top)."""
     return await show_session(ctx, ctx.data.get("id", 0), intro)
 
@@ -217,9 +233,9 @@ async def begin_registration(ctx: Ctx) -> object:
         return await menu.needs_consent(ctx)
     item = await DialogueSessions(ctx.session).get(ctx.data.get("id", 0))
     if item is None or not _open(item, ctx):
-        return await _again(ctx)
+        return await show_again(ctx)
     if await _mine(ctx, item):
-        return await _again(ctx, ctx._("You are already registered for this session."))
+        return await show_again(ctx, ctx._("You are already registered for this session."))
     buttons = []
     if ctx.user.display_name:
         buttons.append(Button(ctx._("Use: {name}").format(name=ctx.user.display_name),
@@ -234,7 +250,7 @@ async def begin_registration(ctx: Ctx) -> object:
 async def name(ctx: Ctx) -> object:
     """Keep the name, ask for the hamlet."""
     if ctx.chosen == "ss:detail":
-        return await _again(ctx)
+        return await show_again(ctx)
     typed = ctx.user.display_name if ctx.chosen == "ss:name:keep" else ctx.msg.text
     typed = " ".join((typed or "").split())
     if len(typed) < 2 or len(typed) > service.MAX_NAME or typed.isdigit():
@@ -298,7 +314,7 @@ async def finish_registration(ctx: Ctx, number: str | None) -> object:
             hamlet_id=ctx.data.get("hamlet_id"), phone=number, now=ctx.now,
             timezone=ctx.timezone)
     except service.SessionError as exc:
-        return await _again(ctx, exc.translated(ctx._))
+        return await show_again(ctx, exc.translated(ctx._))
     user = ctx.user
     user.display_name = ctx.data["name"]
     user.phone = number or user.phone
@@ -331,7 +347,7 @@ async def show_ticket(ctx: Ctx) -> object:
     item = await DialogueSessions(ctx.session).get(ctx.data.get("id", 0))
     mine = await _mine(ctx, item) if item else None
     if mine is None or mine.status != service.REGISTERED:
-        return await _again(ctx)
+        return await show_again(ctx)
     ctx.say(_ticket_text(ctx, item, mine), Button(ctx._("Back"), "ss:detail"),
             main_menu_button(ctx), attachments=service.ticket_attachments(mine.ticket))
     return detail
@@ -344,7 +360,7 @@ async def confirm_cancel(ctx: Ctx) -> object:
     """Ask before giving up the seat."""
     item = await DialogueSessions(ctx.session).get(ctx.data.get("id", 0))
     if item is None or await _mine(ctx, item) is None:
-        return await _again(ctx)
+        return await show_again(ctx)
     ctx.say(ctx._("Cancel your registration for “{topic}”? Your seat goes to the next person "
                   "on the waiting list.").format(topic=item.topic),
             Button(ctx._("Yes, cancel it"), "ss:cancel:yes"),
@@ -355,19 +371,19 @@ async def confirm_cancel(ctx: Ctx) -> object:
 async def cancelling(ctx: Ctx) -> object:
     """Cancel (the first waiting person gets the seat), or keep it."""
     if ctx.chosen == "ss:cancel:no":
-        return await _again(ctx)
+        return await show_again(ctx)
     if ctx.chosen != "ss:cancel:yes":
         return reoffer(ctx)
     item = await DialogueSessions(ctx.session).get(ctx.data.get("id", 0))
     mine = await _mine(ctx, item) if item else None
     if mine is None:
-        return await _again(ctx, ctx._("This registration was already cancelled."))
+        return await show_again(ctx, ctx._("This registration was already cancelled."))
     try:
         await service.cancel_registration(ctx.session, mine.id, ctx.user, now=ctx.now,
                                           timezone=ctx.timezone)
     except service.SessionError as exc:
-        return await _again(ctx, exc.translated(ctx._))
-    return await _again(ctx, ctx._("Your registration has been cancelled. Thank you for "
+        return await show_again(ctx, exc.translated(ctx._))
+    return await show_again(ctx, ctx._("Your registration has been cancelled. Thank you for "
                                    "letting us know."))
 
 
@@ -379,7 +395,7 @@ async def ask_question(ctx: Ctx) -> object:
     item = await DialogueSessions(ctx.session).get(ctx.data.get("id", 0))
     mine = await _mine(ctx, item) if item else None
     if mine is None or not _open(item, ctx):
-        return await _again(ctx)
+        return await show_again(ctx)
     sent = len(await SessionQuestions(ctx.session).of_registration(mine.id))
     if sent >= service.MAX_QUESTIONS:
         return await show_questions(ctx, ctx._(
@@ -395,19 +411,19 @@ async def ask_question(ctx: Ctx) -> object:
 async def question(ctx: Ctx) -> object:
     """Store the question, or say why not."""
     if ctx.chosen == "ss:detail":
-        return await _again(ctx)
+        return await show_again(ctx)
     item = await DialogueSessions(ctx.session).get(ctx.data.get("id", 0))
     mine = await _mine(ctx, item) if item else None
     if mine is None:
-        return await _again(ctx)
+        return await show_again(ctx)
     try:
         await service.add_question(ctx.session, mine, ctx.msg.text, now=ctx.now)
     except service.SessionError as exc:
         if len(ctx.msg.text.strip()) > service.MAX_QUESTION or not ctx.msg.text.strip():
             ctx.say(exc.translated(ctx._), *ctx.offered)
             return STAY
-        return await _again(ctx, exc.translated(ctx._))
-    return await _again(ctx, ctx._("Thank you, your question was received."))
+        return await show_again(ctx, exc.translated(ctx._))
+    return await show_again(ctx, ctx._("Thank you, your question was received."))
 
 
 async def show_questions(ctx: Ctx, intro: str = "") -> object:
@@ -415,7 +431,7 @@ async def show_questions(ctx: Ctx, intro: str = "") -> object:
     item = await DialogueSessions(ctx.session).get(ctx.data.get("id", 0))
     mine = await _mine(ctx, item) if item else None
     if mine is None:
-        return await _again(ctx)
+        return await show_again(ctx)
     found = await SessionQuestions(ctx.session).of_registration(mine.id)
     lines = [intro, ""] if intro else []
     lines.append(ctx._("Your questions for “{topic}”:").format(topic=item.topic)
@@ -431,8 +447,8 @@ async def show_questions(ctx: Ctx, intro: str = "") -> object:
 async def questions(ctx: Ctx) -> object:
     """Withdraw one question, or go back."""
     if ctx.chosen == "ss:detail":
-        return await _again(ctx)
-    if (question_id := _number(ctx.chosen, "ss:withdraw:")) is None:
+        return await show_again(ctx)
+    if (question_id := number(ctx.chosen, "ss:withdraw:")) is None:
         return reoffer(ctx)
     try:
         await service.withdraw_question(ctx.session, question_id, ctx.user, now=ctx.now)

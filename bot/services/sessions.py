@@ -428,24 +428,28 @@ async def withdraw_question(session: AsyncSession, question_id: int, user: User,
 # --- the day: check-in and outcome ----------------------------------------------------------
 
 
-async def check_in(session: AsyncSession, ticket: str, *, now: datetime,
+async def check_in(session: AsyncSession, ticket: str, *, now: datetime, timezone: str,
                    session_id: int | None = None) -> SessionRegistration:
     """Mark attendance for a ticket code; a code works once."""
     code = normal_ticket(ticket)
     registration = await SessionRegistrations(session).by_ticket(code) if (
         len(code) == TICKET_LENGTH) else None
     if registration is None or (session_id and registration.session_id != session_id):
-        raise SessionError("no ticket {code} for this session; check the code (it has 8 "
-                           "characters and never contains 0, O, 1, I or L)", code=code[:12])
+        raise SessionError(N_("No ticket {code} for this session. Please check the code: it has "
+                              "8 characters and never contains 0, O, 1, I or L."), code=code[:12])
+    name = registration.name
     if registration.checked_in_at is not None:
-        raise SessionError("ticket {code} was already used at {at:%Y-%m-%d %H:%M} UTC ({name})",
-                           code=code, at=registration.checked_in_at, name=registration.name)
+        at = registration.checked_in_at.astimezone(ZoneInfo(timezone))
+        raise SessionError(N_("Ticket {code} was already used at {at} ({name})."), code=code,
+                           at=f"{at:%H:%M %d/%m/%Y}", name=name)
+    if registration.status == WAITLISTED:
+        raise SessionError(N_("Ticket {code} is on the waiting list and has no seat ({name})."),
+                           code=code, name=name)
     if registration.status != REGISTERED:
-        raise SessionError("ticket {code} is {status}, not registered ({name})", code=code,
-                           status=registration.status, name=registration.name)
+        raise SessionError(N_("Ticket {code} was cancelled ({name})."), code=code, name=name)
     item = await DialogueSessions(session).get(registration.session_id)
     if item is not None and item.status == CANCELLED:
-        raise SessionError("the session of ticket {code} was cancelled", code=code)
+        raise SessionError(N_("This dialogue session has been cancelled."))
     registration.checked_in_at = now
     await SessionRegistrations(session).save(registration)
     return registration
