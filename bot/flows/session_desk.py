@@ -160,8 +160,8 @@ async def outcome(ctx: Ctx) -> object:
     except service.SessionError as exc:
         return await sessions.show_again(ctx, exc.translated(ctx._))
     return await sessions.show_again(ctx, ctx._(
-        "The outcome is published (public information number {number}); {count} people will "
-        "be told.").format(number=item.outcome_disclosure_id, count=told))
+        "The outcome is published (public information number {number}). People to be told: "
+        "{count}.").format(number=item.outcome_disclosure_id, count=told))
 
 
 # --- announcing a session -------------------------------------------------------------------

@@ -67,7 +67,7 @@ async def open_sessions(ctx: Ctx, intro: str = "") -> object:
                            "announced here at least 7 days ahead."))
     for item in items:
         seats = await service.seats(ctx.session, item)
-        free = (ctx._("{count} seats left").format(count=seats.left) if seats.left
+        free = (ctx._("seats left: {count}").format(count=seats.left) if seats.left
                 else ctx._("full, waiting list open"))
         lines.append(f"\n• {item.topic}\n  🕗 {ctx.when(item.starts_at)}\n  📍 {item.place} "
                      f"· {free}")
@@ -157,8 +157,8 @@ async def show_session(ctx: Ctx, session_id: int, intro: str = "") -> object:
         lines.append(ctx._("Seats left: {left} of {seats}.").format(left=seats.left,
                                                                      seats=seats.open))
     else:
-        lines.append(ctx._("All seats are taken; you can join the waiting list ({waiting} "
-                           "waiting).").format(waiting=seats.waiting))
+        lines.append(ctx._("All seats are taken; you can join the waiting list (waiting: "
+                           "{waiting}).").format(waiting=seats.waiting))
     if mine and mine.status == service.REGISTERED and item.status == service.SCHEDULED:
         lines.append(ctx._("✅ You are registered. Your ticket code: {ticket}").format(
             ticket=mine.ticket))
