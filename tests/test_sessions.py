@@ -13,6 +13,7 @@ from sqlmodel import select
 from bot.engine import Engine
 from bot.messages import Contact
 from bot.scheduler import session_reminders
+from bot.services import session_notices
 from bot.services import sessions as service
 from bot.services.dispatcher import Dispatcher
 from storage.db import Database
@@ -45,7 +46,7 @@ class Clock:
 
 @pytest.fixture(autouse=True)
 def tickets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(service, "TICKETS_DIR", tmp_path / "tickets")
+    monkeypatch.setattr(session_notices, "TICKETS_DIR", tmp_path / "tickets")
     return tmp_path / "tickets"
 
 

@@ -10,6 +10,7 @@ from bot.flows import menu
 from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import main_menu_button, reoffer
 from bot.messages import Button
+from bot.services import session_notices
 from bot.services import sessions as service
 from storage.models import DialogueSession, SessionRegistration
 from storage.repositories import (
@@ -330,7 +331,7 @@ async def finish_registration(ctx: Ctx, number: str | None) -> object:
                                                   topic=item.topic), *buttons)
         return detail
     ctx.say(_ticket_text(ctx, item, registration), *buttons,
-            attachments=service.ticket_attachments(registration.ticket))
+            attachments=session_notices.ticket_attachments(registration.ticket))
     return detail
 
 
@@ -349,7 +350,7 @@ async def show_ticket(ctx: Ctx) -> object:
     if mine is None or mine.status != service.REGISTERED:
         return await show_again(ctx)
     ctx.say(_ticket_text(ctx, item, mine), Button(ctx._("Back"), "ss:detail"),
-            main_menu_button(ctx), attachments=service.ticket_attachments(mine.ticket))
+            main_menu_button(ctx), attachments=session_notices.ticket_attachments(mine.ticket))
     return detail
 
 

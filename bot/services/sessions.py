@@ -4,7 +4,7 @@ reminders, changes, check-in and the outcome (../shared/DOMAIN.md §5).
 Every change of seats locks the session row first (`DialogueSessions.lock`), so two
 registrations never count the same free seat. Reminders are rows; `send_due_reminders`
 turns the due ones into outbox messages, once each. Staff alerts at 80% and 100% full go
-through the outbox to every staff and admin identity (see `staff_recipients`).
+through the outbox to every staff and admin identity (bot.services.session_notices).
 """
 
 from __future__ import annotations
@@ -14,23 +14,20 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.config import SUPPORTED_LOCALES
 from bot.i18n import N_, format_datetime, translations
-from bot.messages import Attachment, Button, Reply
 from bot.services import disclosures, outbox
+from bot.services import session_notices as notices
 from bot.textfold import nfc
 from storage.db import Database
 from storage.models import (
     DialogueSession,
     InteractionLog,
-    RoleGrant,
     SessionQuestion,
     SessionRegistration,
     SessionReminder,
@@ -42,7 +39,6 @@ from storage.repositories import (
     SessionQuestions,
     SessionRegistrations,
     SessionReminders,
-    Users,
 )
 
 SCHEDULED, CANCELLED, CLOSED = "scheduled", "cancelled", "closed"
@@ -58,9 +54,6 @@ MAX_NAME = 200
 NOTICE_DAYS = 7  # announced at least 7 days ahead (DOMAIN.md §5)
 OUTCOME_WITHIN_DAYS = 10  # results published within 10 days
 DEFAULT_REMINDERS = ("1d@08:00", "2h")
-ALERT_PERCENTS = (80, 100)
-STAFF_ROLES = ("staff", "admin")
-TICKETS_DIR = Path("data") / "files" / "tickets"  # set from the settings by `configure`
 _REMINDER = re.compile(r"^(?:(\d{1,2})d@([01]\d|2[0-3]):([0-5]\d)|(\d{1,3})h|(\d{1,4})m)$")
 _PHONE = re.compile(r"^\+?[0-9][0-9 .-]{7,18}[0-9]$")
 
@@ -75,12 +68,6 @@ class SessionError(ValueError):
     def translated(self, gettext: Callable[[str], str]) -> str:
         """The reason in the language of `gettext` (staff-only reasons stay English)."""
         return gettext(self.message).format(**self.values)
-
-
-def configure(data_dir: Path) -> None:
-    """Keep ticket images under the data folder of the settings."""
-    global TICKETS_DIR
-    TICKETS_DIR = Path(data_dir) / "files" / "tickets"
 
 
 @dataclass
@@ -210,10 +197,10 @@ async def reschedule(session: AsyncSession, session_id: int, *, actor: str, now:
     for registration in await SessionRegistrations(session).with_status(item.id, *ACTIVE):
         if registration.status == REGISTERED:
             await _plan_reminders(session, item, registration, now, timezone)
-        told += await _notify(
+        told += await notices.notify(
             session, registration.user_id, f"session:{item.id}:v{item.version}:{registration.id}",
-            "session_change", lambda _, loc, r=registration: _change_text(_, loc, item, r,
-                                                                         timezone),
+            "session_change", lambda _, loc, r=registration: notices.change_text(
+                _, loc, item, r.ticket if r.status == REGISTERED else None, timezone),
             session_id=item.id,
         )
     _audit(session, "session_move", f"#{item.id} v{item.version}", actor)
@@ -230,7 +217,7 @@ async def cancel_session(session: AsyncSession, session_id: int, *, actor: str,
     await _drop_reminders(session, item.id)
     told = 0
     for registration in await SessionRegistrations(session).with_status(item.id, *ACTIVE):
-        told += await _notify(
+        told += await notices.notify(
             session, registration.user_id, f"session:{item.id}:cancelled:{registration.id}",
             "session_change",
             lambda _, loc: _("The dialogue session “{topic}” planned for {when} has been "
@@ -369,7 +356,7 @@ async def _fill_seats(session: AsyncSession, item: DialogueSession, now: datetim
         registration.status, registration.position = REGISTERED, position
         await registrations.save(registration)
         await _plan_reminders(session, item, registration, now, timezone)
-        await _notify(
+        await notices.notify(
             session, registration.user_id, f"session:{item.id}:promoted:{registration.id}:"
             f"{now:%Y%m%d%H%M%S}", "session_seat",
             lambda _, loc, r=registration: _("Good news: a seat has become free at the dialogue "
@@ -378,7 +365,7 @@ async def _fill_seats(session: AsyncSession, item: DialogueSession, now: datetim
                                              "entrance.").format(
                 topic=item.topic, when=format_datetime(item.starts_at, loc, timezone),
                 ticket=r.ticket),
-            session_id=item.id, attachments=ticket_attachments(registration.ticket),
+            session_id=item.id, attachments=notices.ticket_attachments(registration.ticket),
         )
     if promoted:
         await _alert_staff(session, item, timezone)
@@ -485,7 +472,7 @@ async def close(session: AsyncSession, session_id: int, outcome: str, *, actor: 
     people |= {q.user_id for q in await SessionQuestions(session).of_session(item.id)}
     told = 0
     for user_id in sorted(p for p in people if p is not None):
-        told += await _notify(
+        told += await notices.notify(
             session, user_id, f"session:{item.id}:outcome:{user_id}", "session_outcome",
             lambda _, loc: _("The outcome of the dialogue session “{topic}” has been published, "
                              "with the answers to the questions sent in advance.").format(
@@ -548,114 +535,20 @@ async def _fire(session: AsyncSession, row: SessionReminder, now: datetime,
     row.status = "cancelled" if stale else "sent"
     if not stale:
         row.sent_at = now
-        row.outbox_id = await _notify(
+        row.outbox_id = await notices.notify(
             session, registration.user_id, f"session-reminder:{row.id}", "session_reminder",
-            lambda _, loc: _reminder_text(_, loc, item, registration, timezone),
+            lambda _, loc: notices.reminder_text(_, loc, item, registration.ticket, timezone),
             session_id=item.id, count_only=False,
         ) or None
     session.add(row)
     return row.outbox_id is not None and not stale
 
 
-def _reminder_text(_: Callable[[str], str], locale: str, item: DialogueSession,
-                   registration: SessionRegistration, timezone: str) -> str:
-    text = _("Reminder: the dialogue session “{topic}” starts at {when}, at {place}. Your "
-             "ticket code: {ticket}.").format(
-        topic=item.topic, when=format_datetime(item.starts_at, locale, timezone),
-        place=item.place, ticket=registration.ticket)
-    if item.online_link:
-        text += "\n" + _("Online: {link}").format(link=item.online_link)
-    return text
-
-
-def _change_text(_: Callable[[str], str], locale: str, item: DialogueSession,
-                 registration: SessionRegistration, timezone: str) -> str:
-    text = _("The dialogue session “{topic}” has changed. It now takes place at {when}, at "
-             "{place}.").format(topic=item.topic,
-                                when=format_datetime(item.starts_at, locale, timezone),
-                                place=item.place)
-    if registration.status == REGISTERED:
-        text += " " + _("Your registration and your ticket code {ticket} stay valid.").format(
-            ticket=registration.ticket)
-    else:
-        text += " " + _("You are still on the waiting list.")
-    return text
-
-
-# --- notices --------------------------------------------------------------------------------
-
-
-async def _notify(session: AsyncSession, user_id: int | None, dedup_key: str, kind: str,
-                  text: Callable[[Callable[[str], str], str], str], *,
-                  session_id: int | None = None, attachments: tuple[Attachment, ...] = (),
-                  count_only: bool = True) -> int:
-    """Queue a notice to one user in their language; 1 (or its outbox id) when queued."""
-    user = await session.get(User, user_id) if user_id is not None else None
-    if user is None:
-        return 0
-    _ = translations(user.locale).gettext
-    buttons = (Button(_("View"), f"go:session:{session_id}"),) if session_id else ()
-    queued = await outbox.enqueue(
-        session, outbox.Recipient(user.channel, user.external_id),
-        Reply(text(_, user.locale), buttons, attachments), dedup_key=dedup_key, kind=kind)
-    if count_only:
-        return int(queued is not None)
-    return queued or 0
-
-
-async def staff_recipients(session: AsyncSession) -> list[tuple[outbox.Recipient, str]]:
-    """Who hears staff alerts, with their language: every staff and admin identity.
-
-    This is the one place to add the staff group chat once it can be linked.
-    """
-    grants = (await session.exec(select(RoleGrant).where(
-        RoleGrant.role.in_(STAFF_ROLES)).order_by(RoleGrant.id))).all()
-    found, seen = [], set()
-    for grant in grants:
-        if (grant.channel, grant.user_id) in seen:
-            continue
-        seen.add((grant.channel, grant.user_id))
-        user = await Users(session).get(grant.channel, grant.user_id)
-        locale = user.locale if user and user.locale in SUPPORTED_LOCALES else "vi"
-        found.append((outbox.Recipient(grant.channel, grant.user_id), locale))
-    return found
-
-
 async def _alert_staff(session: AsyncSession, item: DialogueSession, timezone: str) -> int:
-    """Tell staff when registrations reach 80% and 100% of the open seats (once each)."""
     counts = await SessionRegistrations(session).counts(item.id)
-    taken, seats = counts.get(REGISTERED, 0), open_seats(item)
-    reached = [p for p in ALERT_PERCENTS if seats and taken * 100 >= p * seats]
-    if not reached:
-        return 0
-    percent = reached[-1]
-    queued = 0
-    for recipient, locale in await staff_recipients(session):
-        _ = translations(locale).gettext
-        text = _("Dialogue session #{id} “{topic}” ({when}) is {percent} full: {taken} of "
-                 "{seats} seats taken, {waiting} on the waiting list.").format(
-            id=item.id, topic=item.topic, when=format_datetime(item.starts_at, locale, timezone),
-            percent=f"{percent}%", taken=taken, seats=seats, waiting=counts.get(WAITLISTED, 0))
-        key = f"session:{item.id}:full{percent}:seats{seats}:{recipient.channel}:" \
-              f"{recipient.chat_id}"
-        queued += await outbox.enqueue(session, recipient, Reply(text), dedup_key=key[:200],
-                                       kind="session_alert") is not None
-    return queued
-
-
-def ticket_attachments(ticket: str) -> tuple[Attachment, ...]:
-    """The ticket as a QR image (PNG under the data folder), or nothing if it cannot be made."""
-    try:
-        import segno
-
-        path = TICKETS_DIR / f"{ticket}.png"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            segno.make(ticket, error="m").save(str(path), kind="png", scale=10, border=4)
-    except (ImportError, OSError):
-        return ()
-    return (Attachment("photo", str(path.resolve()), name=f"{ticket}.png",
-                       mime_type="image/png"),)
+    return await notices.alert_staff(session, item, taken=counts.get(REGISTERED, 0),
+                                     seats=open_seats(item), waiting=counts.get(WAITLISTED, 0),
+                                     timezone=timezone)
 
 
 # --- staff views, demo, and personal data ---------------------------------------------------
