@@ -606,6 +606,7 @@ async def test_staff_announce_check_in_list_and_publish_the_outcome_in_the_chat(
     assert "Đã công bố kết quả (thông tin công khai số 1); 2 người sẽ được thông báo" in (
         staff.text)
     assert len(await messages(demo_db, "session_outcome")) == 2
+    assert "quá 10 ngày" not in staff.text
 
 
 async def test_residents_cannot_use_the_staff_desk(chat: Chat):
@@ -615,3 +616,22 @@ async def test_residents_cannot_use_the_staff_desk(chat: Chat):
     assert "Chỉ cán bộ UBND xã" in chat.text and chat.labels == MAIN_MENU
     await chat.send(payload="go:session_desk")
     assert "Chỉ cán bộ UBND xã" in chat.text
+
+
+async def test_people_pressing_at_the_same_moment_through_the_engine_never_overfill(
+    engine, demo_db
+):
+    await announce(demo_db, capacity=4)
+    chats = [Chat(engine, user_id=f"c{n}") for n in range(12)]
+    for chat in chats:
+        await chat.onboard()
+        await chat.send("s1")
+        await chat.press("Đăng ký")
+        await chat.send(f"Người số {chat.user_id}")
+        await chat.press("Khu Hòa Bình")
+    await asyncio.gather(*(chat.press("Bỏ qua") for chat in chats))
+    seated = [c for c in chats if "Mã vé của Anh/Chị" in c.text]
+    waiting = [c for c in chats if "danh sách chờ" in c.text]
+    assert (len(seated), len(waiting)) == (4, 8)
+    stored = await rows(demo_db, SessionRegistration, SessionRegistration.status == "registered")
+    assert len(stored) == 4

@@ -159,9 +159,12 @@ async def outcome(ctx: Ctx) -> object:
             actor=f"{ctx.msg.channel}:{ctx.msg.user_id}", now=ctx.now, timezone=ctx.timezone)
     except service.SessionError as exc:
         return await sessions.show_again(ctx, exc.translated(ctx._))
-    return await sessions.show_again(ctx, ctx._(
-        "The outcome is published (public information number {number}). People to be told: "
-        "{count}.").format(number=item.outcome_disclosure_id, count=told))
+    note = ctx._("The outcome is published (public information number {number}). People to be "
+                 "told: {count}.").format(number=item.outcome_disclosure_id, count=told)
+    if service.late_outcome(item, ctx.now):
+        note += "\n⚠️ " + ctx._("This is more than 10 days after the session; the results should "
+                                "be published within 10 days.")
+    return await sessions.show_again(ctx, note)
 
 
 # --- announcing a session -------------------------------------------------------------------
