@@ -1,4 +1,5 @@
-"""Command line: run, chat, init, role, db, disclosure, report, petition, export, log.
+"""Command line: run, chat, init, role, db, group, disclosure, report, petition, session,
+export, log.
 
 Errors print one clear line and exit non-zero.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import cli_accountability, cli_disclosures, cli_petitions
+from bot import cli_accountability, cli_disclosures, cli_petitions, cli_sessions
 from bot.app import App, build, cli_actor
 from bot.config import Settings
 from bot.handlers import console
@@ -23,6 +24,7 @@ from bot.services import commune_setup, groups, roles
 from bot.services.disclosures import DisclosureError
 from bot.services.exports import ExportError
 from bot.services.petitions import PetitionError
+from bot.services.sessions import SessionError
 
 
 async def cmd_run(app: App, args: argparse.Namespace) -> int:
@@ -149,6 +151,7 @@ def parser() -> argparse.ArgumentParser:
     db.set_defaults(func=cmd_db)
     reports = cli_disclosures.register(sub, _as_cli_actor)
     cli_petitions.register(sub, _as_cli_actor)
+    cli_sessions.register(sub, _as_cli_actor)
     cli_accountability.register(sub, _as_cli_actor, reports)
     return top
 
@@ -180,7 +183,8 @@ def main(argv: list[str] | None = None) -> int:
         field = str(first["loc"][0]).upper() if first["loc"] else "settings"
         print(f"error: {field}: {first['msg']}", file=sys.stderr)
     except (commune_setup.CommuneFileError, roles.RoleError, groups.GroupError,
-            CatalogMissing, DisclosureError, PetitionError, ExportError) as exc:
+            CatalogMissing, DisclosureError, PetitionError, SessionError,
+            ExportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.engine import Engine
 from bot.i18n import check_catalogs
 from bot.pseudonym import load_or_create_key
-from bot.services import commune_setup
+from bot.services import commune_setup, session_notices
 from bot.services.dispatcher import Dispatcher
 from storage.db import Database
 
@@ -81,4 +81,5 @@ def build(settings: Settings) -> App:
         timezone=settings.timezone, data_dir=settings.data_dir,
     )
     dispatcher = Dispatcher(db, pseudonym_key=key)
+    session_notices.configure(settings.data_dir)
     return App(settings, db, engine, dispatcher, jobs.build(settings.timezone))

@@ -15,7 +15,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.services import log_chain, petitions
+from bot.services import log_chain, petitions, sessions
 from bot.services.dispatcher import Dispatcher
 from storage.db import Database
 from storage.models import utcnow
@@ -93,6 +93,12 @@ async def erase_old_log_texts(db: Database, keep_days: int, now: datetime | None
     return count
 
 
+async def session_reminders(dispatcher: Dispatcher, timezone: str,
+                            now: datetime | None = None) -> int:
+    """Queue the dialogue-session reminders that are due (bot.services.sessions)."""
+    return await sessions.send_due_reminders(dispatcher.db, now or dispatcher.clock(), timezone)
+
+
 def add_jobs(scheduler: AsyncIOScheduler, dispatcher: Dispatcher,
              log_retention_days: int = 365) -> None:
     """Every job of the product; feature issues add theirs here in one line each."""
@@ -101,3 +107,4 @@ def add_jobs(scheduler: AsyncIOScheduler, dispatcher: Dispatcher,
     cron(scheduler, petition_digest, "0 8 * * *", dispatcher.db, timezone)
     every(scheduler, seal_log, SEAL_TICK_SECONDS, dispatcher.db, dispatcher.pseudonym_key)
     cron(scheduler, erase_old_log_texts, "30 2 * * *", dispatcher.db, log_retention_days)
+    every(scheduler, session_reminders, 60, dispatcher, timezone)

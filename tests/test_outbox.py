@@ -243,8 +243,8 @@ async def test_the_scheduler_has_the_jobs_in_the_communes_time_zone(db):
     scheduler = jobs.build("Asia/Ho_Chi_Minh")
     jobs.add_jobs(scheduler, _dispatcher(db, FakeChannel()))
     jobs.cron(scheduler, weekly_digest, "0 7 * * 1")
-    assert {"deliver_outbox", "petition_digest", "weekly_digest"} <= {
-        job.id for job in scheduler.get_jobs()}
+    assert {"deliver_outbox", "petition_digest", "session_reminders", "seal_log",
+            "weekly_digest"} <= {job.id for job in scheduler.get_jobs()}
     digest = scheduler.get_job("petition_digest").trigger
     eight = digest.get_next_fire_time(None, datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
     assert eight == datetime(2026, 11, 29, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội

@@ -88,7 +88,10 @@ async def test_keeping_my_data_deletes_nothing(chat: Chat, demo_db):
     assert (await _user(demo_db)).consent_version == "2026-11"
 
 
-async def test_features_not_built_yet_say_so_honestly(chat: Chat):
+async def test_features_not_built_yet_say_so_honestly(chat: Chat, monkeypatch):
+    from bot import flows
+
+    monkeypatch.delitem(flows.ENTRIES, "sessions")  # as if dialogue sessions were not built
     await chat.onboard()
     for label in ["Đối thoại"]:
         await chat.press(label)

@@ -6,6 +6,7 @@ needs to change. Flows import no channel library.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from functools import partial
 
@@ -18,13 +19,16 @@ from bot.flows import (
     petition_staff,
     petitions,
     publish,
+    session_desk,
+    sessions,
     settings,
 )
 from bot.flows.base import Ctx, Flow, Step
+from bot.textfold import fold
 
 FLOWS: dict[str, Flow] = {
     f.name: f for f in (onboarding.FLOW, menu.FLOW, settings.FLOW, disclosures.FLOW, publish.FLOW,
-                        petitions.FLOW)
+                        petitions.FLOW, sessions.FLOW, session_desk.FLOW)
 }
 
 COMMANDS: dict[str, Step] = {
@@ -34,6 +38,7 @@ COMMANDS: dict[str, Step] = {
     "help": menu.help_text,
     "lang": settings.change_language,
     "publish": publish.start,
+    "checkin": session_desk.start_checkin,
 }
 
 # Menu entries, reached by the button payload "go:<name>". Entries listed in the menu but
@@ -48,6 +53,8 @@ ENTRIES: dict[str, Step] = {
     "publish": publish.start,
     "petition": petitions.start,
     "my_petitions": petitions.open_mine,
+    "sessions": sessions.open_sessions,
+    "session_desk": session_desk.open_desk,
 }
 
 # What staff buttons and commands do in the staff chat (bot.flows.groups checks the role).
@@ -59,7 +66,21 @@ groups.STAFF_COMMANDS.update(accountability_staff.COMMANDS)
 LINKS: dict[str, Callable[[Ctx, str], Awaitable[object]]] = {
     "disclosure": disclosures.open_link,
     "petition": petitions.open_link,
+    "session": sessions.open_link,
 }
+
+# Short codes of links for `/start s_12` (Telegram deep links) and codes typed on other
+# channels ("s12", "S-12", "dt12" for "đối thoại").
+SHORT_LINKS: dict[str, str] = {"s": "session", "dt": "session"}
+_SHORT = re.compile(r"^([a-z]{1,3})[ _-]?(\d{1,9})$")
+
+
+def short_link(text: str) -> Step | None:
+    """The step a short code stands for ("s_12" opens session 12), or None."""
+    found = _SHORT.match(fold(text.strip()))
+    if found is None or found[1] not in SHORT_LINKS:
+        return None
+    return partial(LINKS[SHORT_LINKS[found[1]]], arg=found[2])
 
 _NEEDS_CONSENT = {name for name, _, needs in menu.MENU_ITEMS if needs}
 _LABELS = {name: label for name, label, _ in menu.MENU_ITEMS}

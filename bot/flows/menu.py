@@ -21,6 +21,7 @@ MENU_ITEMS = (
 )
 STAFF_ITEMS = (
     ("publish", N_("Publish information")),
+    ("session_desk", N_("Dialogue sessions (staff)")),
 )
 # The commands channels with a command menu show next to the text field (name, description).
 COMMAND_MENU = (
@@ -60,19 +61,29 @@ def show(ctx: Ctx, text: str | None = None) -> object:
 
 
 async def open_menu(ctx: Ctx) -> object:
-    """/menu and the "Main menu" button."""
+    """/menu, the "Main menu" button, and text typed outside any flow (maybe a code)."""
+    if ctx.msg.text and not ctx.msg.command:
+        from bot.flows import short_link  # the registry imports this module
+
+        if (link := short_link(ctx.msg.text)) is not None:
+            return await link(ctx)
     return show(ctx)
 
 
 async def choice(ctx: Ctx) -> object:
     """Anything typed at the menu that is not one of its entries.
 
-    A staff member sending a document here starts publishing it.
+    A staff member sending a document here starts publishing it; a short code ("s12")
+    opens what it stands for.
     """
     if ctx.msg.attachments and ctx.is_staff:
         from bot.flows import publish  # publish imports this module
 
         return await publish.start_with_document(ctx)
+    from bot.flows import short_link  # the registry imports this module
+
+    if (link := short_link(ctx.msg.text)) is not None:
+        return await link(ctx)
     return reoffer(ctx)
 
 

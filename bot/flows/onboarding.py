@@ -174,9 +174,14 @@ async def renew(ctx: Ctx) -> object:
 
 
 async def start_over(ctx: Ctx) -> object:
-    """/start: onboarding for newcomers, the menu for everyone else."""
+    """/start: onboarding for newcomers, the menu (or a deep link) for everyone else."""
     if ctx.user.onboarded_at is None:
         return await greet(ctx)
+    if ctx.msg.start_parameter:
+        from bot.flows import short_link  # the registry imports this module
+
+        if (link := short_link(ctx.msg.start_parameter)) is not None:
+            return await link(ctx)
     return menu.show(ctx, ctx._("Welcome back! What would you like to do?"))
 
 

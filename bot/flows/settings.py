@@ -12,6 +12,7 @@ from bot.flows.common import (
     reoffer,
 )
 from bot.messages import Button
+from bot.services import sessions as session_service
 from storage.repositories import Consents, DisclosureComments, Hamlets, Subscriptions
 
 
@@ -147,6 +148,7 @@ async def deletion(ctx: Ctx) -> object:
     await Consents(ctx.session).delete_for(user.id)
     await Subscriptions(ctx.session).unsubscribe(user.id)
     await DisclosureComments(ctx.session).forget_user(user.id)
+    await session_service.forget_user(ctx.session, user, now=ctx.now, timezone=ctx.timezone)
     ctx.say(
         ctx._(
             "Your data has been deleted. The interaction log keeps only an anonymous code "

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import disclosures, roles
+from bot.services import disclosures, roles, sessions
 from bot.textfold import nfc
 from storage.models import Commune, Hamlet, utcnow
 from storage.repositories import Communes, Hamlets
@@ -175,4 +175,5 @@ async def load_demo_if_empty(session: AsyncSession, actor: str,
         return False
     await apply(session, read(DEMO_FILE), actor)
     await disclosures.load_demo(session, now=utcnow(), timezone=timezone, actor=actor)
+    await sessions.load_demo(session, now=utcnow(), timezone=timezone, actor=actor)
     return True

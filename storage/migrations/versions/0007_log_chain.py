@@ -1,7 +1,7 @@
 """log_chain
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-29 05:49:28.708925
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.models  # noqa: F401
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
