@@ -340,3 +340,10 @@ async def test_demo_disclosures_cover_the_law_and_read_well(db: Database):
     assert len({item.category for item in items}) == 14
     assert sum(board.values()) < count  # one is archived
     assert any(item.response for item in items)
+
+
+async def test_a_deep_link_opens_a_disclosure(chat: Chat, demo_db):
+    item_id = await publish(demo_db, 12, "Mức thu phí chợ năm 2027")
+    await chat.onboard()
+    await chat.send(f"/start d_{item_id}")
+    assert chat.text.startswith("Mức thu phí chợ năm 2027")

@@ -256,3 +256,47 @@ async def test_the_yearly_report_figures_and_workbook(db: Database, tmp_path):
         kinds = "".join(archive.read(n).decode() for n in charts)
     assert len(charts) == 3 and "<c:lineChart>" in kinds and "<c:barChart>" in kinds
 
+
+
+async def test_sessions_export_and_figures(db: Database, tmp_path):
+    from storage.models import DialogueSession, SessionQuestion, SessionRegistration
+
+    async with db.session() as session:
+        session.add(Commune(name="Xã Chi Lăng", unit_type="xã"))
+        await session.flush()
+        session.add(Hamlet(commune_id=1, code="khu-1", name="Khu Hòa Bình"))
+        user = User(channel="zalo", external_id="42")
+        session.add(user)
+        held = DialogueSession(topic="Đối thoại về giá nước", place="Hội trường UBND",
+                               starts_at=datetime(2026, 3, 10, 1, tzinfo=UTC), capacity=50,
+                               outcome="Giữ nguyên giá nước.")
+        cancelled = DialogueSession(topic="Bị hủy", place="x", status="cancelled",
+                                    starts_at=datetime(2026, 4, 10, 1, tzinfo=UTC), capacity=5)
+        session.add_all([held, cancelled])
+        await session.flush()
+        for number, (status, came) in enumerate([("registered", True), ("registered", False),
+                                                 ("waitlisted", False)]):
+            registration = SessionRegistration(
+                session_id=held.id, user_id=user.id if number == 0 else None,
+                name=f"Người {number}", hamlet_id=1, ticket=f"T{number}XYZAB", status=status,
+                checked_in_at=datetime(2026, 3, 10, 1, 5, tzinfo=UTC) if came else None)
+            session.add(registration)
+            await session.flush()
+            if number == 0:
+                session.add(SessionQuestion(session_id=held.id, registration_id=registration.id,
+                                            user_id=user.id, hamlet_id=1, text="Khi nào?"))
+        await session.commit()
+        figures = await yearly_report.compute(session, 2026, TZ)
+    assert (figures.sessions_held, figures.sessions_cancelled) == (1, 1)
+    assert (figures.registrations, figures.attended) == (2, 1)
+    assert (figures.questions, figures.questions_answered) == (1, 1)
+
+    count = await exports.export(db, _request(tmp_path, kind="sessions", end=date(2026, 4, 30)),
+                                 timezone=TZ, key=PSEUDONYM_KEY)
+    rows = _csv(tmp_path / "out.csv")
+    assert count == 3 and rows[0][:3] == ["Buổi đối thoại", "Chủ đề", "Thời gian bắt đầu"]
+    assert rows[1][1:7] == ["Đối thoại về giá nước", "2026-03-10 08:00:00", "Hội trường UBND",
+                            "T0XYZAB", "Đã đăng ký", "Khu Hòa Bình"]
+    assert rows[1][8] == "2026-03-10 08:05:00" and rows[1][9] == "1"
+    assert rows[1][10] == user_ref(PSEUDONYM_KEY, "zalo", "42")
+    assert rows[3][5] == "Trong danh sách chờ" and "Người 0" not in str(rows)

@@ -337,3 +337,14 @@ async def test_commune_settings_change_the_limit_and_fields(demo_db):
     rule = rules.rule_for("feedback", "resolve", date(2026, 11, 20), settings.rules)
     # 5 working days after Friday 20/11 with Saturday 21/11 worked and 24/11 a holiday.
     assert rules.due_date(rule, date(2026, 11, 20), settings.calendar) == date(2026, 11, 27)
+
+
+async def test_a_deep_link_opens_my_petition_and_nobody_elses(engine: Engine, demo_db):
+    owner, other = Chat(engine, user_id="owner"), Chat(engine, user_id="other")
+    await owner.onboard()
+    await feedback(owner)
+    await owner.send("/start pa_PA-2026-000001")
+    assert owner.text.startswith("PA-2026-000001") and "Đèn đường hỏng" in owner.text
+    await other.onboard()
+    await other.send("/start pa_PA-2026-000001")
+    assert "Không tìm thấy" in other.text and "Đèn đường" not in other.text

@@ -89,7 +89,7 @@ async def test_export_and_report_come_back_as_files(hook, demo_db, engine, fake,
     assert rows[0][0] == "Mã" and rows[1][0].startswith("PA-")
 
     await staff.send("/export log 2026-13-01 2026-12-31")
-    assert "/export log|petitions|comments" in staff.text
+    assert "/export log|petitions|sessions|comments" in staff.text
     await staff.send(f"/report {year}")
     assert "Báo cáo năm" in staff.text
     report = (await fake.wait_for("sendDocument", 2, chat_id=STAFF_CHAT))[-1]

@@ -71,12 +71,17 @@ LINKS: dict[str, Callable[[Ctx, str], Awaitable[object]]] = {
 
 # Short codes of links for `/start s_12` (Telegram deep links) and codes typed on other
 # channels ("s12", "S-12", "dt12" for "đối thoại").
-SHORT_LINKS: dict[str, str] = {"s": "session", "dt": "session"}
+SHORT_LINKS: dict[str, str] = {"s": "session", "dt": "session", "d": "disclosure"}
 _SHORT = re.compile(r"^([a-z]{1,3})[ _-]?(\d{1,9})$")
 
 
 def short_link(text: str) -> Step | None:
-    """The step a short code stands for ("s_12" opens session 12), or None."""
+    """The step a short code stands for ("s_12" opens session 12), or None.
+
+    "pa_PA-2026-000123" (a Telegram deep link) opens that petition for its sender.
+    """
+    if fold(text.strip()).startswith("pa_"):
+        return partial(LINKS["petition"], arg=text.strip()[3:])
     found = _SHORT.match(fold(text.strip()))
     if found is None or found[1] not in SHORT_LINKS:
         return None

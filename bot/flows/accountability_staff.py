@@ -1,6 +1,6 @@
 """`/export` and `/report` in the staff chat: the file comes back in the chat.
 
-`/export log|petitions|comments FROM TO [csv|xlsx]` (dates YYYY-MM-DD) and `/report YEAR`.
+`/export log|petitions|sessions|comments FROM TO [csv|xlsx]` (dates YYYY-MM-DD) and `/report YEAR`.
 Personal data is never exported from a chat (admins use the command line). The file is
 written under DATA_DIR/exports and sent as a document; the export is logged.
 """
@@ -17,7 +17,7 @@ from storage.models import InteractionLog
 
 
 def _folder(ctx: Ctx) -> Path:
-    folder = (ctx.data_dir or Path("./data")) / "exports"
+    folder = ((ctx.data_dir or Path("./data")) / "exports").resolve()
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
@@ -35,7 +35,7 @@ def _log(ctx: Ctx, text: str) -> None:
 async def export_command(ctx: Ctx) -> None:
     """/export KIND FROM TO [FORMAT]"""
     parts = ctx.msg.args.split()
-    usage = ctx._("Write: /export log|petitions|comments FROM TO [csv|xlsx], dates as "
+    usage = ctx._("Write: /export log|petitions|sessions|comments FROM TO [csv|xlsx], dates as "
                   "YYYY-MM-DD, e.g. /export log 2026-01-01 2026-12-31 xlsx")
     if len(parts) not in (3, 4):
         ctx.say(usage)

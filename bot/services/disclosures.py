@@ -180,7 +180,8 @@ def store_document(path: Path, data_dir: Path, disclosure_key: str) -> dict[str,
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / path.name
     target.write_bytes(path.read_bytes())
-    return {"kind": "document", "ref": str(target), "name": path.name,
+    # Channels resolve a relative reference against the data folder (it may move).
+    return {"kind": "document", "ref": str(target.relative_to(data_dir)), "name": path.name,
             "mime_type": None, "size": target.stat().st_size}
 
 

@@ -18,6 +18,7 @@ import contextlib
 import csv
 import os
 import tempfile
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -33,18 +34,21 @@ from bot.services import petition_rules
 from bot.services import petitions as petition_service
 from storage.db import Database
 from storage.models import (
+    DialogueSession,
     Disclosure,
     DisclosureComment,
     Hamlet,
     InteractionLog,
     Petition,
     PetitionIdentity,
+    SessionQuestion,
+    SessionRegistration,
     User,
     utcnow,
 )
 from storage.repositories import Communes
 
-KINDS = ("log", "petitions", "comments")
+KINDS = ("log", "petitions", "sessions", "comments")
 FORMATS = ("csv", "xlsx")
 EXCEL_MAX_ROWS = 1_048_576  # per sheet, the header included
 BATCH = 10_000
@@ -106,6 +110,12 @@ PETITION_COLUMNS = (N_("Code"), N_("Type"), N_("Field"), N_("Hamlet"), N_("Statu
                     N_("Answered at"), N_("Answered in time"), N_("Rating"), N_("Anonymous"),
                     N_("Person (pseudonym)"))
 PETITION_PERSONAL = (N_("Full name"), N_("Address"), N_("Phone"))
+SESSION_COLUMNS = (N_("Session"), N_("Topic"), N_("Starts at"), N_("Place"), N_("Ticket"),
+                   N_("Status"), N_("Hamlet"), N_("Registered at"), N_("Checked in at"),
+                   N_("Questions"), N_("Person (pseudonym)"))
+SESSION_PERSONAL = (N_("Full name"), N_("Phone"))
+REGISTRATION_STATUS = {"registered": N_("Registered"), "waitlisted": N_("On the waiting list"),
+                       "cancelled": N_("Cancelled")}
 COMMENT_COLUMNS = (N_("Disclosure"), N_("Title"), N_("Received at"), N_("Hamlet"),
                    N_("Comment"), N_("Person (pseudonym)"))
 
@@ -205,16 +215,45 @@ async def _comment_rows(session: Any, context: _Context, first: datetime, after:
                context.person(context.users.get(comment.user_id))]
 
 
+async def _session_rows(session: Any, context: _Context, first: datetime, after: datetime
+                        ) -> AsyncIterator[list[Any]]:
+    """Registrations to the sessions held in the range, one row each."""
+    _ = context._
+    query = (select(SessionRegistration, DialogueSession)
+             .join(DialogueSession,
+                   col(DialogueSession.id) == col(SessionRegistration.session_id))
+             .where(col(DialogueSession.starts_at) >= first,
+                    col(DialogueSession.starts_at) < after)
+             .order_by(DialogueSession.starts_at, SessionRegistration.id))
+    asked = Counter((await session.exec(
+        select(SessionQuestion.registration_id).where(SessionQuestion.status == "active")
+    )).all())
+    for registration, item in (await session.exec(query)).all():
+        hamlet = context.hamlets.get(registration.hamlet_id)
+        row = [item.id, item.topic, context.local(item.starts_at), item.place,
+               registration.ticket,
+               _(REGISTRATION_STATUS.get(registration.status, registration.status)),
+               hamlet.name if hamlet else "", context.local(registration.created_at),
+               context.local(registration.checked_in_at) or "", asked.get(registration.id, 0),
+               context.person(context.users.get(registration.user_id))]
+        if context.request.with_personal_data:
+            row += [registration.name, registration.phone or ""]
+        yield row
+
+
 def _columns(request: Request) -> Sequence[str]:
     if request.kind == "log":
         return LOG_COLUMNS
     if request.kind == "petitions":
         return PETITION_COLUMNS + (PETITION_PERSONAL if request.with_personal_data else ())
+    if request.kind == "sessions":
+        return SESSION_COLUMNS + (SESSION_PERSONAL if request.with_personal_data else ())
     return COMMENT_COLUMNS
 
 
 _ROWS: dict[str, Callable[..., AsyncIterator[list[Any]]]] = {
-    "log": _log_rows, "petitions": _petition_rows, "comments": _comment_rows,
+    "log": _log_rows, "petitions": _petition_rows, "sessions": _session_rows,
+    "comments": _comment_rows,
 }
 
 

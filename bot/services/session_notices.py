@@ -15,7 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.config import SUPPORTED_LOCALES
 from bot.i18n import format_datetime, translations
 from bot.messages import Attachment, Button, Reply
-from bot.services import outbox
+from bot.services import groups, outbox
 from storage.models import DialogueSession, RoleGrant, User
 from storage.repositories import Users
 
@@ -76,10 +76,11 @@ async def notify(session: AsyncSession, user_id: int | None, dedup_key: str, kin
 
 
 async def staff_recipients(session: AsyncSession) -> list[tuple[outbox.Recipient, str]]:
-    """Who hears staff alerts, with their language: every staff and admin identity.
-
-    This is the one place to add the staff group chat once it can be linked.
-    """
+    """Who hears staff alerts, with their language: the linked staff chat(s), else every
+    staff and admin identity in private."""
+    chats = await groups.staff_chats(session)
+    if chats:
+        return [(chat, "vi") for chat in chats]
     grants = (await session.exec(select(RoleGrant).where(
         RoleGrant.role.in_(STAFF_ROLES)).order_by(RoleGrant.id))).all()
     found, seen = [], set()

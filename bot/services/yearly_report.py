@@ -24,7 +24,16 @@ from bot.i18n import N_, translations
 from bot.services import disclosures as disclosure_service
 from bot.services import petitions as petition_service
 from bot.services.exports import _atomic, bounds
-from storage.models import Disclosure, DisclosureComment, Hamlet, InteractionLog, Petition
+from storage.models import (
+    DialogueSession,
+    Disclosure,
+    DisclosureComment,
+    Hamlet,
+    InteractionLog,
+    Petition,
+    SessionQuestion,
+    SessionRegistration,
+)
 from storage.repositories import Communes
 
 
@@ -52,6 +61,12 @@ class Figures:
     answered_in_time: int = 0
     days_to_answer: list[float] = field(default_factory=list)
     ratings: Counter = field(default_factory=Counter)
+    sessions_held: int = 0
+    sessions_cancelled: int = 0
+    registrations: int = 0
+    attended: int = 0
+    questions: int = 0
+    questions_answered: int = 0  # asked for a session whose outcome was published
     active_by_hamlet: Counter = field(default_factory=Counter)
     active_by_channel: Counter = field(default_factory=Counter)
     field_labels: dict[str, str] = field(default_factory=dict)
@@ -148,6 +163,23 @@ async def compute(session: AsyncSession, year: int, timezone: str) -> Figures:
         if petition.rating:
             figures.ratings[petition.rating] += 1
 
+    for item in (await session.exec(select(DialogueSession).where(
+            col(DialogueSession.starts_at) >= first, col(DialogueSession.starts_at) < after))
+    ).all():
+        if item.status == "cancelled":
+            figures.sessions_cancelled += 1
+            continue
+        figures.sessions_held += item.starts_at <= datetime.now(zone) or item.outcome is not None
+        registrations = (await session.exec(select(SessionRegistration).where(
+            SessionRegistration.session_id == item.id,
+            SessionRegistration.status == "registered"))).all()
+        figures.registrations += len(registrations)
+        figures.attended += sum(r.checked_in_at is not None for r in registrations)
+        asked = len((await session.exec(select(SessionQuestion.id).where(
+            SessionQuestion.session_id == item.id, SessionQuestion.status == "active"))).all())
+        figures.questions += asked
+        figures.questions_answered += asked if item.outcome else 0
+
     seen_month: dict[int, set[str]] = {}
     seen_hamlet: dict[str, set[str]] = {}
     seen_channel: dict[str, set[str]] = {}
@@ -215,6 +247,11 @@ def _summary(book, figures: Figures, _, styles: dict) -> None:
         (_("Median days to answer"), figures.median_days),
         (_("90th percentile of days to answer"), figures.p90_days),
         (_("Average rating of answers (1-5)"), figures.average_rating),
+        (_("Dialogue sessions held (at least one a year)"), figures.sessions_held),
+        (_("Registrations for dialogue sessions"), figures.registrations),
+        (_("Attended (ticket checked at the door)"), figures.attended),
+        (_("Questions sent in advance / answered in a published outcome"),
+         f"{figures.questions} / {figures.questions_answered}"),
         (_("Residents who used the chatbot"), sum(figures.active_by_channel.values())),
     ]
     row = 2
