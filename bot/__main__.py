@@ -1,5 +1,5 @@
 """Command line: run, chat, init, role, db, group, disclosure, report, petition, session,
-export, log.
+broadcast, export, log.
 
 Errors print one clear line and exit non-zero.
 """
@@ -15,12 +15,19 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import cli_accountability, cli_disclosures, cli_petitions, cli_sessions
+from bot import (
+    cli_accountability,
+    cli_broadcasts,
+    cli_disclosures,
+    cli_petitions,
+    cli_sessions,
+)
 from bot.app import App, build, cli_actor
 from bot.config import Settings
 from bot.handlers import console
 from bot.i18n import CatalogMissing
 from bot.services import commune_setup, groups, roles
+from bot.services.broadcasts import BroadcastError
 from bot.services.disclosures import DisclosureError
 from bot.services.exports import ExportError
 from bot.services.petitions import PetitionError
@@ -152,6 +159,7 @@ def parser() -> argparse.ArgumentParser:
     reports = cli_disclosures.register(sub, _as_cli_actor)
     cli_petitions.register(sub, _as_cli_actor)
     cli_sessions.register(sub, _as_cli_actor)
+    cli_broadcasts.register(sub, _as_cli_actor)
     cli_accountability.register(sub, _as_cli_actor, reports)
     return top
 
@@ -184,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {field}: {first['msg']}", file=sys.stderr)
     except (commune_setup.CommuneFileError, roles.RoleError, groups.GroupError,
             CatalogMissing, DisclosureError, PetitionError, SessionError,
-            ExportError) as exc:
+            ExportError, BroadcastError) as exc:
         print(f"error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130

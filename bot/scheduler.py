@@ -15,7 +15,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.services import log_chain, petitions, sessions
+from bot.services import broadcasts, log_chain, petitions, sessions
 from bot.services.dispatcher import Dispatcher
 from storage.db import Database
 from storage.models import utcnow
@@ -24,6 +24,7 @@ from storage.repositories import Communes
 Job = Callable[..., Awaitable[int]]
 OUTBOX_TICK_SECONDS = 30
 SEAL_TICK_SECONDS = 10
+BROADCAST_TICK_SECONDS = 20
 
 
 def build(timezone: str) -> AsyncIOScheduler:
@@ -99,6 +100,14 @@ async def session_reminders(dispatcher: Dispatcher, timezone: str,
     return await sessions.send_due_reminders(dispatcher.db, now or dispatcher.clock(), timezone)
 
 
+async def run_broadcasts(db: Database, timezone: str, now: datetime | None = None) -> int:
+    """Queue the broadcast runs that are due (one-off, scheduled or recurring)."""
+    async with db.unit_of_work() as session:
+        count = await broadcasts.run_due(session, now or utcnow(), timezone)
+        await session.commit()
+    return count
+
+
 def add_jobs(scheduler: AsyncIOScheduler, dispatcher: Dispatcher,
              log_retention_days: int = 365) -> None:
     """Every job of the product; feature issues add theirs here in one line each."""
@@ -108,3 +117,4 @@ def add_jobs(scheduler: AsyncIOScheduler, dispatcher: Dispatcher,
     every(scheduler, seal_log, SEAL_TICK_SECONDS, dispatcher.db, dispatcher.pseudonym_key)
     cron(scheduler, erase_old_log_texts, "30 2 * * *", dispatcher.db, log_retention_days)
     every(scheduler, session_reminders, 60, dispatcher, timezone)
+    every(scheduler, run_broadcasts, BROADCAST_TICK_SECONDS, dispatcher.db, timezone)

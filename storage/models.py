@@ -181,6 +181,7 @@ class OutboxMessage(SQLModel, table=True):
     claimed_at: datetime | None = _when(default=None, nullable=True)
     sent_at: datetime | None = _when(default=None, nullable=True)
     dedup_key: str | None = Field(default=None, max_length=200, unique=True)
+    broadcast_id: int | None = Field(default=None, index=True)  # a delivery of a broadcast
 
 
 class Disclosure(SQLModel, table=True):
@@ -315,6 +316,30 @@ class PetitionEvent(SQLModel, table=True):
     kind: str = Field(max_length=20)  # status | answer | rating | assign | flag
     status: str | None = Field(default=None, max_length=20)
     note: str | None = None
+
+
+class Broadcast(SQLModel, table=True):
+    """A notice to hamlet groups and/or the opted-in residents of some hamlets (or all).
+
+    One-off (`send_at`) or recurring (`cron`, a five-field crontab line in the commune's
+    time zone). Each run becomes one outbox row per recipient (`OutboxMessage.broadcast_id`),
+    which is the durable delivery queue; `next_run_at` says when the scheduler job runs it.
+    """
+
+    __tablename__ = "broadcasts"
+    __table_args__ = (sa.Index("ix_broadcasts_due", "status", "next_run_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    text: str
+    attachments: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
+    hamlet_ids: list[int] = Field(default_factory=list, sa_type=sa.JSON)  # empty = all
+    audience: str = Field(default="both", max_length=12)  # groups | residents | both
+    urgent: bool = False
+    cron: str | None = Field(default=None, max_length=100)
+    status: str = Field(default="scheduled", max_length=12)  # scheduled|paused|done|cancelled
+    next_run_at: datetime | None = _when(default=None, nullable=True)
+    runs: int = 0
+    created_by: str = Field(default="", max_length=120)
+    created_at: datetime = _when(default_factory=utcnow)
 
 
 search.attach_to(Disclosure.__table__)  # the full-text index lives and dies with the table

@@ -7,8 +7,8 @@ from sqlmodel import select
 from storage.models import Consent, InteractionLog, User
 from tests.conftest import MAIN_MENU, Chat
 
-SETTINGS_BUTTONS = ["Ngôn ngữ", "Khu dân cư", "Theo dõi lĩnh vực", "Dữ liệu của tôi",
-                    "Xóa dữ liệu của tôi", "Menu chính"]
+SETTINGS_BUTTONS = ["Ngôn ngữ", "Khu dân cư", "Theo dõi lĩnh vực", "Thông báo khu dân cư",
+                    "Dữ liệu của tôi", "Xóa dữ liệu của tôi", "Menu chính"]
 
 
 async def _user(db) -> User:
@@ -23,8 +23,8 @@ async def test_switching_language_changes_every_later_reply(chat: Chat):
     await chat.press("Ngôn ngữ")
     await chat.press("English")
     assert "Done: I will answer in English." in chat.text
-    assert chat.labels == ["Language", "Hamlet", "Follow topics", "My data", "Delete my data",
-                           "Main menu"]
+    assert chat.labels == ["Language", "Hamlet", "Follow topics", "Hamlet notices", "My data",
+                           "Delete my data", "Main menu"]
     await chat.press("Main menu")
     assert chat.labels[0] == "Public information"
     await chat.send("/help")

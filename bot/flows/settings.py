@@ -12,6 +12,7 @@ from bot.flows.common import (
     reoffer,
 )
 from bot.messages import Button
+from bot.services import broadcasts
 from bot.services import sessions as session_service
 from storage.repositories import Consents, DisclosureComments, Hamlets, Subscriptions
 
@@ -23,11 +24,15 @@ async def overview(ctx: Ctx, intro: str = "") -> object:
         language=LANGUAGE_NAMES.get(ctx.user.locale, ctx.user.locale),
         hamlet=hamlet.name if hamlet else ctx._("not chosen"),
     )
+    notices_on = await broadcasts.hamlet_notices_on(ctx.session, ctx.user)
+    text += "\n" + ctx._("• Hamlet notices in this chat: {state}").format(
+        state=ctx._("on") if notices_on else ctx._("off"))
     ctx.say(
         f"{intro}\n\n{text}".strip(),
         Button(ctx._("Language"), "settings:lang"),
         Button(ctx._("Hamlet"), "settings:hamlet"),
         Button(ctx._("Follow topics"), "settings:subs"),
+        Button(ctx._("Hamlet notices"), "settings:notices"),
         Button(ctx._("My data"), "settings:mydata"),
         Button(ctx._("Delete my data"), "settings:delete"),
         main_menu_button(ctx),
@@ -44,11 +49,32 @@ async def setting(ctx: Ctx) -> object:
             return await onboarding.ask_hamlet(ctx, next_step=hamlet)
         case "settings:subs":
             return await disclosures.show_subscriptions(ctx)
+        case "settings:notices":
+            return await toggle_hamlet_notices(ctx)
         case "settings:mydata":
             return await my_data(ctx)
         case "settings:delete":
             return confirm_deletion(ctx)
     return reoffer(ctx)
+
+
+async def toggle_hamlet_notices(ctx: Ctx) -> object:
+    """Switch the hamlet's notices in private chat on or off (explicit opt-in, recorded)."""
+    subscriptions = Subscriptions(ctx.session)
+    turning_on = not await broadcasts.hamlet_notices_on(ctx.session, ctx.user)
+    if turning_on and ctx.user.hamlet_id is None:
+        return await overview(ctx, ctx._("Choose your hamlet first: notices come from it."))
+    if turning_on:
+        await subscriptions.subscribe(ctx.user.id, broadcasts.HAMLET_NOTICES)
+        note = ctx._("You will get your hamlet's notices here (never between 21:00 and 06:30 "
+                     "unless urgent). Tap again to stop.")
+    else:
+        await subscriptions.unsubscribe(ctx.user.id, broadcasts.HAMLET_NOTICES)
+        note = ctx._("You will no longer get your hamlet's notices here.")
+    await Consents(ctx.session).record(ctx.user, purpose="notifications",
+                                       version=broadcasts.HAMLET_NOTICES[:20],
+                                       granted=turning_on, at=ctx.now)
+    return await overview(ctx, note)
 
 
 def ask_language(ctx: Ctx, back: str = "menu") -> object:

@@ -69,6 +69,7 @@ def to_reply(row: OutboxMessage) -> Reply:
 async def enqueue(
     session: AsyncSession, recipient: Recipient, reply: Reply, *,
     not_before: datetime | None = None, dedup_key: str | None = None, kind: str = "notice",
+    broadcast_id: int | None = None,
 ) -> int | None:
     """Add a message for `recipient`; returns its id, or None when `dedup_key` was used before.
 
@@ -77,7 +78,8 @@ async def enqueue(
     values = {
         "channel": recipient.channel, "chat_id": recipient.chat_id, "kind": kind,
         "status": PENDING, "attempts": 0, "not_before": not_before or utcnow(),
-        "created_at": utcnow(), "dedup_key": dedup_key, **to_row_content(reply),
+        "created_at": utcnow(), "dedup_key": dedup_key, "broadcast_id": broadcast_id,
+        **to_row_content(reply),
     }
     dialect = session.bind.dialect.name
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OutboxMessage)

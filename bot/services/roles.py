@@ -17,7 +17,8 @@ class RoleError(ValueError):
     """A grant that cannot be made; the message says why."""
 
 
-async def _hamlet_ids(session: AsyncSession, hamlets: Sequence[str]) -> list[int]:
+async def hamlet_ids(session: AsyncSession, hamlets: Sequence[str]) -> list[int]:
+    """Ids of hamlets given by code or name (RoleError names one that does not exist)."""
     repo = Hamlets(session)
     ids = []
     for ref in hamlets:
@@ -47,7 +48,7 @@ async def grant(
         raise RoleError("a hamlet_head needs at least one --hamlet")
     if role == "resident":
         return 0  # everyone is a resident; nothing to store
-    ids: list[int | None] = list(await _hamlet_ids(session, hamlets)) if hamlets else [None]
+    ids: list[int | None] = list(await hamlet_ids(session, hamlets)) if hamlets else [None]
     grants = RoleGrants(session)
     added = 0
     for hamlet_id in ids:
@@ -62,7 +63,7 @@ async def revoke(
 ) -> int:
     """Revoke `role` (only for the given hamlets when any); returns grants removed."""
     _check(channel, role)
-    ids = await _hamlet_ids(session, hamlets)
+    ids = await hamlet_ids(session, hamlets)
     removed = await RoleGrants(session).revoke(channel, user_id, role, ids)
     _audit(session, channel, "role_revoke", f"{role} {removed}", actor)
     return removed

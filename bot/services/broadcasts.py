@@ -1,0 +1,216 @@
+"""Broadcasts: notices to hamlet groups and opted-in residents, now, later or recurring.
+
+A broadcast is a row; each run turns it into one outbox row per recipient
+(`OutboxMessage.broadcast_id`), so the outbox is the durable delivery queue: the dispatcher
+sends, retries, marks blocked, respects the channel's rate limits (Telegram: PTB's
+AIORateLimiter), and logs each delivery as `broadcast_delivery`. A scheduler job runs what
+is due; a run is one transaction, so a crash never half-queues a run, and the dedup key of
+each delivery makes a repeated run queue nothing twice. Private chats get no notice
+between 21:00 and 06:30 local unless it is urgent: those deliveries wait for the morning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.messages import Attachment, Reply
+from bot.services import groups, outbox
+from bot.textfold import nfc
+from storage.models import Broadcast, GroupLink, InteractionLog, OutboxMessage, User
+from storage.repositories import InteractionLogs, Subscriptions
+
+AUDIENCES = ("groups", "residents", "both")
+HAMLET_NOTICES = "hamlet_notices"  # the residents' opt-in topic (Settings)
+MAX_TEXT = 8000  # channels split long texts on paragraphs; longer than this is refused
+QUIET_FROM, QUIET_UNTIL = time(21, 0), time(6, 30)
+SCHEDULED, PAUSED, DONE, CANCELLED = "scheduled", "paused", "done", "cancelled"
+
+
+class BroadcastError(ValueError):
+    """A broadcast that cannot be made or changed; the message says why."""
+
+
+def next_fire(crontab: str, after: datetime, timezone: str) -> datetime:
+    """The next time a crontab line fires after `after` (raises BroadcastError if invalid)."""
+    from bot.scheduler import cron_trigger  # the scheduler module knows cron's weekday rules
+
+    try:
+        trigger = cron_trigger(crontab, ZoneInfo(timezone))
+    except (ValueError, TypeError) as exc:
+        raise BroadcastError(f"the schedule {crontab!r} is not a valid crontab line "
+                             f"(minute hour day month weekday): {exc}") from None
+    fire = trigger.get_next_fire_time(None, after)
+    if fire is None:
+        raise BroadcastError(f"the schedule {crontab!r} never fires")
+    return fire
+
+
+def quiet_until(moment: datetime, timezone: str) -> datetime | None:
+    """The end of the quiet hours (06:30 local) if `moment` falls inside them, else None."""
+    local = moment.astimezone(ZoneInfo(timezone))
+    if QUIET_UNTIL <= local.time() < QUIET_FROM:
+        return None
+    day = local.date() + timedelta(days=1) if local.time() >= QUIET_FROM else local.date()
+    return datetime.combine(day, QUIET_UNTIL, ZoneInfo(timezone))
+
+
+@dataclass(frozen=True)
+class Target:
+    """One recipient of a broadcast: a chat, and whether it is a person's private chat."""
+
+    recipient: outbox.Recipient
+    private: bool
+
+
+async def create(session: AsyncSession, *, text: str, hamlet_ids: Sequence[int],
+                 audience: str, actor: str, now: datetime, timezone: str,
+                 send_at: datetime | None = None, cron: str | None = None, urgent: bool = False,
+                 attachments: Sequence[Attachment] = (),
+                 allowed_hamlets: Sequence[int] | None = None) -> Broadcast:
+    """Schedule a broadcast; `allowed_hamlets` limits a hamlet head to their own hamlets."""
+    text = nfc(text.strip())
+    if not text and not attachments:
+        raise BroadcastError("the notice is empty")
+    if len(text) > MAX_TEXT:
+        raise BroadcastError(f"the notice has {len(text)} characters; the limit is {MAX_TEXT}")
+    if audience not in AUDIENCES:
+        raise BroadcastError(f"audience must be one of {', '.join(AUDIENCES)}")
+    if allowed_hamlets is not None:
+        if not hamlet_ids:
+            raise BroadcastError("a hamlet head can only send to their own hamlets")
+        if foreign := set(hamlet_ids) - set(allowed_hamlets):
+            raise BroadcastError(f"not your hamlet(s): {sorted(foreign)}")
+    if send_at is not None and send_at < now - timedelta(minutes=1):
+        raise BroadcastError("that time is in the past")
+    next_run = send_at or now
+    if cron:
+        next_run = send_at or next_fire(cron, now, timezone)
+    broadcast = Broadcast(
+        text=text, attachments=[vars(a).copy() for a in attachments],
+        hamlet_ids=list(hamlet_ids), audience=audience, urgent=urgent, cron=cron or None,
+        next_run_at=next_run, created_by=actor, created_at=now,
+    )
+    session.add(broadcast)
+    await session.flush()
+    _audit(session, actor, "broadcast_create", f"#{broadcast.id} {audience} {cron or ''}")
+    return broadcast
+
+
+async def targets(session: AsyncSession, broadcast: Broadcast) -> list[Target]:
+    """Who gets it: the hamlets' linked groups and/or their residents who opted in."""
+    found: list[Target] = []
+    if broadcast.audience in ("groups", "both"):
+        query = select(GroupLink).where(GroupLink.kind == groups.HAMLET)
+        if broadcast.hamlet_ids:
+            query = query.where(col(GroupLink.hamlet_id).in_(broadcast.hamlet_ids))
+        for link in (await session.exec(query.order_by(GroupLink.id))).all():
+            found.append(Target(outbox.Recipient(link.channel, link.chat_id), private=False))
+    if broadcast.audience in ("residents", "both"):
+        for user in await Subscriptions(session).subscribers(HAMLET_NOTICES):
+            if user.hamlet_id is None or user.blocked_at is not None:
+                continue
+            if broadcast.hamlet_ids and user.hamlet_id not in broadcast.hamlet_ids:
+                continue
+            found.append(Target(outbox.Recipient(user.channel, user.external_id), private=True))
+    return found
+
+
+async def run_due(session: AsyncSession, now: datetime, timezone: str) -> int:
+    """Queue every broadcast run that is due; returns how many deliveries were queued."""
+    due = (await session.exec(
+        select(Broadcast).where(Broadcast.status == SCHEDULED,
+                                col(Broadcast.next_run_at) <= now)
+        .order_by(Broadcast.next_run_at)
+    )).all()
+    queued = 0
+    for broadcast in due:
+        queued += await _run(session, broadcast, now, timezone)
+    return queued
+
+
+async def _run(session: AsyncSession, broadcast: Broadcast, now: datetime, timezone: str) -> int:
+    broadcast.runs += 1
+    reply = Reply(broadcast.text, (), tuple(Attachment(**a) for a in broadcast.attachments))
+    morning = None if broadcast.urgent else quiet_until(now, timezone)
+    queued = 0
+    for target in await targets(session, broadcast):
+        recipient = target.recipient
+        new = await outbox.enqueue(
+            session, recipient, reply, kind="broadcast_delivery", broadcast_id=broadcast.id,
+            not_before=morning if target.private and morning else now,
+            dedup_key=f"broadcast:{broadcast.id}:{broadcast.runs}:{recipient.channel}:"
+                      f"{recipient.chat_id}",
+        )
+        queued += new is not None
+    if broadcast.cron:  # strictly after this run, which may fall exactly on a fire time
+        broadcast.next_run_at = next_fire(broadcast.cron, now + timedelta(seconds=1), timezone)
+    else:
+        broadcast.status, broadcast.next_run_at = DONE, None
+    session.add(broadcast)
+    await session.flush()
+    return queued
+
+
+async def cancel(session: AsyncSession, broadcast: Broadcast, actor: str) -> int:
+    """Stop a broadcast: no more runs, deliveries not yet sent are cancelled."""
+    if broadcast.status == CANCELLED:
+        return 0
+    broadcast.status, broadcast.next_run_at = CANCELLED, None
+    session.add(broadcast)
+    ids = (await session.exec(select(OutboxMessage.id).where(
+        OutboxMessage.broadcast_id == broadcast.id,
+        OutboxMessage.status == outbox.PENDING))).all()
+    cancelled = await outbox.cancel(session, list(ids)) if ids else 0
+    _audit(session, actor, "broadcast_cancel", f"#{broadcast.id} {cancelled}")
+    return cancelled
+
+
+async def pause(session: AsyncSession, broadcast: Broadcast, actor: str, *,
+                resume: bool = False, now: datetime | None = None,
+                timezone: str = "Asia/Ho_Chi_Minh") -> Broadcast:
+    """Pause a recurring broadcast, or resume it from the next time it fires."""
+    if broadcast.status not in (SCHEDULED, PAUSED):
+        raise BroadcastError(f"broadcast {broadcast.id} is {broadcast.status}")
+    if resume:
+        broadcast.status = SCHEDULED
+        if broadcast.cron and now is not None:
+            broadcast.next_run_at = next_fire(broadcast.cron, now, timezone)
+    else:
+        broadcast.status = PAUSED
+    session.add(broadcast)
+    _audit(session, actor, "broadcast_resume" if resume else "broadcast_pause",
+           f"#{broadcast.id}")
+    return broadcast
+
+
+async def progress(session: AsyncSession, broadcast_id: int) -> dict[str, int]:
+    """Deliveries of a broadcast by status (pending, sent, failed, blocked, cancelled)."""
+    rows = (await session.exec(
+        select(OutboxMessage.status, sa.func.count())
+        .where(OutboxMessage.broadcast_id == broadcast_id).group_by(OutboxMessage.status)
+    )).all()
+    return dict(rows)
+
+
+async def listing(session: AsyncSession, limit: int = 50) -> Sequence[Broadcast]:
+    """The newest broadcasts."""
+    return (await session.exec(
+        select(Broadcast).order_by(col(Broadcast.id).desc()).limit(limit))).all()
+
+
+async def hamlet_notices_on(session: AsyncSession, user: User) -> bool:
+    """Whether a resident gets hamlet notices in private chat."""
+    return HAMLET_NOTICES in await Subscriptions(session).topics_of(user.id)
+
+
+def _audit(session: AsyncSession, actor: str, kind: str, text: str) -> None:
+    InteractionLogs(session).append(InteractionLog(
+        channel=actor.partition(":")[0][:20] or "cli", direction="admin", kind=kind,
+        text=text[:500], actor=actor))
