@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot import scheduler
 from bot.engine import Engine
 from bot.messages import Reply
-from bot.services import broadcasts, groups
+from bot.services import broadcasts, groups, roles
 from bot.services.dispatcher import Dispatcher
 from storage.db import Database
 from storage.models import Broadcast, InteractionLog, OutboxMessage, User
@@ -204,3 +204,42 @@ def test_the_command_line(shell, capsys):
     code, out, err = shell(capsys, "broadcast", "pause", "1")
     assert code == 1 and "cancelled" in err
 
+
+
+async def test_a_hamlet_head_sends_a_notice_from_the_chat(engine, demo_db):
+    async with demo_db.session() as session:
+        await roles.grant(session, "console", "head", "hamlet_head", ["khu-1"], actor="test")
+        await groups.link(session, "telegram", "-500", hamlet="khu-1", actor="test")
+        await session.commit()
+    await _opt_in(Chat(engine, user_id="a"), "Khu Hòa Bình")
+    head = Chat(engine, user_id="head")
+    await head.onboard()
+    assert "Gửi thông báo" in head.labels and "Đăng thông tin công khai" not in head.labels
+    await head.press("Gửi thông báo")
+    await head.send("Tối nay 19h họp khu bàn việc làm đường bê tông.")
+    assert head.labels[:2] == ["Khu Hòa Bình", "Xong"]  # only their own hamlet
+    await head.press("Xong")
+    assert "ít nhất một khu dân cư" in head.text
+    await head.press("Khu Hòa Bình")
+    assert head.last[0].edit and head.labels[0] == "✓ Khu Hòa Bình"
+    await head.press("Xong")
+    await head.press("Cả hai")
+    await head.press("Gửi ngay")
+    assert "Gửi đến: Khu Hòa Bình" in head.text
+    await head.press("Gửi")
+    assert "đã được xếp hàng gửi đến 2 người nhận" in head.text
+    assert sorted(r.chat_id for r in await _rows(demo_db)) == ["-500", "a"]
+
+    await head.send("/menu")
+    await head.press("Gửi thông báo")
+    await head.press("Thông báo đã gửi")
+    assert "Số 1: đã gửi 0/2, đã xếp hàng gửi" in head.text
+    await head.press("Hủy thông báo số 1")
+    assert "Đã hủy; 2 tin nhắn không được gửi." in head.text
+
+
+async def test_residents_cannot_send_notices(chat: Chat, demo_db):
+    await chat.onboard()
+    assert "Gửi thông báo" not in chat.labels
+    await chat.send(payload="go:notice")
+    assert "Chỉ trưởng thôn" in chat.text

@@ -15,6 +15,7 @@ from bot.flows import (
     disclosures,
     groups,
     menu,
+    notices,
     onboarding,
     petition_staff,
     petitions,
@@ -28,7 +29,7 @@ from bot.textfold import fold
 
 FLOWS: dict[str, Flow] = {
     f.name: f for f in (onboarding.FLOW, menu.FLOW, settings.FLOW, disclosures.FLOW, publish.FLOW,
-                        petitions.FLOW, sessions.FLOW, session_desk.FLOW)
+                        petitions.FLOW, sessions.FLOW, session_desk.FLOW, notices.FLOW)
 }
 
 COMMANDS: dict[str, Step] = {
@@ -51,6 +52,7 @@ ENTRIES: dict[str, Step] = {
     "menu": menu.open_menu,
     "disclosures": disclosures.open_disclosures,
     "publish": publish.start,
+    "notice": notices.start,
     "petition": petitions.start,
     "my_petitions": petitions.open_mine,
     "sessions": sessions.open_sessions,

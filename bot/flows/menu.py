@@ -23,6 +23,7 @@ STAFF_ITEMS = (
     ("publish", N_("Publish information")),
     ("session_desk", N_("Dialogue sessions (staff)")),
 )
+NOTICE_ITEM = ("notice", N_("Send a notice"))  # staff and hamlet heads
 # The commands channels with a command menu show next to the text field (name, description).
 COMMAND_MENU = (
     ("menu", N_("Main menu")),
@@ -50,6 +51,8 @@ def menu_buttons(ctx: Ctx) -> list[Button]:
         items = [(name, label) for name, label, _ in MENU_ITEMS]
         if ctx.is_staff:
             items[-2:-2] = STAFF_ITEMS  # before Settings and Help
+        if ctx.is_staff or "hamlet_head" in ctx.roles:
+            items[-2:-2] = [NOTICE_ITEM]
         return [Button(ctx._(label), f"go:{name}") for name, label in items]
     return [Button(ctx._(label), f"go:{name}") for name, label in LIMITED_ITEMS]
 
@@ -80,6 +83,10 @@ async def choice(ctx: Ctx) -> object:
         from bot.flows import publish  # publish imports this module
 
         return await publish.start_with_document(ctx)
+    if "hamlet_head" in ctx.roles and (ctx.msg.attachments or len(ctx.msg.text) > 40):
+        from bot.flows import notices  # a forwarded announcement: send it on to the hamlet
+
+        return await notices.start_with_message(ctx)
     from bot.flows import short_link  # the registry imports this module
 
     if (link := short_link(ctx.msg.text)) is not None:
