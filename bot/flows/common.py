@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from bot.flows.base import STAY, Ctx
 from bot.i18n import N_
@@ -88,3 +89,18 @@ def parse_day(text: str) -> date | None:
         return date(year, month, day)
     except ValueError:
         return None
+
+
+MOMENT_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %Hh%M", "%d/%m/%Y %Hh", "%d-%m-%Y %H:%M",
+                  "%Y-%m-%d %H:%M", "%H:%M %d/%m/%Y")
+
+
+def parse_moment(text: str, timezone: str) -> datetime | None:
+    """A typed local day and time ("25/12/2026 07:00", "25/12/2026 7h"), or None."""
+    cleaned = " ".join(text.split())
+    for pattern in MOMENT_FORMATS:
+        try:
+            return datetime.strptime(cleaned, pattern).replace(tzinfo=ZoneInfo(timezone))
+        except ValueError:
+            continue
+    return None

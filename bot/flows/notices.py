@@ -9,11 +9,10 @@ starts here with it.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot.flows import menu
 from bot.flows.base import STAY, Ctx, Flow
-from bot.flows.common import main_menu_button, reoffer
+from bot.flows.common import main_menu_button, parse_moment, reoffer
 from bot.i18n import N_
 from bot.messages import Attachment, Button
 from bot.services import broadcasts
@@ -141,21 +140,11 @@ async def audience(ctx: Ctx) -> object:
     return when
 
 
-def _parse_moment(text: str, timezone: str) -> datetime | None:
-    for pattern in ("%d/%m/%Y %H:%M", "%d/%m/%Y %Hh%M", "%d/%m/%Y %Hh", "%Y-%m-%d %H:%M"):
-        try:
-            return datetime.strptime(" ".join(text.split()), pattern).replace(
-                tzinfo=ZoneInfo(timezone))
-        except ValueError:
-            continue
-    return None
-
-
 async def when(ctx: Ctx) -> object:
     """Now, or a time in the future; then the preview."""
     if ctx.chosen == "nt:now":
         ctx.data["at"] = None
-    elif (moment := _parse_moment(ctx.msg.text, ctx.timezone)) and moment > ctx.now:
+    elif (moment := parse_moment(ctx.msg.text, ctx.timezone)) and moment > ctx.now:
         ctx.data["at"] = moment.isoformat()
     else:
         return reoffer(ctx, ctx._("Please type a future day and time like 25/12/2026 07:00, "

@@ -7,11 +7,10 @@ The role is checked at every step. Imports no channel library.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from bot.flows import menu, sessions
 from bot.flows.base import STAY, Ctx, Flow
-from bot.flows.common import main_menu_button, reoffer
+from bot.flows.common import main_menu_button, parse_moment, reoffer
 from bot.messages import Button
 from bot.services import sessions as service
 from storage.repositories import DialogueSessions, Hamlets, SessionQuestions, SessionRegistrations
@@ -191,21 +190,11 @@ async def new_topic(ctx: Ctx) -> object:
     return new_start
 
 
-def _moment(text: str, timezone: str) -> datetime | None:
-    for pattern in ("%d/%m/%Y %H:%M", "%d-%m-%Y %H:%M", "%Y-%m-%d %H:%M", "%H:%M %d/%m/%Y"):
-        try:
-            return datetime.strptime(" ".join(text.split()), pattern).replace(
-                tzinfo=ZoneInfo(timezone))
-        except ValueError:
-            continue
-    return None
-
-
 async def new_start(ctx: Ctx) -> object:
     """Keep the start, ask for the place."""
     if not ctx.is_staff:
         return await not_allowed(ctx)
-    moment = _moment(ctx.msg.text, ctx.timezone)
+    moment = parse_moment(ctx.msg.text, ctx.timezone)
     if moment is None or moment <= ctx.now:
         ctx.say(ctx._("Please type a future day and time like 20/12/2026 08:00."),
                 *ctx.offered)
