@@ -30,6 +30,7 @@ def engine(demo_db: Database) -> Engine:
 
 async def _opt_in(chat: Chat, hamlet: str) -> None:
     await chat.onboard(hamlet=hamlet)
+    assert "bật “Thông báo khu dân cư” trong mục Cài đặt" in chat.text  # offered once
     await chat.press("Cài đặt")
     await chat.press("Thông báo khu dân cư")
     assert "Nhận thông báo khu dân cư tại đây: bật" in chat.text

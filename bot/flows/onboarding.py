@@ -152,7 +152,10 @@ async def hamlet(ctx: Ctx) -> object:
     ctx.user.onboarded_at = ctx.user.onboarded_at or ctx.now
     if chosen:
         text = ctx._("Saved: you live in {hamlet}. What would you like to do?")
-        return menu.show(ctx, text.format(hamlet=chosen.name))
+        tip = ctx._("Tip: to get the notices of {hamlet} in this chat, turn on “Hamlet notices” "
+                    "in Settings.")  # the one-time offer; nothing is sent without it
+        return menu.show(ctx, text.format(hamlet=chosen.name) + "\n\n" +
+                         tip.format(hamlet=chosen.name))
     return menu.show(ctx, ctx._("All set. What would you like to do?"))
 
 
