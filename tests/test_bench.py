@@ -35,3 +35,9 @@ def test_telegram_bench_runs_on_tiny_input(capsys):
     result = _load("telegram").main(["--tiny"])
     assert [row["updates"] for row in result["rows"]] == [20, 20, 20, 20]
     assert "civicbot / echo throughput" in capsys.readouterr().out
+
+
+def test_broadcast_delivery_runs_on_tiny_input(capsys):
+    result = _load("broadcast_delivery").main(["--tiny"])
+    assert result["deliveries"] == 50 and result["dispatcher_per_s"] > 0
+    assert "share_of_rate=" in capsys.readouterr().out

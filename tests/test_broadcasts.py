@@ -11,7 +11,7 @@ from sqlmodel import select
 from bot import scheduler
 from bot.engine import Engine
 from bot.messages import Reply
-from bot.services import broadcasts, groups, roles
+from bot.services import broadcasts, groups, roles, yearly_report
 from bot.services.dispatcher import Dispatcher
 from storage.db import Database
 from storage.models import Broadcast, InteractionLog, OutboxMessage, User
@@ -172,6 +172,10 @@ async def test_cancel_stops_unsent_deliveries_and_sent_ones_are_logged(engine, d
         await session.commit()
         assert await broadcasts.progress(session, second.id) == {"cancelled": 2}
     assert await dispatcher.dispatch_due() == 0 and len(sink.sent) == 2
+    async with demo_db.session() as session:
+        figures = await yearly_report.compute(session, 2026, TZ)
+    assert figures.broadcasts == 2 and figures.delivery_rate == 1.0  # cancelled don't count
+    assert figures.deliveries == {"sent": 2, "cancelled": 2}
 
 
 async def test_blocked_residents_are_skipped(engine, demo_db):

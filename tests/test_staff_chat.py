@@ -72,6 +72,8 @@ async def test_a_new_petition_is_handled_from_the_staff_chat(hook, demo_db, engi
     assert petition.status == "answered" and petition.answer == "Đã thay bóng đèn ngày 2/12."
     assert len(resident_notices) == 2
 
+    await staff.send(f"/assign {code} chị Lan (địa chính)")
+    assert f"{code} do chị Lan (địa chính) xử lý." in staff.text
     await staff.send("/status")
     assert "Trạng thái" in staff.text or "/status" in staff.text
 

@@ -1,9 +1,9 @@
 """Petitions in the staff chat: the buttons on each new petition and the staff commands.
 
 Buttons: "Nhận xử lý" (take it), "Thụ lý" (accept), "Đang xử lý", "Trả lời" (explains
-/answer). Commands: `/answer CODE text`, `/status CODE STATUS [reason]`, `/petitions` (what
-is due). bot.flows.groups has already checked that this is the staff chat and that the
-person holds the staff or admin role.
+/answer). Commands: `/answer CODE text`, `/status CODE STATUS [reason]`,
+`/assign CODE NAME`, `/petitions` (what is due). bot.flows.groups has already checked that
+this is the staff chat and that the person holds the staff or admin role.
 """
 
 from __future__ import annotations
@@ -103,6 +103,18 @@ async def status_command(ctx: Ctx) -> None:
         code=petition.code, status=ctx._(service.STATUS_LABELS[petition.status])))
 
 
+async def assign_command(ctx: Ctx) -> None:
+    """/assign CODE NAME: give the petition to a colleague."""
+    code, _, who = ctx.msg.args.strip().partition(" ")
+    petition = await service.by_code(ctx.session, code) if code else None
+    if petition is None or not who.strip():
+        ctx.say(ctx._("Write: /assign CODE followed by the colleague's name."))
+        return
+    await service.assign(ctx.session, petition, who.strip(), actor=_actor(ctx), now=ctx.now)
+    ctx.say(ctx._("{code} is now handled by {who}.").format(code=petition.code,
+                                                            who=who.strip()))
+
+
 async def due_command(ctx: Ctx) -> None:
     """/petitions: open petitions due within 2 working days or overdue."""
     settings = await _settings(ctx)
@@ -121,4 +133,5 @@ async def due_command(ctx: Ctx) -> None:
 
 
 ACTIONS = {"pa": pressed}
-COMMANDS = {"answer": answer_command, "status": status_command, "petitions": due_command}
+COMMANDS = {"answer": answer_command, "status": status_command, "assign": assign_command,
+            "petitions": due_command}

@@ -17,6 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -25,11 +26,13 @@ from bot.services import disclosures as disclosure_service
 from bot.services import petitions as petition_service
 from bot.services.exports import _atomic, bounds
 from storage.models import (
+    Broadcast,
     DialogueSession,
     Disclosure,
     DisclosureComment,
     Hamlet,
     InteractionLog,
+    OutboxMessage,
     Petition,
     SessionQuestion,
     SessionRegistration,
@@ -67,6 +70,8 @@ class Figures:
     attended: int = 0
     questions: int = 0
     questions_answered: int = 0  # asked for a session whose outcome was published
+    broadcasts: int = 0
+    deliveries: Counter = field(default_factory=Counter)  # outbox status -> count
     active_by_hamlet: Counter = field(default_factory=Counter)
     active_by_channel: Counter = field(default_factory=Counter)
     field_labels: dict[str, str] = field(default_factory=dict)
@@ -106,6 +111,12 @@ class Figures:
         if len(values) == 1:
             return round(values[0], 1)
         return round(statistics.quantiles(values, n=10, method="inclusive")[-1], 1)
+
+    @property
+    def delivery_rate(self) -> float | None:
+        """Share of broadcast deliveries that reached the recipient (of those finished)."""
+        finished = sum(self.deliveries.get(s, 0) for s in ("sent", "failed", "blocked"))
+        return self.deliveries.get("sent", 0) / finished if finished else None
 
     @property
     def average_rating(self) -> float | None:
@@ -180,6 +191,14 @@ async def compute(session: AsyncSession, year: int, timezone: str) -> Figures:
         figures.questions += asked
         figures.questions_answered += asked if item.outcome else 0
 
+    figures.broadcasts = len((await session.exec(select(Broadcast.id).where(
+        col(Broadcast.created_at) >= first, col(Broadcast.created_at) < after))).all())
+    figures.deliveries = Counter(dict((await session.exec(
+        select(OutboxMessage.status, sa.func.count())
+        .where(col(OutboxMessage.broadcast_id).is_not(None),
+               col(OutboxMessage.created_at) >= first, col(OutboxMessage.created_at) < after)
+        .group_by(OutboxMessage.status))).all()))
+
     seen_month: dict[int, set[str]] = {}
     seen_hamlet: dict[str, set[str]] = {}
     seen_channel: dict[str, set[str]] = {}
@@ -252,6 +271,8 @@ def _summary(book, figures: Figures, _, styles: dict) -> None:
         (_("Attended (ticket checked at the door)"), figures.attended),
         (_("Questions sent in advance / answered in a published outcome"),
          f"{figures.questions} / {figures.questions_answered}"),
+        (_("Broadcasts sent to hamlets"), figures.broadcasts),
+        (_("Broadcast messages delivered"), figures.delivery_rate),
         (_("Residents who used the chatbot"), sum(figures.active_by_channel.values())),
     ]
     row = 2
@@ -259,7 +280,7 @@ def _summary(book, figures: Figures, _, styles: dict) -> None:
         sheet.write(row, 0, label)
         if value is None:
             sheet.write(row, 1, "—")
-        elif isinstance(value, float) and label in (lines[1][0], lines[6][0]):
+        elif isinstance(value, float) and label in (lines[1][0], lines[6][0], lines[15][0]):
             sheet.write_number(row, 1, value, styles["percent"])
         else:
             sheet.write(row, 1, value)
