@@ -47,7 +47,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             api_url=settings.zalo_api_url, webhook_url=settings.zalo_webhook_url,
             webhook_secret=secret.get_secret_value() if secret else None,
             public_base_url=settings.public_base_url, data_dir=settings.data_dir,
-            groups=settings.zalo_groups,
+            groups=settings.zalo_groups, default_locale=settings.default_locale,
         ))
     for runtime in runtimes:
         try:

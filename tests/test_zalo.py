@@ -441,3 +441,109 @@ async def test_run_serves_telegram_and_zalo_together(tmp_path):
         await app.close()
         await telegram.stop()
         await zalo.stop()
+
+
+async def _dispatch(runtime: ZaloRuntime, db: Database) -> int:
+    """Send what the outbox holds for Zalo now."""
+    from bot.services.dispatcher import Dispatcher
+    from tests.conftest import PSEUDONYM_KEY
+
+    return await Dispatcher(db, {"zalo": runtime.channel},
+                            pseudonym_key=PSEUDONYM_KEY).dispatch_due()
+
+
+async def _enqueue(db: Database, chat_id: str, reply: Reply) -> None:
+    from bot.services import outbox
+
+    async with db.session() as session:
+        await outbox.enqueue(session, outbox.Recipient("zalo", chat_id), reply)
+        await session.commit()
+
+
+async def test_a_notice_s_numbered_choice_can_be_typed(hook: Bot, demo_db: Database):
+    user = ZUser(hook, "u520")
+    await onboard(user)
+    await _enqueue(demo_db, "u520", Reply("Có thông báo mới.", (Button("Trợ giúp", "go:help"),)))
+    assert await _dispatch(hook.runtime, demo_db) == 1
+    assert user._out()[-1].text == "Có thông báo mới.\n\n1. Trợ giúp"
+    await user.send("1")
+    assert "trợ lý tự động" in user.text
+
+
+async def _hamlet_with_head(db: Database, group: str = "g-khu1") -> None:
+    from bot.services import groups, roles
+
+    async with db.session() as session:
+        await groups.link(session, "zalo", group, hamlet="khu-1", title="Nhóm Khu Hòa Bình",
+                          actor="test")
+        await roles.grant(session, "zalo", "u600", "hamlet_head", ["khu-1"], actor="test")
+        await session.commit()
+
+
+async def test_hamlet_group_notices_go_to_the_hamlet_head_to_relay(hook: Bot, demo_db: Database,
+                                                                  fake: FakeZalo):
+    from storage.models import InteractionLog, OutboxMessage
+
+    await _hamlet_with_head(demo_db)
+    head = ZUser(hook, "u600")
+    await onboard(head)
+    await _enqueue(demo_db, "g-khu1", Reply("Họp khu dân cư lúc 19 giờ thứ Bảy.",
+                                            (Button("Xem", "go:help"),)))
+    assert await _dispatch(hook.runtime, demo_db) == 1  # handed to the head
+    assert fake.of("sendMessage", "g-khu1") == []
+    assert await _dispatch(hook.runtime, demo_db) == 2
+    notice, hint = head._out()[-2:]
+    assert notice.text == "Họp khu dân cư lúc 19 giờ thứ Bảy."  # ready to forward as is
+    assert "“Nhóm Khu Hòa Bình”" in hint.text and hint.text.endswith("1. Đã chuyển tiếp")
+    await head.send("1")
+    assert "đã chuyển tiếp" in head.text.lower()
+    async with demo_db.session() as session:
+        relay = (await session.exec(select(OutboxMessage).where(
+            OutboxMessage.kind == "relay", OutboxMessage.chat_id == "u600"))).one()
+        logged = (await session.exec(select(InteractionLog).where(
+            InteractionLog.kind == "relayed_by_hamlet_head"))).all()
+    assert (relay.chat_id, relay.status) == ("u600", "relayed") and len(logged) == 1
+
+
+async def test_with_zalo_groups_on_notices_go_to_the_group_and_fall_back(
+    engine: Engine, demo_db: Database, fake: FakeZalo,
+):
+    await _hamlet_with_head(demo_db)
+    running = await Bot(engine, demo_db, fake, webhook=True, groups=True).start()
+    try:
+        await _enqueue(demo_db, "g-khu1", Reply("Thông báo 1", (Button("Xem", "go:help"),)))
+        assert await _dispatch(running.runtime, demo_db) == 1
+        [posted] = fake.of("sendMessage", "g-khu1")
+        assert posted.text == "Thông báo 1"  # no choices in a group
+        fake.fail("sendMessage", 200, 400, "Bad request: the bot is not in this group")
+        await _enqueue(demo_db, "g-khu1", Reply("Thông báo 2"))
+        await _dispatch(running.runtime, demo_db)
+        await _dispatch(running.runtime, demo_db)
+        assert [c.text for c in fake.of("sendMessage", "u600")][0] == "Thông báo 2"
+        admin = text_event("u900", "@Bot Civic /link khu-2", chat_id="g-khu2", group=True)
+        async with demo_db.session() as session:
+            from bot.services import groups, roles
+
+            await roles.grant(session, "zalo", "u900", "admin", actor="test")
+            await session.commit()
+        assert await running.post(admin) == 200
+        [linked] = await fake.wait_for("sendMessage", 1, chat_id="g-khu2")
+        assert "Khu Thống Nhất" in linked.text
+        async with demo_db.session() as session:
+            assert (await groups.get(session, "zalo", "g-khu2")).kind == "hamlet"
+    finally:
+        await running.stop()
+
+
+async def test_a_hamlet_without_a_head_leaves_the_notice_failing(hook: Bot, demo_db: Database):
+    from bot.services import groups
+    from storage.models import OutboxMessage
+
+    async with demo_db.session() as session:
+        await groups.link(session, "zalo", "g-khu3", hamlet="khu-2", actor="test")
+        await session.commit()
+    await _enqueue(demo_db, "g-khu3", Reply("Thông báo"))
+    assert await _dispatch(hook.runtime, demo_db) == 0
+    async with demo_db.session() as session:
+        [row] = (await session.exec(select(OutboxMessage))).all()
+    assert row.status == "pending" and "NoHamletHead" in row.last_error

@@ -18,6 +18,7 @@ from bot.flows import (
     petition_staff,
     petitions,
     publish,
+    relays,
     settings,
 )
 from bot.flows.base import Ctx, Flow, Step
@@ -59,6 +60,7 @@ groups.STAFF_COMMANDS.update(accountability_staff.COMMANDS)
 LINKS: dict[str, Callable[[Ctx, str], Awaitable[object]]] = {
     "disclosure": disclosures.open_link,
     "petition": petitions.open_link,
+    "relay": relays.open_link,
 }
 
 _NEEDS_CONSENT = {name for name, _, needs in menu.MENU_ITEMS if needs}

@@ -20,7 +20,11 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.handlers.zalo_client import ZaloClient, ZaloError
-from bot.messages import Attachment, Inbound, RecipientBlocked, Reply, parse_command
+from bot.messages import Attachment, Button, Inbound, RecipientBlocked, Reply, parse_command
+from bot.services import groups, relays
+from storage.db import Database
+from storage.models import Conversation, GroupLink
+from storage.repositories import Conversations
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo"
@@ -130,20 +134,64 @@ def media_signature(key: bytes, path: str) -> str:
 
 
 class ZaloChannel:
-    """Sends replies through the Bot API; implements the dispatcher's Channel contract."""
+    """Sends replies through the Bot API; implements the dispatcher's Channel contract.
+
+    With a database, `send` (the outbox's path) also does what numbered choices need:
+    the buttons of a notice become the person's offered choices, so typing "1" presses
+    it; and a notice for a linked hamlet group goes to the hamlet heads to relay unless
+    `groups` is on and the group send works.
+    """
 
     name = CHANNEL
 
     def __init__(self, client: ZaloClient, *, data_dir: Path | None = None,
-                 public_base_url: str | None = None, media_key: bytes = b"") -> None:
+                 public_base_url: str | None = None, media_key: bytes = b"",
+                 db: Database | None = None, groups: bool = False,
+                 default_locale: str = "vi") -> None:
         self.client = client
         self.data_dir = data_dir
         self.public_base_url = (public_base_url or "").rstrip("/") or None
         self.media_key = media_key
+        self.db, self.groups, self.default_locale = db, groups, default_locale
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        """Deliver one reply to a chat (raises RecipientBlocked when it is unreachable)."""
+        """Deliver one outbox message to a chat (raises RecipientBlocked when unreachable)."""
+        if self.db is None:
+            await self.deliver(chat_id, [reply])
+            return
+        async with self.db.session() as session:
+            link = await groups.get(session, CHANNEL, chat_id)
+        if link is not None and link.kind == groups.HAMLET:
+            await self._to_hamlet_group(link, reply)
+            return
         await self.deliver(chat_id, [reply])
+        if reply.buttons and link is None:
+            await self._offer(chat_id, reply.buttons)
+
+    async def _to_hamlet_group(self, link: GroupLink, reply: Reply) -> None:
+        """Post into the group when groups are on; otherwise, or when that fails, hand the
+        notice to the hamlet heads (raises relays.NoHamletHead when there is none)."""
+        if self.groups:
+            try:
+                await self.deliver(link.chat_id, [Reply(reply.text,
+                                                        attachments=reply.attachments)])
+                return
+            except (ZaloError, RecipientBlocked) as exc:
+                log.warning("zalo: hamlet group send failed (%s); the hamlet head relays it",
+                            type(exc).__name__)
+        async with self.db.unit_of_work() as session:  # type: ignore[union-attr]
+            await relays.hand_to_heads(session, link, reply, self.default_locale)
+            await session.commit()
+
+    async def _offer(self, chat_id: str, buttons: tuple[Button, ...]) -> None:
+        """The notice's numbered choices become what the person's typed number presses."""
+        async with self.db.unit_of_work() as session:  # type: ignore[union-attr]
+            conversations = Conversations(session)
+            conv = await conversations.get(CHANNEL, chat_id) or Conversation(
+                channel=CHANNEL, user_id=chat_id)
+            conv.buttons = [[b.label, b.payload] for b in buttons]
+            await conversations.save(conv)
+            await session.commit()
 
     async def deliver(self, chat_id: str, replies: Iterable[Reply]) -> None:
         """Send replies in order; `edit` is ignored (Zalo cannot edit: a new message)."""

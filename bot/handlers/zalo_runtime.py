@@ -51,7 +51,7 @@ class ZaloRuntime:
         self, engine: Engine, db: Database, *, token: str, api_url: str,
         webhook_url: str | None = None, webhook_secret: str | None = None,
         public_base_url: str | None = None, data_dir: Path | None = None,
-        groups: bool = False, poll_timeout: int = POLL_TIMEOUT,
+        groups: bool = False, default_locale: str = "vi", poll_timeout: int = POLL_TIMEOUT,
     ) -> None:
         if webhook_url and not (webhook_secret and 8 <= len(webhook_secret) <= 256):
             raise ValueError("ZALO_WEBHOOK_SECRET (8 to 256 characters) must be set with "
@@ -62,7 +62,8 @@ class ZaloRuntime:
         self.client = ZaloClient(token, api_url)
         media_key = hashlib.sha256(b"civicbot-media:" + token.encode()).digest()
         self.channel = ZaloChannel(self.client, data_dir=data_dir,
-                                   public_base_url=public_base_url, media_key=media_key)
+                                   public_base_url=public_base_url, media_key=media_key,
+                                   db=db, groups=groups, default_locale=default_locale)
         self.events = inbound_events.EventLog(db, CHANNEL)
         self.up = False
         self._chats = KeyedLocks()
