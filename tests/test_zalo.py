@@ -20,7 +20,7 @@ from sqlmodel import select
 
 from bot.engine import Engine
 from bot.handlers import zalo_client
-from bot.handlers.zalo import ZaloChannel, render, split_text, to_inbound
+from bot.handlers.zalo import ZaloChannel, event_id, render, split_text, to_inbound
 from bot.handlers.zalo_client import ZaloClient, ZaloError
 from bot.handlers.zalo_runtime import SECRET_HEADER, WEBHOOK_PATH, ZaloRuntime
 from bot.messages import Attachment, Button, Inbound, Reply
@@ -228,8 +228,7 @@ async def test_both_body_shapes_and_a_redelivered_event_processed_once(
     await hook.runtime.events.flush()
     async with demo_db.session() as session:
         rows = (await session.exec(select(InboundEvent).order_by(InboundEvent.id))).all()
-    assert [r.event_id for r in rows] == ["message.text.received:dup1",
-                                          f"message.text.received:{other['message']['message_id']}"]
+    assert [r.event_id for r in rows] == ["text:dup1", f"text:{other['message']['message_id']}"]
     assert all(r.status == "done" for r in rows)
 
 
@@ -239,7 +238,7 @@ async def test_events_left_pending_by_a_crash_are_processed_at_start(
     from bot.services import inbound_events
 
     event = text_event("u507", "Xin chào", message_id="p1")
-    await inbound_events.store(demo_db, "zalo", "message.text.received:p1", event)
+    await inbound_events.store(demo_db, "zalo", "text:p1", event)
     running = await Bot(engine, demo_db, fake, webhook=True).start()
     try:
         await fake.wait_for("sendMessage", 1, chat_id="u507")
@@ -375,6 +374,10 @@ async def test_photos_by_url_signed_link_or_text(engine: Engine, demo_db: Databa
 
 
 def test_events_become_neutral_inbounds():
+    assert event_id(text_event("u1", "hi", message_id="82599fa32f56d00e8941")) == (
+        "text:82599fa32f56d00e8941")
+    odd = unsupported_event("u1", message_id="x" * 80)
+    assert event_id(odd).startswith("unsupported:sha256-") and len(event_id(odd)) <= 64
     assert to_inbound(text_event("u1", "/start s_1")) == Inbound(
         "zalo", "u1", text="/start s_1", command="start", args="s_1")
     photo = image_event("u1", "https://p.zadn.vn/x.jpg", caption="Đèn hỏng")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 from collections.abc import Iterable
 from pathlib import Path
@@ -34,6 +35,7 @@ TEXT, IMAGE, STICKER, VOICE, UNSUPPORTED = (
     "message.text.received", "message.image.received", "message.sticker.received",
     "message.voice.received", "message.unsupported.received",
 )
+EVENT_ID_LENGTH = 64  # inbound_events.event_id
 BLOCKED_CODES = {403}  # Zalo does not document a "blocked" code; 403 is the likely one
 
 
@@ -48,9 +50,18 @@ def unwrap(body: Any) -> dict[str, Any] | None:
 
 
 def event_id(event: dict[str, Any]) -> str:
-    """The idempotency key of an event: its name and the message id."""
-    message = event["message"]
-    return f"{event['event_name']}:{message.get('message_id') or message.get('msg_id') or ''}"
+    """The idempotency key of an event: its name and the message id.
+
+    "message.text.received" + "82599f…" gives "text:82599f…" (the column holds 64
+    characters); an event without a message id, or with a very long one, is keyed by a
+    hash of its content.
+    """
+    name = event["event_name"].removeprefix("message.").removesuffix(".received")[:20]
+    key = str(event["message"].get("message_id") or event["message"].get("msg_id") or "")
+    if not key or len(name) + 1 + len(key) > EVENT_ID_LENGTH:
+        content = json.dumps(event, sort_keys=True, ensure_ascii=False).encode()
+        key = "sha256-" + hashlib.sha256(content).hexdigest()[:32]
+    return f"{name}:{key}"
 
 
 def chat_of(event: dict[str, Any]) -> tuple[str, bool]:
