@@ -188,14 +188,17 @@ async def test_onboarding_menu_and_a_petition_with_a_photo(bot: Bot, fake: FakeZ
     await lan.send("Ổ gà lớn giữa đường vào khu, xe máy ngã nhiều lần.")
     url = "https://photo-stal.zadn.vn/abc.jpg"
     await lan.send_event(image_event("u501", url))
-    assert "1 tệp" in lan.text or "1 file" in lan.text
+    assert lan.text.startswith("1 tệp đã đính kèm.")
+    voice = "https://voice-stal.zadn.vn/v.aac"
+    await lan.send_event(voice_event("u501", voice))
+    assert lan.text.startswith("2 tệp đã đính kèm.")
     await lan.send("Xong")
     await lan.send("Gửi")
     assert "PA-" in lan.text
     async with demo_db.session() as session:
         [petition] = (await session.exec(select(Petition))).all()
     assert [(a["kind"], a["ref"], a["channel"]) for a in petition.attachments] == [
-        ("photo", url, "zalo")]
+        ("photo", url, "zalo"), ("voice", voice, "zalo")]
 
 
 async def test_webhook_refuses_wrong_secret_and_malformed_json(hook: Bot, demo_db: Database,
