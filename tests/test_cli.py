@@ -80,6 +80,11 @@ def test_zalo_that_cannot_start_is_one_line_without_the_token(tmp_path):
     assert done.returncode == 1
     assert done.stderr.startswith("error: zalo could not start (ZaloError)")
     assert "SECRET" not in done.stderr + done.stdout
+    done = _run(["run"], tmp_path, ZALO_BOT_TOKEN="123:SECRET",
+                ZALO_WEBHOOK_URL="https://bot.example.vn/webhook/zalo")
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: zalo: ZALO_WEBHOOK_SECRET (8 to 256 characters)")
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_telegram_that_cannot_start_is_one_line_without_the_token(tmp_path):

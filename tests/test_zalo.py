@@ -316,6 +316,7 @@ async def test_polling_survives_errors_and_waits_out_empty_polls(
     monkeypatch.setattr("bot.handlers.zalo_runtime.POLL_RETRY", (0.05, 0.2))
     fake.fail("getUpdates", 502, 502, "Bad Gateway", times=2)
     fake.fail("getUpdates", 200, 408, "Request timeout")
+    fake.fail("getUpdates", 408, 408, "Request timeout")  # the same as an HTTP status
     running = await Bot(engine, demo_db, fake, webhook=False).start()
     try:
         fake.push(text_event("u509", "Xin chào"))

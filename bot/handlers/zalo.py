@@ -195,14 +195,20 @@ class ZaloChannel:
             await session.commit()
 
     async def _offer(self, chat_id: str, buttons: tuple[Button, ...]) -> None:
-        """The notice's numbered choices become what the person's typed number presses."""
-        async with self.db.unit_of_work() as session:  # type: ignore[union-attr]
-            conversations = Conversations(session)
-            conv = await conversations.get(CHANNEL, chat_id) or Conversation(
-                channel=CHANNEL, user_id=chat_id)
-            conv.buttons = [[b.label, b.payload] for b in buttons]
-            await conversations.save(conv)
-            await session.commit()
+        """The notice's numbered choices become what the person's typed number presses.
+
+        Best effort: the message is already sent, so a failure here must not resend it.
+        """
+        try:
+            async with self.db.unit_of_work() as session:  # type: ignore[union-attr]
+                conversations = Conversations(session)
+                conv = await conversations.get(CHANNEL, chat_id) or Conversation(
+                    channel=CHANNEL, user_id=chat_id)
+                conv.buttons = [[b.label, b.payload] for b in buttons]
+                await conversations.save(conv)
+                await session.commit()
+        except Exception:
+            log.exception("zalo: could not offer a notice's choices")
 
     async def deliver(self, chat_id: str, replies: Iterable[Reply]) -> None:
         """Send replies in order; `edit` is ignored (Zalo cannot edit: a new message)."""
