@@ -37,7 +37,7 @@ from bot.services.sessions import SessionError
 async def cmd_run(app: App, args: argparse.Namespace) -> int:
     """Start every configured channel; with none, the console chat on the demo commune."""
     configured = app.settings.channels_configured
-    if missing := [name for name in configured if name != "telegram"]:
+    if missing := [name for name in configured if name not in ("telegram", "zalo")]:
         raise SystemExit(
             f"error: {', '.join(missing)} configured, but this version has no such channel "
             "yet; unset the token"

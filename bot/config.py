@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     zalo_api_url: str = "https://bot-api.zaloplatforms.com"
     zalo_webhook_url: str | None = None
     zalo_webhook_secret: SecretStr | None = None
+    zalo_groups: bool = False
 
     zalo_oa_app_id: str | None = None
     zalo_oa_app_secret: SecretStr | None = None

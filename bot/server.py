@@ -38,6 +38,20 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             webhook_secret=secret.get_secret_value() if secret else None,
             data_dir=settings.data_dir, default_locale=settings.default_locale,
         ))
+    if settings.zalo_bot_token:
+        from bot.handlers.zalo_runtime import ZaloRuntime
+
+        secret = settings.zalo_webhook_secret
+        try:
+            runtimes.append(ZaloRuntime(
+                app.engine, app.db, token=settings.zalo_bot_token.get_secret_value(),
+                api_url=settings.zalo_api_url, webhook_url=settings.zalo_webhook_url,
+                webhook_secret=secret.get_secret_value() if secret else None,
+                public_base_url=settings.public_base_url, data_dir=settings.data_dir,
+                groups=settings.zalo_groups, default_locale=settings.default_locale,
+            ))
+        except ValueError as exc:  # a setting missing; the message names it, no secret
+            raise ChannelStartError(f"zalo: {exc}") from None
     for runtime in runtimes:
         try:
             await runtime.start()

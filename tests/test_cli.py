@@ -69,9 +69,22 @@ def test_settings_errors_are_one_clear_line(tmp_path):
 
 
 def test_a_configured_channel_that_does_not_exist_yet_is_refused(tmp_path):
-    done = _run(["run"], tmp_path, ZALO_BOT_TOKEN="123:SECRET")
+    done = _run(["run"], tmp_path, ZALO_OA_APP_ID="1", ZALO_OA_SECRET_KEY="SECRET")
     assert done.returncode != 0
-    assert "zalo" in done.stderr and "SECRET" not in done.stderr + done.stdout
+    assert "zalo_oa" in done.stderr and "SECRET" not in done.stderr + done.stdout
+
+
+def test_zalo_that_cannot_start_is_one_line_without_the_token(tmp_path):
+    done = _run(["run"], tmp_path, ZALO_BOT_TOKEN="123:SECRET",
+                ZALO_API_URL="http://127.0.0.1:9")  # nothing listens there
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: zalo could not start (ZaloError)")
+    assert "SECRET" not in done.stderr + done.stdout
+    done = _run(["run"], tmp_path, ZALO_BOT_TOKEN="123:SECRET",
+                ZALO_WEBHOOK_URL="https://bot.example.vn/webhook/zalo")
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: zalo: ZALO_WEBHOOK_SECRET (8 to 256 characters)")
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_telegram_that_cannot_start_is_one_line_without_the_token(tmp_path):

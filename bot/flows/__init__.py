@@ -20,6 +20,7 @@ from bot.flows import (
     petition_staff,
     petitions,
     publish,
+    relays,
     session_desk,
     sessions,
     settings,
@@ -69,6 +70,7 @@ LINKS: dict[str, Callable[[Ctx, str], Awaitable[object]]] = {
     "disclosure": disclosures.open_link,
     "petition": petitions.open_link,
     "session": sessions.open_link,
+    "relay": relays.open_link,
 }
 
 # Short codes of links for `/start s_12` (Telegram deep links) and codes typed on other

@@ -230,10 +230,10 @@ async def describe(ctx: Ctx) -> object:
 
 
 def _add_attachments(ctx: Ctx) -> str | None:
-    """Keep photos (and documents) sent; the reason when one is refused."""
+    """Keep photos, documents and voice messages sent; the reason when one is refused."""
     kept: list[dict[str, Any]] = ctx.data.setdefault("attachments", [])
     for attachment in ctx.msg.attachments:
-        if attachment.kind not in ("photo", "image", "document"):
+        if attachment.kind not in ("photo", "image", "document", "voice"):
             return ctx._("Only photos and documents can be attached.")
         if attachment.size and attachment.size > service.MAX_ATTACHMENT_BYTES:
             return ctx._("That file is larger than 20 MB; please send a smaller one.")

@@ -1,0 +1,280 @@
+"""Zalo Bot Platform edge: event -> Inbound, Reply -> sendMessage/sendPhoto. No business logic.
+
+Zalo has no buttons: choices are numbered lines ("1. Đồng ý") and the engine matches the
+typed number or label. Texts are cut at 2,000 characters on paragraph breaks. Photos and
+voice messages a user sends arrive as URLs and reach flows as `Attachment(kind, ref=URL)`.
+Photos go out by URL only: a URL reference as is, a file of the data folder through a
+signed link on our HTTP server when PUBLIC_BASE_URL is set, else its name as text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from bot.handlers.zalo_client import ZaloClient, ZaloError
+from bot.messages import Attachment, Button, Inbound, RecipientBlocked, Reply, parse_command
+from bot.services import groups, relays
+from storage.db import Database
+from storage.models import Conversation, GroupLink
+from storage.repositories import Conversations
+
+log = logging.getLogger(__name__)
+CHANNEL = "zalo"
+TEXT_LIMIT = 2000  # characters, for texts and captions
+MEDIA_PATH = "/media/zalo"
+TEXT, IMAGE, STICKER, VOICE, UNSUPPORTED = (
+    "message.text.received", "message.image.received", "message.sticker.received",
+    "message.voice.received", "message.unsupported.received",
+)
+EVENT_ID_LENGTH = 64  # inbound_events.event_id
+BLOCKED_CODES = {403}  # Zalo does not document a "blocked" code; 403 is the likely one
+
+
+def unwrap(body: Any) -> dict[str, Any] | None:
+    """The event of a webhook body or getUpdates result: wrapped in {ok, result} or flat."""
+    if isinstance(body, dict) and isinstance(body.get("result"), dict):
+        body = body["result"]
+    if (isinstance(body, dict) and isinstance(body.get("event_name"), str)
+            and isinstance(body.get("message"), dict)):
+        return body
+    return None
+
+
+def event_id(event: dict[str, Any]) -> str:
+    """The idempotency key of an event: its name and the message id.
+
+    "message.text.received" + "82599f…" gives "text:82599f…" (the column holds 64
+    characters); an event without a message id, or with a very long one, is keyed by a
+    hash of its content.
+    """
+    name = event["event_name"].removeprefix("message.").removesuffix(".received")[:20]
+    key = str(event["message"].get("message_id") or event["message"].get("msg_id") or "")
+    if not key or len(name) + 1 + len(key) > EVENT_ID_LENGTH:
+        content = json.dumps(event, sort_keys=True, ensure_ascii=False).encode()
+        key = "sha256-" + hashlib.sha256(content).hexdigest()[:32]
+    return f"{name}:{key}"
+
+
+def chat_of(event: dict[str, Any]) -> tuple[str, bool]:
+    """The chat id an event came from, and whether it is a group chat."""
+    message = event["message"]
+    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    chat_id = str(chat.get("id") or sender.get("id") or "")
+    return chat_id, str(chat.get("chat_type", "PRIVATE")).upper() == "GROUP"
+
+
+def to_inbound(event: dict[str, Any], *, groups: bool = False) -> Inbound | None:
+    """The neutral event, or None for what the bot ignores.
+
+    Stickers become an empty message (the engine asks to type or choose a number);
+    unsupported content and, unless `groups`, group chats give None. In groups, where Zalo
+    delivers only messages that mention or answer the bot, only commands count.
+    """
+    name, message = event["event_name"], event["message"]
+    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    if sender.get("is_bot") or name == UNSUPPORTED:
+        return None
+    user_id = str(sender.get("id") or "")
+    chat_id, group = chat_of(event)
+    if not user_id or (group and not groups):
+        return None
+    text = str(message.get("text") or message.get("caption") or "") if name != STICKER else ""
+    if group:
+        text = _without_mention(text)
+    command, args = parse_command(text) if name == TEXT else (None, "")
+    if group and command is None:
+        return None
+    attachments: tuple[Attachment, ...] = ()
+    if name == IMAGE and (url := message.get("photo_url") or message.get("photo")):
+        attachments = (Attachment("photo", str(url)),)
+    elif name == VOICE and (url := message.get("voice_url") or message.get("url")):
+        attachments = (Attachment("voice", str(url)),)
+    return Inbound(CHANNEL, user_id, text=text, command=command, args=args,
+                   attachments=attachments, chat_id=chat_id if group else None)
+
+
+def _without_mention(text: str) -> str:
+    """Drop a leading "@Bot name" mention so "@Bot /link khu-1" reads as the command."""
+    stripped = text.strip()
+    if stripped.startswith("@") and "/" in stripped:
+        return stripped[stripped.index("/"):]
+    return stripped
+
+
+def render(reply: Reply) -> str:
+    """The text with its buttons as numbered lines below it."""
+    lines = [f"{i}. {button.label}" for i, button in enumerate(reply.buttons, 1)]
+    return "\n\n".join(p for p in (reply.text.strip(), "\n".join(lines)) if p)
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Cut a text into messages of at most `limit` characters.
+
+    Cuts fall on paragraph breaks where possible, then on line breaks, then on spaces.
+    """
+    chunks = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit + 1]
+        for separator in ("\n\n", "\n", " "):
+            cut = window.rfind(separator)
+            if cut > 0:
+                chunks.append(rest[:cut].rstrip())
+                rest = rest[cut + len(separator):].lstrip("\n")
+                break
+        else:
+            chunks.append(rest[:limit])
+            rest = rest[limit:]
+    chunks.append(rest)
+    return [c for c in chunks if c.strip()]
+
+
+def media_signature(key: bytes, path: str) -> str:
+    """The unguessable part of a media URL: an HMAC of the file's path in the data folder."""
+    return hmac.new(key, path.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+class ZaloChannel:
+    """Sends replies through the Bot API; implements the dispatcher's Channel contract.
+
+    With a database, `send` (the outbox's path) also does what numbered choices need:
+    the buttons of a notice become the person's offered choices, so typing "1" presses
+    it; and a notice for a linked hamlet group goes to the hamlet heads to relay unless
+    `groups` is on and the group send works.
+    """
+
+    name = CHANNEL
+
+    def __init__(self, client: ZaloClient, *, data_dir: Path | None = None,
+                 public_base_url: str | None = None, media_key: bytes = b"",
+                 db: Database | None = None, groups: bool = False,
+                 default_locale: str = "vi") -> None:
+        self.client = client
+        self.data_dir = data_dir
+        self.public_base_url = (public_base_url or "").rstrip("/") or None
+        self.media_key = media_key
+        self.db, self.groups, self.default_locale = db, groups, default_locale
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Deliver one outbox message to a chat (raises RecipientBlocked when unreachable)."""
+        if self.db is None:
+            await self.deliver(chat_id, [reply])
+            return
+        async with self.db.session() as session:
+            link = await groups.get(session, CHANNEL, chat_id)
+        if link is not None and link.kind == groups.HAMLET:
+            await self._to_hamlet_group(link, reply)
+            return
+        await self.deliver(chat_id, [reply])
+        if reply.buttons and link is None:
+            await self._offer(chat_id, reply.buttons)
+
+    async def _to_hamlet_group(self, link: GroupLink, reply: Reply) -> None:
+        """Post into the group when groups are on; otherwise, or when that fails, hand the
+        notice to the hamlet heads (raises relays.NoHamletHead when there is none)."""
+        if self.groups:
+            try:
+                await self.deliver(link.chat_id, [Reply(reply.text,
+                                                        attachments=reply.attachments)])
+                return
+            except (ZaloError, RecipientBlocked) as exc:
+                log.warning("zalo: hamlet group send failed (%s); the hamlet head relays it",
+                            type(exc).__name__)
+        async with self.db.unit_of_work() as session:  # type: ignore[union-attr]
+            await relays.hand_to_heads(session, link, reply, self.default_locale)
+            await session.commit()
+
+    async def _offer(self, chat_id: str, buttons: tuple[Button, ...]) -> None:
+        """The notice's numbered choices become what the person's typed number presses.
+
+        Best effort: the message is already sent, so a failure here must not resend it.
+        """
+        try:
+            async with self.db.unit_of_work() as session:  # type: ignore[union-attr]
+                conversations = Conversations(session)
+                conv = await conversations.get(CHANNEL, chat_id) or Conversation(
+                    channel=CHANNEL, user_id=chat_id)
+                conv.buttons = [[b.label, b.payload] for b in buttons]
+                await conversations.save(conv)
+                await session.commit()
+        except Exception:
+            log.exception("zalo: could not offer a notice's choices")
+
+    async def deliver(self, chat_id: str, replies: Iterable[Reply]) -> None:
+        """Send replies in order; `edit` is ignored (Zalo cannot edit: a new message)."""
+        try:
+            for reply in replies:
+                await self._send(chat_id, reply)
+        except ZaloError as exc:
+            if exc.code in BLOCKED_CODES:
+                raise RecipientBlocked(exc.description) from exc
+            raise
+
+    async def _send(self, chat_id: str, reply: Reply) -> None:
+        """The text (split when long, with the numbered choices), then the files."""
+        links = []
+        photos = []
+        for attachment in reply.attachments:
+            url = self.url_of(attachment)
+            if attachment.kind in ("photo", "image") and url:
+                photos.append((url, attachment.name))
+            else:
+                links.append(f"📎 {attachment.name or attachment.kind}" +
+                             (f": {url}" if url else ""))
+        text = "\n".join(p for p in (render(reply), *links) if p)
+        for chunk in split_text(text) if text else ():
+            await self.client.send_message(chat_id, chunk)
+        for url, caption in photos:
+            await self.client.send_photo(chat_id, url, (caption or "")[:TEXT_LIMIT] or None)
+
+    def url_of(self, attachment: Attachment) -> str | None:
+        """A public URL for an attachment, if it has or can have one."""
+        ref = attachment.ref
+        if ref.startswith(("https://", "http://")):
+            return ref
+        if self.public_base_url is None or self.data_dir is None or "/" not in ref:
+            return None
+        if not _inside(self.data_dir, ref):
+            return None
+        signature = media_signature(self.media_key, ref)
+        return f"{self.public_base_url}{MEDIA_PATH}/{signature}/{quote(ref)}"
+
+    async def typing(self, chat_id: str) -> None:
+        """Show "typing…" in the chat (best effort)."""
+        try:
+            await self.client.send_chat_action(chat_id)
+        except Exception as exc:  # a hint only: never fail the reply for it
+            log.debug("typing indicator failed: %s", type(exc).__name__)
+
+    def media_routes(self) -> list[web.RouteDef]:
+        """GET routes serving data-folder files by signed URL (PUBLIC_BASE_URL set only)."""
+        if self.public_base_url is None or self.data_dir is None:
+            return []
+        return [web.get(MEDIA_PATH + "/{signature}/{path:.+}", self._serve_media)]
+
+    async def _serve_media(self, request: web.Request) -> web.StreamResponse:
+        """Serve a file when the signature matches its path; 404 otherwise."""
+        path = request.match_info["path"]
+        expected = media_signature(self.media_key, path)
+        if (self.data_dir is None
+                or not hmac.compare_digest(request.match_info["signature"], expected)
+                or not _inside(self.data_dir, path)):
+            raise web.HTTPNotFound()
+        return web.FileResponse(self.data_dir / path)
+
+
+def _inside(folder: Path, relative: str) -> bool:
+    """True when `relative` names an existing file inside `folder` (no escaping with ..)."""
+    base = folder.resolve()
+    target = (base / relative).resolve()
+    return target.is_relative_to(base) and target.is_file()

@@ -1,0 +1,188 @@
+"""Running the Zalo edge: webhook (POST /webhook/zalo) or getUpdates long polling.
+
+Every event is stored (table inbound_events) before it is processed, keyed by
+`event_name:message_id`: a redelivered event is dropped, and events a crash left pending
+are processed at the next start. Events of one chat are handled strictly in order,
+different chats at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.engine import Engine, KeyedLocks
+from bot.handlers.zalo import (
+    CHANNEL,
+    STICKER,
+    UNSUPPORTED,
+    ZaloChannel,
+    chat_of,
+    event_id,
+    to_inbound,
+    unwrap,
+)
+from bot.handlers.zalo_client import ZaloClient, ZaloError
+from bot.messages import RecipientBlocked, Reply
+from bot.services import inbound_events, reachability
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+WEBHOOK_PATH = "/webhook/zalo"
+SECRET_HEADER = "X-Bot-Api-Secret-Token"
+TYPING_AFTER = 0.5  # seconds: show "typing…" when an answer takes longer than this
+POLL_TIMEOUT = 30  # seconds a getUpdates long poll waits
+POLL_RETRY = (1.0, 60.0)  # first and longest pause after a failed getUpdates (doubling)
+REFUSED_TOKEN = {401, 404}  # getUpdates answers these for a wrong or reset token
+
+
+class ZaloRuntime:
+    """The Zalo channel of a running bot: receive, store, process, answer."""
+
+    def __init__(
+        self, engine: Engine, db: Database, *, token: str, api_url: str,
+        webhook_url: str | None = None, webhook_secret: str | None = None,
+        public_base_url: str | None = None, data_dir: Path | None = None,
+        groups: bool = False, default_locale: str = "vi", poll_timeout: int = POLL_TIMEOUT,
+    ) -> None:
+        if webhook_url and not (webhook_secret and 8 <= len(webhook_secret) <= 256):
+            raise ValueError("ZALO_WEBHOOK_SECRET (8 to 256 characters) must be set with "
+                             "ZALO_WEBHOOK_URL")
+        self.engine, self.db = engine, db
+        self.webhook_url, self.webhook_secret = webhook_url, webhook_secret
+        self.groups, self.poll_timeout = groups, poll_timeout
+        self.client = ZaloClient(token, api_url)
+        media_key = hashlib.sha256(b"civicbot-media:" + token.encode()).digest()
+        self.channel = ZaloChannel(self.client, data_dir=data_dir,
+                                   public_base_url=public_base_url, media_key=media_key,
+                                   db=db, groups=groups, default_locale=default_locale)
+        self.events = inbound_events.EventLog(db, CHANNEL)
+        self.up = False
+        self._chats = KeyedLocks()
+        self._tasks: set[asyncio.Task] = set()
+        self._polling: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        """Check the token, set the webhook (or start polling), process what was pending."""
+        me = await self.client.get_me()
+        if self.webhook_url:
+            await self.client.set_webhook(self.webhook_url, self.webhook_secret or "")
+        else:
+            await self.client.delete_webhook()
+        for payload in await self.events.pending():
+            if (event := unwrap(payload)) is not None:
+                self._schedule(event)
+        if not self.webhook_url:
+            self._polling = asyncio.create_task(self._poll(), name="zalo-polling")
+        self.up = True
+        log.info("zalo: %s up (%s)", (me or {}).get("account_name", "bot"),
+                 "webhook" if self.webhook_url else "long polling")
+
+    async def stop(self) -> None:
+        """Stop polling, finish the events in hand, close the HTTP session."""
+        self.up = False
+        if self._polling is not None:
+            self._polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._polling
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=10)
+        await self.events.flush()
+        await self.client.close()
+
+    def routes(self) -> list[web.RouteDef]:
+        """The webhook route (webhook mode) and the signed media route (PUBLIC_BASE_URL)."""
+        hook = [web.post(WEBHOOK_PATH, self.webhook)] if self.webhook_url else []
+        return hook + self.channel.media_routes()
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """Zalo posts an event: check the secret, store it, answer 200 at once."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), (self.webhook_secret or "").encode()):
+            return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
+        try:
+            event = unwrap(json.loads(await request.read()))
+            if event is None:
+                raise ValueError("not an event")
+        except ValueError:  # not JSON, or JSON that is no event: refuse, process nothing
+            return web.json_response({"ok": False, "error": "malformed event"}, status=400)
+        await self.receive(event)
+        return web.json_response({"ok": True})
+
+    async def receive(self, event: dict[str, Any]) -> bool:
+        """Store a new event and schedule it; False for an event seen before."""
+        if not await self.events.store(event_id(event), event):
+            log.info("zalo: duplicate %s dropped", event["event_name"])
+            return False
+        self._schedule(event)
+        return True
+
+    def _schedule(self, event: dict[str, Any]) -> None:
+        """Process the event in its own task; the chat's lock keeps each chat in order."""
+        task = asyncio.create_task(self._run(event), name="zalo-event")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, event: dict[str, Any]) -> None:
+        """Process under the chat's lock, then mark the stored event done.
+
+        Tasks start in the order they were made and take the lock first thing, so the
+        lock's queue keeps each chat's events in arrival order.
+        """
+        try:
+            async with self._chats.hold(chat_of(event)[0]):
+                await self.process(event)
+        except Exception:
+            log.exception("zalo: %s failed", event.get("event_name"))
+        finally:
+            self.events.done(event_id(event))
+
+    async def _poll(self) -> None:
+        """Long polling with getUpdates (one event per call); trouble waits and retries."""
+        first, longest = POLL_RETRY
+        pause = first
+        while True:
+            try:
+                found = await self.client.get_updates(self.poll_timeout)
+                pause = first
+            except ZaloError as exc:
+                if exc.code in REFUSED_TOKEN:
+                    log.error("zalo: the bot token was refused; polling stops")
+                    self.up = False
+                    return
+                log.warning("zalo: getUpdates failed (%s); retrying in %.0f s", exc.code, pause)
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, longest)
+                continue
+            if found is not None and (event := unwrap(found)) is not None:
+                await self.receive(event)
+
+    async def process(self, event: dict[str, Any]) -> None:
+        """Answer one event: engine, then the replies in the chat it came from."""
+        name = event["event_name"]
+        if name == UNSUPPORTED:  # content withheld by Zalo (protected users): not an error
+            log.info("zalo: unsupported message received and acknowledged")
+            return
+        inbound = to_inbound(event, groups=self.groups)
+        if inbound is None:
+            return
+        if name == STICKER:
+            log.debug("zalo: sticker answered with the type-or-choose nudge")
+        chat_id = inbound.chat_id or inbound.user_id
+        answer = asyncio.ensure_future(self.engine.handle(inbound))
+        done, _ = await asyncio.wait({answer}, timeout=TYPING_AFTER)
+        if not done:
+            await self.channel.typing(chat_id)
+        replies: list[Reply] = await answer
+        try:
+            await self.channel.deliver(chat_id, replies)
+        except RecipientBlocked:
+            await reachability.set_blocked(self.db, CHANNEL, chat_id, True)
