@@ -93,6 +93,16 @@ class Channel(Protocol):
     async def send(self, chat_id: str, reply: Reply) -> None: ...
 
 
+class ProgressChannel(Channel, Protocol):
+    """A channel that can keep one message up to date (edit it): progress of a broadcast.
+
+    `post_progress` sends `text` when `ref` is None, else edits that message; it returns
+    the reference of the message now showing the text.
+    """
+
+    async def post_progress(self, chat_id: str, text: str, ref: str | None) -> str | None: ...
+
+
 def parse_command(text: str) -> tuple[str | None, str]:
     """Split "/start abc" into ("start", "abc"); plain text gives (None, text).
 

@@ -7,6 +7,7 @@ APScheduler 3 never awaits a coroutine returned by a lambda.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -15,16 +16,19 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.services import broadcasts, log_chain, petitions, sessions
+from bot.messages import Reply
+from bot.services import broadcasts, log_chain, outbox, petitions, sessions
 from bot.services.dispatcher import Dispatcher
 from storage.db import Database
-from storage.models import utcnow
+from storage.models import Broadcast, utcnow
 from storage.repositories import Communes
 
+log = logging.getLogger(__name__)
 Job = Callable[..., Awaitable[int]]
 OUTBOX_TICK_SECONDS = 30
 SEAL_TICK_SECONDS = 10
 BROADCAST_TICK_SECONDS = 20
+PROGRESS_TICK_SECONDS = 5
 
 
 def build(timezone: str) -> AsyncIOScheduler:
@@ -108,6 +112,34 @@ async def run_broadcasts(db: Database, timezone: str, now: datetime | None = Non
     return count
 
 
+async def broadcast_progress(dispatcher: Dispatcher, now: datetime | None = None) -> int:
+    """Keep each sender's "Đã gửi 120/500" line up to date (edited in place where the
+    channel can edit; channels that cannot get the final line only)."""
+    async with dispatcher.db.unit_of_work() as session:
+        updates = await broadcasts.progress_updates(session)
+        refs = {}
+        for update in updates:
+            channel = dispatcher.channels.get(update.channel)
+            if not hasattr(channel, "post_progress") and not update.done:
+                continue
+            item = await session.get(Broadcast, update.broadcast_id)
+            try:
+                if hasattr(channel, "post_progress"):
+                    refs[update.broadcast_id] = await channel.post_progress(
+                        update.chat_id, update.text, item.progress_ref)
+                else:
+                    await outbox.enqueue(session, outbox.Recipient(update.channel,
+                                                                   update.chat_id),
+                                         Reply(update.text), kind="progress",
+                                         dedup_key=f"broadcast:{item.id}:{item.runs}:done")
+            except Exception as exc:  # progress is a courtesy: never break the job for it
+                log.info("progress of broadcast %s not shown: %s", item.id, type(exc).__name__)
+                continue
+            await broadcasts.record_progress(session, update, refs.get(update.broadcast_id))
+        await session.commit()
+    return len(updates)
+
+
 def add_jobs(scheduler: AsyncIOScheduler, dispatcher: Dispatcher,
              log_retention_days: int = 365) -> None:
     """Every job of the product; feature issues add theirs here in one line each."""
@@ -118,3 +150,4 @@ def add_jobs(scheduler: AsyncIOScheduler, dispatcher: Dispatcher,
     cron(scheduler, erase_old_log_texts, "30 2 * * *", dispatcher.db, log_retention_days)
     every(scheduler, session_reminders, 60, dispatcher, timezone)
     every(scheduler, run_broadcasts, BROADCAST_TICK_SECONDS, dispatcher.db, timezone)
+    every(scheduler, broadcast_progress, PROGRESS_TICK_SECONDS, dispatcher)

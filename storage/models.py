@@ -340,6 +340,12 @@ class Broadcast(SQLModel, table=True):
     runs: int = 0
     created_by: str = Field(default="", max_length=120)
     created_at: datetime = _when(default_factory=utcnow)
+    # The sender's chat, where "Đã gửi 120/500" is kept up to date (one message, edited).
+    notify_channel: str | None = Field(default=None, max_length=20)
+    notify_chat: str | None = Field(default=None, max_length=100)
+    progress_ref: str | None = Field(default=None, max_length=100)
+    progress_text: str | None = Field(default=None, max_length=300)
+    progress_done: bool = False
 
 
 search.attach_to(Disclosure.__table__)  # the full-text index lives and dies with the table

@@ -248,3 +248,45 @@ async def test_residents_cannot_send_notices(chat: Chat, demo_db):
     assert "Gửi thông báo" not in chat.labels
     await chat.send(payload="go:notice")
     assert "Chỉ trưởng thôn" in chat.text
+
+
+class ProgressSink(Sink):
+    """A channel that can edit: records each progress line and the message it replaced."""
+
+    name = "console"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[tuple[str, str, str | None]] = []
+
+    async def post_progress(self, chat_id: str, text: str, ref: str | None) -> str:
+        self.lines.append((chat_id, text, ref))
+        return ref or "msg-1"
+
+
+async def test_the_sender_sees_progress_in_one_edited_message(engine, demo_db):
+    async with demo_db.session() as session:
+        await roles.grant(session, "console", "head", "hamlet_head", ["khu-1"], actor="test")
+        await groups.link(session, "telegram", "-500", hamlet="khu-1", actor="test")
+        await groups.link(session, "telegram", "-501", hamlet="khu-1", actor="test")
+        await session.commit()
+    head = Chat(engine, user_id="head")
+    await head.onboard()
+    await head.press("Gửi thông báo")
+    await head.send("Sáng mai cắt điện từ 7h đến 11h để sửa đường dây.")
+    await head.press("Khu Hòa Bình")
+    await head.press("Xong")
+    await head.press("Nhóm chat của khu dân cư")
+    await head.press("Gửi ngay")
+    await head.press("Gửi")
+    console, telegram = ProgressSink(), Sink()
+    dispatcher = Dispatcher(demo_db, {"console": console, "telegram": telegram},
+                            pseudonym_key=PSEUDONYM_KEY)
+    assert await scheduler.broadcast_progress(dispatcher) == 1
+    assert console.lines == [("head", "Thông báo số 1: đã gửi 0/2…", None)]
+    assert await dispatcher.dispatch_due() == 2
+    assert await scheduler.broadcast_progress(dispatcher) == 1
+    assert console.lines[-1] == (
+        "head", "Thông báo số 1 đã gửi xong: 2/2, không gửi được 0.", "msg-1")  # edited
+    assert await scheduler.broadcast_progress(dispatcher) == 0
+    assert console.sent == []  # progress lines are not separate messages

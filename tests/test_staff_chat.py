@@ -99,3 +99,13 @@ async def test_export_and_report_come_back_as_files(hook, demo_db, engine, fake,
     with zipfile.ZipFile(io.BytesIO(uploaded)) as archive:
         assert any(name.startswith("xl/charts/") for name in archive.namelist())
     assert list((tmp_path / "exports").iterdir())
+
+
+async def test_progress_lines_edit_one_telegram_message(hook, fake):  # noqa: F811
+    channel = hook.runtime.channel
+    ref = await channel.post_progress("777", "Thông báo số 1: đã gửi 0/500…", None)
+    assert await channel.post_progress("777", "Thông báo số 1: đã gửi 120/500…", ref) == ref
+    [sent] = fake.of("sendMessage", 777)
+    [edit] = await fake.wait_for("editMessageText", 1, chat_id=777)
+    assert str(edit.params["message_id"]) == ref == str(sent.result["message_id"])
+    assert edit.params["text"] == "Thông báo số 1: đã gửi 120/500…"

@@ -185,6 +185,7 @@ async def confirm(ctx: Ctx) -> object:
             send_at=datetime.fromisoformat(data["at"]) if data.get("at") else None,
             attachments=[Attachment(**f) for f in data["files"]],
             allowed_hamlets=await own_hamlets(ctx))
+        item.notify_channel, item.notify_chat = ctx.msg.channel, ctx.msg.user_id
     except broadcasts.BroadcastError:
         return menu.show(ctx, ctx._("This notice could not be sent; please try again."))
     if item.next_run_at and item.next_run_at <= ctx.now:

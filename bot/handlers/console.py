@@ -62,6 +62,12 @@ class ConsoleChannel:
         self.chat_ids = frozenset({user_id})
         self.stdout = stdout
 
+    async def post_progress(self, chat_id: str, text: str, ref: str | None) -> str | None:
+        """A terminal cannot edit: print each new progress line."""
+        self.stdout.write(text + "\n\n")
+        self.stdout.flush()
+        return "console"
+
     async def send(self, chat_id: str, reply: Reply) -> None:
         """Print the message as the bot's own replies are printed."""
         self.stdout.write(render(reply) + "\n\n")

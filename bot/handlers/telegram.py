@@ -242,6 +242,20 @@ class TelegramChannel:
         for attachment in reply.attachments:
             await self._send_file(chat_id, attachment)
 
+    async def post_progress(self, chat_id: str, text: str, ref: str | None) -> str | None:
+        """Send a progress line, or edit the one sent before (`ref` = its message id)."""
+        if ref is not None:
+            try:
+                await with_retries(lambda: self.bot.edit_message_text(
+                    text, chat_id=int(chat_id), message_id=int(ref)))
+                return ref
+            except BadRequest as exc:
+                if "not modified" in str(exc).lower():
+                    return ref
+                log.info("could not edit the progress message (%s); sending a new one", exc)
+        message = await with_retries(lambda: self.bot.send_message(int(chat_id), text))
+        return str(message.message_id)
+
     async def _edit(self, message: MaybeInaccessibleMessage, reply: Reply) -> bool:
         """Replace a message's text and keyboard; False when it cannot be edited."""
         if len(reply.text) > TEXT_LIMIT:

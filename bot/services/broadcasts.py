@@ -20,11 +20,12 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.i18n import translations
 from bot.messages import Attachment, Reply
 from bot.services import groups, outbox
 from bot.textfold import nfc
 from storage.models import Broadcast, GroupLink, InteractionLog, OutboxMessage, User
-from storage.repositories import InteractionLogs, Subscriptions
+from storage.repositories import InteractionLogs, Subscriptions, Users
 
 AUDIENCES = ("groups", "residents", "both")
 HAMLET_NOTICES = "hamlet_notices"  # the residents' opt-in topic (Settings)
@@ -137,6 +138,8 @@ async def run_due(session: AsyncSession, now: datetime, timezone: str) -> int:
 
 async def _run(session: AsyncSession, broadcast: Broadcast, now: datetime, timezone: str) -> int:
     broadcast.runs += 1
+    broadcast.progress_ref = broadcast.progress_text = None  # a new run: a new progress line
+    broadcast.progress_done = False
     reply = Reply(broadcast.text, (), tuple(Attachment(**a) for a in broadcast.attachments))
     morning = None if broadcast.urgent else quiet_until(now, timezone)
     queued = 0
@@ -197,6 +200,56 @@ async def progress(session: AsyncSession, broadcast_id: int) -> dict[str, int]:
         .where(OutboxMessage.broadcast_id == broadcast_id).group_by(OutboxMessage.status)
     )).all()
     return dict(rows)
+
+
+@dataclass(frozen=True)
+class ProgressUpdate:
+    """A progress line to show the sender of a broadcast."""
+
+    broadcast_id: int
+    channel: str
+    chat_id: str
+    text: str
+    done: bool
+
+
+async def progress_updates(session: AsyncSession) -> list[ProgressUpdate]:
+    """For each broadcast whose sender follows it, the line to show if it changed.
+
+    "Đã gửi 120/500" while deliveries are going out, then a last line with the failures.
+    """
+    query = select(Broadcast).where(col(Broadcast.notify_chat).is_not(None),
+                                    Broadcast.progress_done == sa.false(), Broadcast.runs > 0)
+    updates = []
+    for item in (await session.exec(query)).all():
+        counts = await progress(session, item.id)
+        total = sum(counts.values()) - counts.get(outbox.CANCELLED, 0)
+        sent = counts.get(outbox.SENT, 0)
+        unfinished = counts.get(outbox.PENDING, 0) + counts.get(outbox.SENDING, 0)
+        not_sent = counts.get(outbox.FAILED, 0) + counts.get(outbox.BLOCKED, 0)
+        sender = await Users(session).get(item.notify_channel, item.notify_chat)
+        _ = translations(sender.locale if sender else "vi").gettext
+        if unfinished and item.status != CANCELLED:
+            text = _("Notice no. {number}: sent {sent}/{total}…").format(
+                number=item.id, sent=sent, total=total)
+        else:
+            text = _("Notice no. {number} is done: sent {sent}/{total}, not delivered "
+                     "{failed}.").format(number=item.id, sent=sent, total=total,
+                                         failed=not_sent)
+        if text != item.progress_text:
+            updates.append(ProgressUpdate(item.id, item.notify_channel, item.notify_chat, text,
+                                          done=not unfinished or item.status == CANCELLED))
+    return updates
+
+
+async def record_progress(session: AsyncSession, update: ProgressUpdate,
+                          ref: str | None) -> None:
+    """Remember what the sender now sees, and where."""
+    item = await session.get(Broadcast, update.broadcast_id)
+    if item is not None:
+        item.progress_text, item.progress_ref = update.text, ref or item.progress_ref
+        item.progress_done = update.done
+        session.add(item)
 
 
 async def listing(session: AsyncSession, limit: int = 50) -> Sequence[Broadcast]:

@@ -2,7 +2,7 @@
 
 Revision ID: 0008
 Revises: 0007
-Create Date: 2026-11-29 06:19:52.733455
+Create Date: 2026-11-29 06:40:02.051969
 """
 
 from collections.abc import Sequence
@@ -35,6 +35,11 @@ def upgrade() -> None:
         sa.Column("runs", sa.Integer(), nullable=False),
         sa.Column("created_by", sqlmodel.sql.sqltypes.AutoString(length=120), nullable=False),
         sa.Column("created_at", storage.models.UTCDateTime(), nullable=False),
+        sa.Column("notify_channel", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=True),
+        sa.Column("notify_chat", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("progress_ref", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
+        sa.Column("progress_text", sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+        sa.Column("progress_done", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("broadcasts", schema=None) as batch_op:
