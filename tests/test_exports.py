@@ -244,7 +244,8 @@ async def test_the_yearly_report_figures_and_workbook(db: Database, tmp_path):
     path = tmp_path / "report.xlsx"
     yearly_report.write_xlsx(figures, path)
     book = openpyxl.load_workbook(path)
-    assert book.sheetnames == ["Tổng hợp", "Công khai", "Phản ánh", "Người dùng"]
+    assert book.sheetnames == ["Tổng hợp", "Công khai", "Phản ánh", "Đối thoại và thông báo",
+                               "Người dùng"]
     summary = {row[0]: row[1] for row in book["Tổng hợp"].iter_rows(values_only=True)
                if row[0]}
     assert summary["Phản ánh đã tiếp nhận"] == 4
@@ -300,3 +301,14 @@ async def test_sessions_export_and_figures(db: Database, tmp_path):
     assert rows[1][8] == "2026-03-10 08:05:00" and rows[1][9] == "1"
     assert rows[1][10] == user_ref(PSEUDONYM_KEY, "zalo", "42")
     assert rows[3][5] == "Trong danh sách chờ" and "Người 0" not in str(rows)
+
+
+async def test_xlsx_continues_on_a_new_sheet_past_the_row_limit(db, tmp_path, monkeypatch):
+    await _seed_log(db)
+    monkeypatch.setattr(exports, "EXCEL_MAX_ROWS", 3)  # header + 2 rows a sheet, here
+    count = await exports.export(db, _request(tmp_path, fmt="xlsx"), timezone=TZ,
+                                 key=PSEUDONYM_KEY)
+    book = openpyxl.load_workbook(tmp_path / "out.xlsx", read_only=True)
+    assert count == 3 and len(book.worksheets) == 2
+    second = [list(r) for r in book.worksheets[1].iter_rows(values_only=True)]
+    assert second[0][0] == "Dòng" and len(second) == 2  # the header again, then the 3rd row

@@ -239,6 +239,7 @@ def write_xlsx(figures: Figures, path: Path, *, lang: str = "vi") -> None:
         _summary(book, figures, _, styles)
         _disclosure_sheet(book, figures, _, styles, lang)
         _petition_sheet(book, figures, _, styles, lang)
+        _sessions_sheet(book, figures, _, styles)
         _usage_sheet(book, figures, _, styles)
         book.close()
 
@@ -361,6 +362,29 @@ def _petition_sheet(book, figures: Figures, _, styles: dict, lang: str) -> None:
                   for s, count in figures.petitions_by_status.most_common()], styles)
     _table(sheet, row, [_("Rating"), _("Petitions")],
            [[stars, figures.ratings.get(stars, 0)] for stars in range(1, 6)], styles)
+
+
+def _sessions_sheet(book, figures: Figures, _, styles: dict) -> None:
+    sheet = book.add_worksheet(_("Dialogue and notices")[:31])
+    sheet.set_column(0, 0, 52)
+    rows = [
+        [_("Dialogue sessions held (at least one a year)"), figures.sessions_held],
+        [_("Dialogue sessions cancelled"), figures.sessions_cancelled],
+        [_("Registrations for dialogue sessions"), figures.registrations],
+        [_("Attended (ticket checked at the door)"), figures.attended],
+        [_("Questions sent in advance"), figures.questions],
+        [_("Questions answered in a published outcome"), figures.questions_answered],
+    ]
+    row = _table(sheet, 0, [_("Dialogue sessions"), _("Number")], rows, styles)
+    deliveries = [[_(DELIVERY_WORDS.get(status, status)), count]
+                  for status, count in sorted(figures.deliveries.items())]
+    _table(sheet, row, [_("Broadcast messages ({count} broadcasts)").format(
+        count=figures.broadcasts), _("Number")], deliveries, styles)
+
+
+DELIVERY_WORDS = {"sent": N_("delivered"), "failed": N_("failed"), "blocked": N_("blocked"),
+                  "pending": N_("waiting"), "sending": N_("waiting"),
+                  "cancelled": N_("cancelled")}
 
 
 def _usage_sheet(book, figures: Figures, _, styles: dict) -> None:
