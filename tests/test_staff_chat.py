@@ -109,3 +109,21 @@ async def test_progress_lines_edit_one_telegram_message(hook, fake):  # noqa: F8
     [edit] = await fake.wait_for("editMessageText", 1, chat_id=777)
     assert str(edit.params["message_id"]) == ref == str(sent.result["message_id"])
     assert edit.params["text"] == "Thông báo số 1: đã gửi 120/500…"
+
+
+async def test_an_admin_grants_a_hamlet_head_in_the_staff_chat(hook, demo_db, engine, fake,  # noqa: F811
+                                                             tmp_path):
+    await _setup(demo_db, engine, tmp_path)
+    async with demo_db.session() as session:
+        await roles.grant(session, "telegram", "900", "admin", actor="test")
+        await session.commit()
+    staff = TgUser(hook, 901, chat_id=STAFF_CHAT)
+    await staff.send("/role grant telegram 4242 hamlet_head khu-1")
+    assert "Chỉ quản trị viên" in staff.text
+    admin = TgUser(hook, 900, chat_id=STAFF_CHAT)
+    await admin.send("/role grant telegram 4242 hamlet_head khu-9")
+    assert "unknown hamlet" in admin.text
+    await admin.send("/role grant telegram 4242 hamlet_head khu-1")
+    assert "Đã cấp vai trò hamlet_head cho telegram:4242" in admin.text
+    async with demo_db.session() as session:
+        assert "hamlet_head" in await roles.roles_of(session, "telegram", "4242")

@@ -12,6 +12,7 @@ from functools import partial
 
 from bot.flows import (
     accountability_staff,
+    admin_staff,
     disclosures,
     groups,
     menu,
@@ -64,6 +65,7 @@ ENTRIES: dict[str, Step] = {
 groups.STAFF_ACTIONS.update(petition_staff.ACTIONS)
 groups.STAFF_COMMANDS.update(petition_staff.COMMANDS)
 groups.STAFF_COMMANDS.update(accountability_staff.COMMANDS)
+groups.STAFF_COMMANDS.update(admin_staff.COMMANDS)
 
 # Links to one record, reached by "go:<name>:<arg>" (buttons in notices, deep links).
 LINKS: dict[str, Callable[[Ctx, str], Awaitable[object]]] = {
