@@ -17,6 +17,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import flows
@@ -34,6 +35,7 @@ from storage.repositories import Communes, Conversations, Hamlets, InteractionLo
 log = logging.getLogger(__name__)
 MAX_LOGGED_TEXT = 200
 APOLOGY = N_("Sorry, something went wrong on our side. Please try again, or type /menu.")
+HAMLET_CODES_TTL = 60.0
 MENU_WORDS = {"menu", "menu chinh", "main menu"}  # typed words that always open the menu
 
 
@@ -96,6 +98,7 @@ class Engine:
         self.timezone = timezone
         self.clock = clock
         self._locks = KeyedLocks()
+        self._codes: tuple[float, dict[int | None, str]] = (float("-inf"), {})
 
     async def handle(self, msg: Inbound) -> list[Reply]:
         """Answer one message from one user; never raises for bad input."""
@@ -209,20 +212,29 @@ class Engine:
         self, session: AsyncSession, msg: Inbound, user: User, handled_at: tuple,
         conv: Conversation, replies: list[Reply], pressed: Button | None, started: float,
     ) -> None:
-        logs = InteractionLogs(session)
-        hamlet = await Hamlets(session).get(user.hamlet_id)
+        codes = await self._hamlet_codes(session)
+        now = utcnow()
         common = dict(
-            channel=msg.channel, user_ref=user_ref(self.pseudonym_key, msg.channel, msg.user_id),
-            hamlet_code=hamlet.code if hamlet else None,
+            at=now, channel=msg.channel,
+            user_ref=user_ref(self.pseudonym_key, msg.channel, msg.user_id),
+            hamlet_code=codes.get(user.hamlet_id), actor=None, text=None, latency_ms=None,
         )
         kind, text = _describe(msg, pressed)
         flow, step = handled_at
-        logs.append(InteractionLog(direction="in", kind=kind, text=text, flow=flow, step=step,
-                                   **common))
+        rows = [common | dict(direction="in", kind=kind, text=text, flow=flow, step=step)]
         latency = int((time.monotonic() - started) * 1000)
-        for _reply in replies:
-            logs.append(InteractionLog(direction="out", kind="reply", latency_ms=latency,
-                                       flow=conv.flow, step=conv.step, **common))
+        rows += [common | dict(direction="out", kind="reply", latency_ms=latency,
+                               flow=conv.flow, step=conv.step) for _reply in replies]
+        # One multi-row INSERT: ORM objects for log rows cost more than the rest of the turn.
+        await session.exec(sa.insert(InteractionLog).values(rows))
+
+    async def _hamlet_codes(self, session: AsyncSession) -> dict[int | None, str]:
+        """Hamlet id -> code for the log, cached for a minute (hamlets rarely change)."""
+        loaded_at, codes = self._codes
+        if time.monotonic() - loaded_at > HAMLET_CODES_TTL:
+            codes = {h.id: h.code for h in await Hamlets(session).all()}
+            self._codes = (time.monotonic(), codes)
+        return codes
 
     async def _apologise(self, msg: Inbound) -> list[Reply]:
         """Something broke: record the event and say so politely."""
