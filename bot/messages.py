@@ -116,3 +116,26 @@ def parse_command(text: str) -> tuple[str | None, str]:
     if not name or not all(c.isalnum() or c == "_" for c in name):
         return None, text
     return name, rest.strip()
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut a long text into messages of at most `limit` characters (none for blank text).
+
+    Cuts fall on paragraph breaks where possible, then on line breaks, then on spaces;
+    channels call it with their own limit (Telegram 4,096, Zalo 2,000).
+    """
+    chunks = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit + 1]
+        for separator in ("\n\n", "\n", " "):
+            cut = window.rfind(separator)
+            if cut > 0:
+                chunks.append(rest[:cut].rstrip())
+                rest = rest[cut + len(separator):].lstrip("\n")
+                break
+        else:
+            chunks.append(rest[:limit])
+            rest = rest[limit:]
+    chunks.append(rest)
+    return [c for c in chunks if c.strip()]

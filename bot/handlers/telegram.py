@@ -30,6 +30,7 @@ from telegram import (  # noqa: E402
 from telegram.constants import ChatAction, ChatType, MessageLimit  # noqa: E402
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter  # noqa: E402
 
+from bot import messages  # noqa: E402
 from bot.config import SUPPORTED_LOCALES  # noqa: E402
 from bot.flows.menu import COMMAND_MENU  # noqa: E402
 from bot.i18n import translations  # noqa: E402
@@ -153,25 +154,8 @@ def keyboard(buttons: Iterable[Button]) -> InlineKeyboardMarkup | None:
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Cut a long text into messages of at most `limit` characters.
-
-    Cuts fall on paragraph breaks where possible, then on line breaks, then on spaces.
-    """
-    chunks = []
-    rest = text
-    while len(rest) > limit:
-        window = rest[:limit + 1]
-        for separator in ("\n\n", "\n", " "):
-            cut = window.rfind(separator)
-            if cut > 0:
-                chunks.append(rest[:cut].rstrip())
-                rest = rest[cut + len(separator):].lstrip("\n")
-                break
-        else:
-            chunks.append(rest[:limit])
-            rest = rest[limit:]
-    chunks.append(rest)
-    return [c for c in chunks if c] or [""]
+    """Telegram's pieces of a long text (at least one, maybe empty, message)."""
+    return messages.split_text(text, limit) or [""]
 
 
 def _retry_seconds(exc: RetryAfter) -> float:

@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
+from bot import messages
 from bot.handlers.zalo_client import ZaloClient, ZaloError
 from bot.messages import Attachment, Button, Inbound, RecipientBlocked, Reply, parse_command
 from bot.services import groups, relays
@@ -118,25 +119,8 @@ def render(reply: Reply) -> str:
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Cut a text into messages of at most `limit` characters.
-
-    Cuts fall on paragraph breaks where possible, then on line breaks, then on spaces.
-    """
-    chunks = []
-    rest = text
-    while len(rest) > limit:
-        window = rest[:limit + 1]
-        for separator in ("\n\n", "\n", " "):
-            cut = window.rfind(separator)
-            if cut > 0:
-                chunks.append(rest[:cut].rstrip())
-                rest = rest[cut + len(separator):].lstrip("\n")
-                break
-        else:
-            chunks.append(rest[:limit])
-            rest = rest[limit:]
-    chunks.append(rest)
-    return [c for c in chunks if c.strip()]
+    """Zalo's pieces of a long text (none for a blank one)."""
+    return messages.split_text(text, limit)
 
 
 def media_signature(key: bytes, path: str) -> str:
