@@ -52,6 +52,8 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             ))
         except ValueError as exc:  # a setting missing; the message names it, no secret
             raise ChannelStartError(f"zalo: {exc}") from None
+    if "zalo_oa" in settings.channels_configured:
+        runtimes.append(_zalo_oa(app))
     for runtime in runtimes:
         try:
             await runtime.start()
@@ -80,6 +82,28 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         for runtime in runtimes:
             with contextlib.suppress(Exception):
                 await runtime.stop()
+
+
+def _zalo_oa(app: App):
+    """The Zalo OA runtime from the settings."""
+    from bot.handlers.zalo_oa_runtime import ZaloOARuntime
+
+    settings = app.settings
+
+    def secret(value) -> str | None:
+        return value.get_secret_value() if value else None
+
+    try:
+        return ZaloOARuntime(
+            app.engine, app.db, app_id=settings.zalo_oa_app_id or "",
+            secret_key=secret(settings.zalo_oa_secret_key) or "",
+            app_secret=secret(settings.zalo_oa_app_secret) or "",
+            access_token=secret(settings.zalo_oa_access_token),
+            refresh_token=secret(settings.zalo_oa_refresh_token),
+            api_url=settings.zalo_oa_api_url, oauth_url=settings.zalo_oa_oauth_url,
+        )
+    except ValueError as exc:
+        raise ChannelStartError(f"zalo_oa: {exc}") from None
 
 
 def _stop_on_signals() -> asyncio.Event:
