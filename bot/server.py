@@ -60,6 +60,8 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         except Exception as exc:
             with contextlib.suppress(Exception):
                 await runtime.stop()
+            if isinstance(exc, ChannelStartError):  # its message is safe to show
+                raise
             # PTB's messages can quote the token; name the failure only.
             raise ChannelStartError(
                 f"{runtime.channel.name} could not start ({type(exc).__name__}); check the "

@@ -411,3 +411,21 @@ def test_cli_prints_the_authorize_link_and_checks_the_state(shell, capsys, monke
     with pytest.raises(SystemExit, match="state does not match"):
         shell(capsys, "zalo-oa", "callback", "--code", "C", "--state", "forged")
     assert time.monotonic() - start < 5
+
+
+async def test_run_without_any_token_pair_says_how_to_authorize(tmp_path, fake: FakeZaloOA):
+    from bot import server
+    from bot.app import build
+    from bot.config import Settings
+
+    settings = Settings(
+        _env_file=None, database_url=f"sqlite:///{tmp_path / 'run.db'}", data_dir=tmp_path,
+        zalo_oa_app_id=APP_ID, zalo_oa_secret_key=SECRET_KEY, zalo_oa_api_url=fake.url,
+        zalo_oa_oauth_url=fake.url,
+    )
+    app = build(settings)
+    try:
+        with pytest.raises(server.ChannelStartError, match="zalo-oa authorize"):
+            await server.serve(app, asyncio.Event())
+    finally:
+        await app.close()

@@ -34,7 +34,7 @@ from bot.handlers.zalo_oa import (
     user_of,
 )
 from bot.handlers.zalo_oa_client import ZaloOAClient, ZaloOAError, ZaloOAuth
-from bot.handlers.zalo_oa_tokens import TokenStore
+from bot.handlers.zalo_oa_tokens import NoTokens, TokenStore
 from bot.messages import Inbound, RecipientBlocked, Undeliverable
 from bot.services import inbound_events, reachability
 from storage.db import Database
@@ -74,8 +74,13 @@ class ZaloOARuntime:
 
     async def start(self) -> None:
         """Seed the tokens, check them against the API, process what was left pending."""
+        from bot.server import ChannelStartError
+
         await self.tokens.seed(*self._seed)
-        oa = await self.client.get_oa()
+        try:
+            oa = await self.client.get_oa()
+        except NoTokens as exc:
+            raise ChannelStartError(f"zalo_oa: {exc.description}") from None
         for payload in await self.events.pending():
             self._schedule(payload)
         self.up = True
