@@ -213,6 +213,22 @@ async def test_a_follower_is_onboarded_to_the_menu_and_tagged_by_hamlet(
         follower = await session.get(ZaloOAFollower, "u7")
     assert user.onboarded_at is not None and follower.tag == "Khu Hòa Bình"
     assert follower.following
+    # another hamlet: the old tag comes off, the new one goes on; a refused tag is retried
+    from storage.models import Hamlet
+
+    async with demo_db.session() as session:
+        other = (await session.exec(select(Hamlet).where(Hamlet.code == "khu-2"))).one()
+        user.hamlet_id = other.id
+        session.add(user)
+        await session.commit()
+    fake.fail("/tag/tagfollower", -201, "Parameters are invalid")
+    await bot.runtime.tag("u7")
+    await bot.runtime.tag("u7")
+    assert [c.body for c in fake.of("/tag/tagfollower")][-1] == {"user_id": "u7",
+                                                                 "tag_name": other.name}
+    assert fake.of("/tag/rmfollowerfromtag")[-1].body["tag_name"] == "Khu Hòa Bình"
+    async with demo_db.session() as session:
+        assert (await session.get(ZaloOAFollower, "u7")).tag == other.name
 
 
 async def test_unfollow_blocks_and_follow_again_unblocks(bot: Bot, demo_db: Database):
@@ -429,3 +445,19 @@ async def test_run_without_any_token_pair_says_how_to_authorize(tmp_path, fake: 
             await server.serve(app, asyncio.Event())
     finally:
         await app.close()
+
+
+async def test_events_left_pending_by_a_crash_are_answered_at_start(
+    engine: Engine, demo_db: Database, fake: FakeZaloOA,
+):
+    from bot.handlers.zalo_oa import CHANNEL
+    from bot.services import inbound_events
+
+    event = text_event("u10", "Xin chào", msg_id="p1")
+    await inbound_events.store(demo_db, CHANNEL, event_id(event), event)
+    running = await Bot(engine, demo_db, fake).start()
+    try:
+        [greeting] = await fake.wait_for("/message/cs")
+        assert greeting.to == {"message_id": "p1"}
+    finally:
+        await running.stop()
