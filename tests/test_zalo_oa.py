@@ -461,3 +461,17 @@ async def test_events_left_pending_by_a_crash_are_answered_at_start(
         assert greeting.to == {"message_id": "p1"}
     finally:
         await running.stop()
+
+
+async def test_stickers_get_the_choices_again_and_a_returning_follower_gets_the_menu(
+    bot: Bot, fake: FakeZaloOA,
+):
+    [greeting] = await bot.deliver(follow_event("u11"))
+    [nudge] = await bot.deliver(sticker_event("u11"))
+    assert [b["title"] for b in nudge.buttons] == ["Tiếng Việt", "English"]
+    await bot.deliver(text_event("u11", "1"))
+    await bot.deliver(text_event("u11", "1"))
+    await bot.deliver(text_event("u11", "Bỏ qua"))
+    await bot.deliver(follow_event("u11", "unfollow"), replies=0)
+    [again] = await bot.deliver(follow_event("u11"))
+    assert "1. Công khai thông tin" in again.text

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -168,7 +169,7 @@ class ZaloOARuntime:
         await self.tag(user_id)
 
     async def _follower(self, user_id: str, *, following: bool | None = None,
-                        at: Any = None) -> None:
+                        at: datetime | None = None) -> None:
         """Record an interaction (the window starts again) and the follow state."""
         async with self.db.unit_of_work() as session:
             row = await session.get(ZaloOAFollower, user_id) or ZaloOAFollower(user_id=user_id)

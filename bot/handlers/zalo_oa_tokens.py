@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.handlers.zalo_oa_client import TokenPair, ZaloOAError, ZaloOAuth
 from storage.db import Database
@@ -105,7 +106,8 @@ class TokenStore:
                     .with_for_update())).one_or_none()  # other processes wait here
                 return await self._rotate(row, stale, session)
 
-    async def _rotate(self, row: ZaloOAToken | None, stale: str | None, session) -> str:
+    async def _rotate(self, row: ZaloOAToken | None, stale: str | None,
+                      session: AsyncSession | None) -> str:
         """Refresh with the row's refresh token and commit the new pair before returning."""
         if row is None or not row.refresh_token:
             raise NoTokens()
