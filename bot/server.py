@@ -9,11 +9,16 @@ import asyncio
 import contextlib
 import logging
 import signal
+from typing import TYPE_CHECKING
 
 from aiohttp import web
+from pydantic import SecretStr
 
 from bot.app import App
 from bot.web import build_web_app
+
+if TYPE_CHECKING:
+    from bot.handlers.zalo_oa_runtime import ZaloOARuntime
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +91,13 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
                 await runtime.stop()
 
 
-def _zalo_oa(app: App):
+def _zalo_oa(app: App) -> ZaloOARuntime:
     """The Zalo OA runtime from the settings."""
     from bot.handlers.zalo_oa_runtime import ZaloOARuntime
 
     settings = app.settings
 
-    def secret(value) -> str | None:
+    def secret(value: SecretStr | None) -> str | None:
         return value.get_secret_value() if value else None
 
     try:
