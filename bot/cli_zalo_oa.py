@@ -1,8 +1,9 @@
-"""`python -m bot zalo-oa authorize|callback`: connect the commune's Zalo Official Account.
+"""`python -m bot zalo-oa authorize|callback|status`: connect the commune's Zalo Official Account.
 
 `authorize --redirect-uri URL` prints the OAuth v4 (PKCE) link for the OA admin and keeps
 its state and code verifier; after consent Zalo sends the browser to URL?code=…&state=…;
-`callback --code CODE [--state STATE]` exchanges the code and stores the token pair.
+`callback --code CODE [--state STATE]` exchanges the code and stores the token pair;
+`status` says whether a pair is stored and when it expires (never the tokens).
 """
 
 from __future__ import annotations
@@ -56,6 +57,23 @@ async def cmd_callback(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+async def cmd_status(app: App, args: argparse.Namespace) -> int:
+    """Whether a token pair is stored, its expiry and how often it was refreshed."""
+    from storage.models import ZaloOAToken
+
+    await app.prepare()
+    async with app.db.session() as session:
+        row = await session.get(ZaloOAToken, app.settings.zalo_oa_app_id or "")
+    if row is None or not row.refresh_token:
+        pending = " (an authorisation is pending)" if row and row.code_verifier else ""
+        print(f"no Zalo OA token pair stored{pending}")
+        return 1
+    expiry = row.expires_at.strftime("%Y-%m-%d %H:%M UTC") if row.expires_at else "unknown"
+    print(f"Zalo OA token pair stored; access token expires {expiry}; "
+          f"refreshed {row.refreshes} time(s)")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `zalo-oa` and its subcommands."""
     top = sub.add_parser("zalo-oa", help="connect the Zalo Official Account (OAuth)")
@@ -68,3 +86,5 @@ def register(sub: argparse._SubParsersAction) -> None:
     callback.add_argument("--code", required=True, help="the `code` of the callback address")
     callback.add_argument("--state", help="the `state` of the callback address (checked)")
     callback.set_defaults(func=cmd_callback)
+    actions.add_parser("status", help="is a token pair stored, and until when").set_defaults(
+        func=cmd_status)

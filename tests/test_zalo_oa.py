@@ -427,6 +427,8 @@ def test_cli_prints_the_authorize_link_and_checks_the_state(shell, capsys, monke
     with pytest.raises(SystemExit, match="state does not match"):
         shell(capsys, "zalo-oa", "callback", "--code", "C", "--state", "forged")
     assert time.monotonic() - start < 5
+    code, out, _ = shell(capsys, "zalo-oa", "status")
+    assert (code, out) == (1, "no Zalo OA token pair stored (an authorisation is pending)\n")
 
 
 async def test_run_without_any_token_pair_says_how_to_authorize(tmp_path, fake: FakeZaloOA):
