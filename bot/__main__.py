@@ -21,6 +21,7 @@ from bot import (
     cli_disclosures,
     cli_petitions,
     cli_sessions,
+    cli_zalo_oa,
 )
 from bot.app import App, build, cli_actor
 from bot.config import Settings
@@ -37,7 +38,7 @@ from bot.services.sessions import SessionError
 async def cmd_run(app: App, args: argparse.Namespace) -> int:
     """Start every configured channel; with none, the console chat on the demo commune."""
     configured = app.settings.channels_configured
-    if missing := [name for name in configured if name not in ("telegram", "zalo")]:
+    if missing := [name for name in configured if name not in ("telegram", "zalo", "zalo_oa")]:
         raise SystemExit(
             f"error: {', '.join(missing)} configured, but this version has no such channel "
             "yet; unset the token"
@@ -161,6 +162,7 @@ def parser() -> argparse.ArgumentParser:
     cli_sessions.register(sub, _as_cli_actor)
     cli_broadcasts.register(sub, _as_cli_actor)
     cli_accountability.register(sub, _as_cli_actor, reports)
+    cli_zalo_oa.register(sub)
     return top
 
 

@@ -80,6 +80,11 @@ class RecipientBlocked(Exception):
     """The person blocked the bot or left: do not retry (the outbox marks the row "blocked")."""
 
 
+class Undeliverable(Exception):
+    """The channel may not deliver this message now (e.g. outside Zalo OA's messaging
+    window): do not retry; the outbox marks the row "failed" with the message as reason."""
+
+
 class Channel(Protocol):
     """What the outbox dispatcher needs from a channel.
 

@@ -9,11 +9,16 @@ import asyncio
 import contextlib
 import logging
 import signal
+from typing import TYPE_CHECKING
 
 from aiohttp import web
+from pydantic import SecretStr
 
 from bot.app import App
 from bot.web import build_web_app
+
+if TYPE_CHECKING:
+    from bot.handlers.zalo_oa_runtime import ZaloOARuntime
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +57,16 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             ))
         except ValueError as exc:  # a setting missing; the message names it, no secret
             raise ChannelStartError(f"zalo: {exc}") from None
+    if "zalo_oa" in settings.channels_configured:
+        runtimes.append(_zalo_oa(app))
     for runtime in runtimes:
         try:
             await runtime.start()
         except Exception as exc:
             with contextlib.suppress(Exception):
                 await runtime.stop()
+            if isinstance(exc, ChannelStartError):  # its message is safe to show
+                raise
             # PTB's messages can quote the token; name the failure only.
             raise ChannelStartError(
                 f"{runtime.channel.name} could not start ({type(exc).__name__}); check the "
@@ -80,6 +89,28 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         for runtime in runtimes:
             with contextlib.suppress(Exception):
                 await runtime.stop()
+
+
+def _zalo_oa(app: App) -> ZaloOARuntime:
+    """The Zalo OA runtime from the settings."""
+    from bot.handlers.zalo_oa_runtime import ZaloOARuntime
+
+    settings = app.settings
+
+    def secret(value: SecretStr | None) -> str | None:
+        return value.get_secret_value() if value else None
+
+    try:
+        return ZaloOARuntime(
+            app.engine, app.db, app_id=settings.zalo_oa_app_id or "",
+            secret_key=secret(settings.zalo_oa_secret_key) or "",
+            app_secret=secret(settings.zalo_oa_app_secret) or "",
+            access_token=secret(settings.zalo_oa_access_token),
+            refresh_token=secret(settings.zalo_oa_refresh_token),
+            api_url=settings.zalo_oa_api_url, oauth_url=settings.zalo_oa_oauth_url,
+        )
+    except ValueError as exc:
+        raise ChannelStartError(f"zalo_oa: {exc}") from None
 
 
 def _stop_on_signals() -> asyncio.Event:

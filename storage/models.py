@@ -473,3 +473,30 @@ class SessionReminder(SQLModel, table=True):
     outbox_id: int | None = None
     created_at: datetime = _when(default_factory=utcnow)
     sent_at: datetime | None = _when(default=None, nullable=True)
+
+
+class ZaloOAToken(SQLModel, table=True):
+    """The Zalo OA's OAuth pair (one row per app id) and a pending PKCE authorisation.
+
+    The refresh token is single-use: each refresh replaces both tokens in one commit.
+    """
+
+    __tablename__ = "zalo_oa_tokens"
+    app_id: str = Field(primary_key=True, max_length=40)
+    access_token: str | None = Field(default=None, max_length=2000)
+    refresh_token: str | None = Field(default=None, max_length=2000)
+    expires_at: datetime | None = _when(default=None, nullable=True)
+    refreshes: int = 0
+    state: str | None = Field(default=None, max_length=64)  # of the pending authorisation
+    code_verifier: str | None = Field(default=None, max_length=128)
+    updated_at: datetime = _when(default_factory=utcnow)
+
+
+class ZaloOAFollower(SQLModel, table=True):
+    """A Zalo OA user: the last interaction (the messaging window) and the hamlet tag."""
+
+    __tablename__ = "zalo_oa_followers"
+    user_id: str = Field(primary_key=True, max_length=100)
+    last_interaction_at: datetime | None = _when(default=None, nullable=True)
+    following: bool = False
+    tag: str | None = Field(default=None, max_length=200)  # the hamlet tag it carries

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from bot.messages import Channel, RecipientBlocked
+from bot.messages import Channel, RecipientBlocked, Undeliverable
 from bot.pseudonym import user_ref
 from bot.services import outbox, reachability
 from storage.db import Database
@@ -128,6 +128,11 @@ class Dispatcher:
             await self._mark(row.id, status=outbox.BLOCKED, last_error=_reason(exc))
             await reachability.set_blocked(self.db, row.channel, row.chat_id, True)
             log.info("outbox row %s: recipient blocked the bot", row.id)
+            return 0
+        except Undeliverable as exc:
+            await self._mark(row.id, status=outbox.FAILED, attempts=row.attempts + 1,
+                             last_error=str(exc)[:500])
+            log.info("outbox row %s: %s", row.id, exc)
             return 0
         except Exception as exc:
             attempts = row.attempts + 1

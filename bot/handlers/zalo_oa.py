@@ -1,0 +1,212 @@
+"""Zalo Official Account edge: webhook event -> Inbound, Reply -> consultation messages.
+
+Choices go out as up to 5 `oa.query.hide` buttons whose query is "#civic:" + the payload;
+a tap comes back as a text message and becomes `Inbound.payload` again. More than 5
+choices become numbered lines, and the engine matches the typed number or label.
+Consultation messages may go out only within CONSULTATION_WINDOW of the user's last
+interaction; a notice outside it raises OutsideWindow (the outbox records it, no retry).
+No wording here: only markup.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.handlers.zalo import render as numbered
+from bot.handlers.zalo import split_text
+from bot.handlers.zalo_oa_client import OUTSIDE_WINDOW, ZaloOAClient, ZaloOAError
+from bot.messages import Attachment, Button, Inbound, Reply, Undeliverable, parse_command
+from storage.db import Database
+from storage.models import Conversation, ZaloOAFollower, utcnow
+from storage.repositories import Conversations
+
+log = logging.getLogger(__name__)
+CHANNEL = "zalo_oa"
+MAX_BUTTONS = 5
+BUTTON_TITLE_LIMIT = 100
+PAYLOAD_PREFIX = "#civic:"  # the query text of our buttons; query payloads hold ≤1000 chars
+# Zalo OA: consultation messages are allowed up to 7 days after the user's last
+# interaction (the first 8 within 48 h are free); after that only paid template or
+# promotion messages (reference/zalo.md §2).
+CONSULTATION_WINDOW = timedelta(days=7)
+OUTSIDE_WINDOW_REASON = "not deliverable on Zalo OA (outside window)"
+TEXT, IMAGE, FILE, LOCATION, STICKER, GIF, AUDIO = (
+    "user_send_text", "user_send_image", "user_send_file", "user_send_location",
+    "user_send_sticker", "user_send_gif", "user_send_audio",
+)
+FOLLOW, UNFOLLOW = "follow", "unfollow"
+MESSAGE_EVENTS = {TEXT, IMAGE, FILE, LOCATION, STICKER, GIF, AUDIO}
+EVENT_ID_LENGTH = 64
+
+
+class OutsideWindow(Undeliverable):
+    """The user's last interaction is older than the consultation window."""
+
+    def __init__(self) -> None:
+        super().__init__(OUTSIDE_WINDOW_REASON)
+
+
+def user_of(event: dict[str, Any]) -> str:
+    """The Zalo user id the event is about (the sender, or the follower)."""
+    for key in ("sender", "follower"):
+        if isinstance(event.get(key), dict) and event[key].get("id"):
+            return str(event[key]["id"])
+    return ""
+
+
+def msg_id_of(event: dict[str, Any]) -> str | None:
+    """The id of the user's message, which our answer quotes."""
+    message = event.get("message")
+    return str(message["msg_id"]) if isinstance(message, dict) and message.get("msg_id") else None
+
+
+def event_time(event: dict[str, Any]) -> datetime | None:
+    """When the event happened (its `timestamp`, milliseconds as text)."""
+    try:
+        return datetime.fromtimestamp(int(event["timestamp"]) / 1000, UTC)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+
+
+def event_id(event: dict[str, Any]) -> str:
+    """The idempotency key: "text:<msg_id>", or for follow events the user and time."""
+    name = str(event.get("event_name", "")).removeprefix("user_send_")[:20]
+    key = msg_id_of(event) or f"{user_of(event)}:{event.get('timestamp', '')}"
+    if len(name) + 1 + len(key) > EVENT_ID_LENGTH:
+        content = json.dumps(event, sort_keys=True, ensure_ascii=False).encode()
+        key = "sha256-" + hashlib.sha256(content).hexdigest()[:32]
+    return f"{name}:{key}"
+
+
+def to_inbound(event: dict[str, Any]) -> Inbound | None:
+    """The neutral message of a user_send_* event; None for anything else.
+
+    A tap on one of our buttons ("#civic:PAYLOAD") becomes the payload; stickers and
+    GIFs become an empty message (the engine asks to type or choose).
+    """
+    name, user_id = event.get("event_name"), user_of(event)
+    if name not in MESSAGE_EVENTS or not user_id:
+        return None
+    message = event.get("message") if isinstance(event.get("message"), dict) else {}
+    text = str(message.get("text") or "") if name not in (STICKER, GIF) else ""
+    if name == TEXT and text.startswith(PAYLOAD_PREFIX):
+        return Inbound(CHANNEL, user_id, payload=text.removeprefix(PAYLOAD_PREFIX))
+    command, args = parse_command(text) if name == TEXT else (None, "")
+    payload = _first_payload(message)
+    location = None
+    attachments: tuple[Attachment, ...] = ()
+    url = str(payload.get("url") or "")
+    if name == IMAGE and url:
+        attachments = (Attachment("photo", url),)
+    elif name == FILE and url:
+        attachments = (Attachment("document", url, payload.get("name"),
+                                  size=_int(payload.get("size"))),)
+    elif name == AUDIO and url:
+        attachments = (Attachment("voice", url),)
+    elif name == LOCATION:
+        coordinates = payload.get("coordinates") or {}
+        try:
+            location = (float(coordinates["latitude"]), float(coordinates["longitude"]))
+        except (KeyError, TypeError, ValueError):
+            location = None
+    return Inbound(CHANNEL, user_id, text=text, command=command, args=args,
+                   location=location, attachments=attachments)
+
+
+def _first_payload(message: dict[str, Any]) -> dict[str, Any]:
+    attachments = message.get("attachments")
+    if isinstance(attachments, list) and attachments and isinstance(attachments[0], dict):
+        payload = attachments[0].get("payload")
+        return payload if isinstance(payload, dict) else {}
+    return {}
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def links(attachments: Iterable[Attachment]) -> list[str]:
+    """Files as text lines: their URL when they have one, else their name."""
+    return [f"📎 {a.name or a.kind}" + (f": {a.ref}" if a.ref.startswith(("https://", "http://"))
+                                       else "") for a in attachments]
+
+
+def render(reply: Reply) -> list[dict[str, Any]]:
+    """The `message` objects of one reply: text cut at 2,000 characters, buttons on the last.
+
+    Up to 5 choices are `oa.query.hide` buttons; more become numbered lines. Files go as
+    links (the OA upload API is not used).
+    """
+    buttons = reply.buttons if len(reply.buttons) <= MAX_BUTTONS else ()
+    text = reply.text.strip() if buttons else numbered(reply)
+    text = "\n".join(p for p in (text, *links(reply.attachments)) if p)
+    messages: list[dict[str, Any]] = [{"text": c} for c in split_text(text)] if text else []
+    if buttons:
+        if not messages:
+            messages = [{"text": "…"}]
+        messages[-1]["attachment"] = {"type": "template", "payload": {"buttons": [
+            {"title": b.label[:BUTTON_TITLE_LIMIT], "type": "oa.query.hide",
+             "payload": (PAYLOAD_PREFIX + b.payload)[:1000]} for b in buttons]}}
+    return messages
+
+
+class ZaloOAChannel:
+    """Sends through the OA API; implements the dispatcher's Channel contract."""
+
+    name = CHANNEL
+
+    def __init__(self, client: ZaloOAClient, db: Database, *,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.client, self.db, self.clock = client, db, clock
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Deliver one outbox message; raises OutsideWindow outside the consultation window."""
+        if not await self.in_window(chat_id):
+            raise OutsideWindow()
+        await self.deliver(chat_id, [reply])
+        if reply.buttons:
+            await self._offer(chat_id, reply.buttons)
+
+    async def deliver(self, user_id: str, replies: Iterable[Reply],
+                      quote: str | None = None) -> None:
+        """Send replies in order, quoting the user's message `quote` when answering it."""
+        recipient = {"message_id": quote} if quote else {"user_id": user_id}
+        try:
+            for reply in replies:
+                for message in render(reply):
+                    await self.client.send_cs(recipient, message)
+        except ZaloOAError as exc:
+            if exc.code in OUTSIDE_WINDOW:
+                raise OutsideWindow() from exc
+            raise
+
+    async def in_window(self, user_id: str) -> bool:
+        """Whether a consultation message may go to this user now."""
+        async with self.db.session() as session:
+            follower = await session.get(ZaloOAFollower, user_id)
+        last = follower.last_interaction_at if follower else None
+        return last is not None and self.clock() - last <= CONSULTATION_WINDOW
+
+    async def _offer(self, chat_id: str, buttons: tuple[Button, ...]) -> None:
+        """A notice's choices become the person's offered choices (taps and typed numbers).
+
+        Best effort: the message is already sent, so a failure here must not resend it.
+        """
+        try:
+            async with self.db.unit_of_work() as session:
+                conversations = Conversations(session)
+                conv = await conversations.get(CHANNEL, chat_id) or Conversation(
+                    channel=CHANNEL, user_id=chat_id)
+                conv.buttons = [[b.label, b.payload] for b in buttons]
+                await conversations.save(conv)
+                await session.commit()
+        except Exception:
+            log.exception("zalo_oa: could not offer a notice's choices")
