@@ -312,3 +312,17 @@ async def test_xlsx_continues_on_a_new_sheet_past_the_row_limit(db, tmp_path, mo
     assert count == 3 and len(book.worksheets) == 2
     second = [list(r) for r in book.worksheets[1].iter_rows(values_only=True)]
     assert second[0][0] == "Dòng" and len(second) == 2  # the header again, then the 3rd row
+
+
+async def test_the_report_counts_messages_a_channel_could_not_take(db: Database):
+    from storage.models import OutboxMessage
+
+    async with db.session() as session:
+        for status, error in [("failed", "not deliverable on Zalo OA (outside window)"),
+                              ("failed", "timeout"), ("sent", None)]:
+            session.add(OutboxMessage(channel="zalo_oa", chat_id="1", text="t", status=status,
+                                      last_error=error,
+                                      created_at=datetime(2026, 5, 1, tzinfo=UTC)))
+        await session.commit()
+        figures = await yearly_report.compute(session, 2026, TZ)
+    assert figures.undeliverable == 1

@@ -71,6 +71,7 @@ class Figures:
     questions: int = 0
     questions_answered: int = 0  # asked for a session whose outcome was published
     broadcasts: int = 0
+    undeliverable: int = 0  # e.g. Zalo OA notices outside the 7-day messaging window
     deliveries: Counter = field(default_factory=Counter)  # outbox status -> count
     active_by_hamlet: Counter = field(default_factory=Counter)
     active_by_channel: Counter = field(default_factory=Counter)
@@ -199,6 +200,13 @@ async def compute(session: AsyncSession, year: int, timezone: str) -> Figures:
                col(OutboxMessage.created_at) >= first, col(OutboxMessage.created_at) < after)
         .group_by(OutboxMessage.status))).all()))
 
+    figures.undeliverable = (await session.exec(
+        select(sa.func.count()).select_from(OutboxMessage)
+        .where(OutboxMessage.status == "failed",
+               col(OutboxMessage.last_error).like("not deliverable%"),
+               col(OutboxMessage.created_at) >= first, col(OutboxMessage.created_at) < after)
+    )).one()
+
     seen_month: dict[int, set[str]] = {}
     seen_hamlet: dict[str, set[str]] = {}
     seen_channel: dict[str, set[str]] = {}
@@ -274,6 +282,8 @@ def _summary(book, figures: Figures, _, styles: dict) -> None:
          f"{figures.questions} / {figures.questions_answered}"),
         (_("Broadcasts sent to hamlets"), figures.broadcasts),
         (_("Broadcast messages delivered"), figures.delivery_rate),
+        (_("Messages the channel could not take (Zalo OA outside its 7-day window)"),
+         figures.undeliverable),
         (_("Residents who used the chatbot"), sum(figures.active_by_channel.values())),
     ]
     row = 2
@@ -378,8 +388,10 @@ def _sessions_sheet(book, figures: Figures, _, styles: dict) -> None:
     row = _table(sheet, 0, [_("Dialogue sessions"), _("Number")], rows, styles)
     deliveries = [[_(DELIVERY_WORDS.get(status, status)), count]
                   for status, count in sorted(figures.deliveries.items())]
-    _table(sheet, row, [_("Broadcast messages ({count} broadcasts)").format(
+    row = _table(sheet, row, [_("Broadcast messages ({count} broadcasts)").format(
         count=figures.broadcasts), _("Number")], deliveries, styles)
+    _table(sheet, row, [_("Messages the channel could not take (Zalo OA outside its 7-day "
+                          "window)"), _("Number")], [["", figures.undeliverable]], styles)
 
 
 DELIVERY_WORDS = {"sent": N_("delivered"), "failed": N_("failed"), "blocked": N_("blocked"),
