@@ -69,7 +69,7 @@ async def cmd_show(app: App, args: argparse.Namespace, actor: str) -> int:
         if petition.kind == service.COMPLAINT:
             identity = await service.identity_of(session, petition, set())
             if identity:
-                print(f"Người khiếu nại: {identity.full_name}, {identity.address}, "
+                print(f"complainant: {identity.full_name}, {identity.address}, "
                       f"{identity.phone or '-'}")
         print("---")
         for event in await service.timeline(session, petition.id):
