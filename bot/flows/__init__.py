@@ -16,6 +16,7 @@ from bot.flows import (
     disclosures,
     groups,
     menu,
+    my_petitions,
     notices,
     onboarding,
     petition_staff,
@@ -31,7 +32,8 @@ from bot.textfold import fold
 
 FLOWS: dict[str, Flow] = {
     f.name: f for f in (onboarding.FLOW, menu.FLOW, settings.FLOW, disclosures.FLOW, publish.FLOW,
-                        petitions.FLOW, sessions.FLOW, session_desk.FLOW, notices.FLOW)
+                        petitions.FLOW, my_petitions.FLOW, sessions.FLOW, session_desk.FLOW,
+                        notices.FLOW)
 }
 
 COMMANDS: dict[str, Step] = {
@@ -56,7 +58,7 @@ ENTRIES: dict[str, Step] = {
     "publish": publish.start,
     "notice": notices.start,
     "petition": petitions.start,
-    "my_petitions": petitions.open_mine,
+    "my_petitions": my_petitions.open_mine,
     "sessions": sessions.open_sessions,
     "session_desk": session_desk.open_desk,
 }
@@ -70,7 +72,7 @@ groups.STAFF_COMMANDS.update(admin_staff.COMMANDS)
 # Links to one record, reached by "go:<name>:<arg>" (buttons in notices, deep links).
 LINKS: dict[str, Callable[[Ctx, str], Awaitable[object]]] = {
     "disclosure": disclosures.open_link,
-    "petition": petitions.open_link,
+    "petition": my_petitions.open_link,
     "session": sessions.open_link,
     "relay": relays.open_link,
 }

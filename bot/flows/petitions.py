@@ -1,5 +1,6 @@
-"""Sending a petition and following it: type, (identity), field, place, description, photos,
-review, submit; then "Phản ánh của tôi" with timeline, answer, rating and reopening.
+"""Sending a petition: type, (identity), field, place, description, photos, review, submit.
+
+Following it ("Phản ánh của tôi") lives in bot.flows.my_petitions.
 
 A chat submission is the reception of information; complaints and denunciations are told
 how to complete the legal filing. The petition is committed before the code is shown (the
@@ -15,7 +16,6 @@ from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import main_menu_button, office_contact, reoffer
 from bot.messages import Button
 from bot.services import petitions as service
-from storage.models import Petition
 from storage.repositories import Hamlets, Subscriptions
 
 KINDS = (service.FEEDBACK, service.COMPLAINT, service.DENUNCIATION)
@@ -23,11 +23,13 @@ MAX_NAME = 200
 MAX_ADDRESS = 300
 
 
-def _settings(ctx: Ctx) -> service.Settings:
+def settings_of(ctx: Ctx) -> service.Settings:
+    """The commune's petition settings."""
     return service.Settings.of(ctx.commune)
 
 
-def _kind_label(ctx: Ctx, kind: str) -> str:
+def kind_label(ctx: Ctx, kind: str) -> str:
+    """A petition type in the user's language."""
     return ctx._(service.KIND_LABELS[kind])
 
 
@@ -48,7 +50,7 @@ async def start(ctx: Ctx) -> object:
               "or a person. It needs your full name and address and a signed written "
               "denunciation; your identity is kept secret."),
     ))
-    ctx.say(text, *(Button(_kind_label(ctx, k), f"pt:kind:{k}") for k in KINDS),
+    ctx.say(text, *(Button(kind_label(ctx, k), f"pt:kind:{k}") for k in KINDS),
             main_menu_button(ctx))
     return kind
 
@@ -136,7 +138,7 @@ async def phone(ctx: Ctx) -> object:
 
 def ask_field(ctx: Ctx) -> object:
     """Which field it concerns."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     buttons = [Button(settings.field_label(code, ctx.user.locale), f"pt:field:{code}")
                for code, _ in settings.fields]
     ctx.say(ctx._("Which field does it concern?"), *buttons, main_menu_button(ctx))
@@ -146,7 +148,7 @@ def ask_field(ctx: Ctx) -> object:
 async def field(ctx: Ctx) -> object:
     """Keep the field, ask for the hamlet."""
     code = (ctx.chosen or "").removeprefix("pt:field:")
-    if code not in dict(_settings(ctx).fields):
+    if code not in dict(settings_of(ctx).fields):
         return reoffer(ctx)
     ctx.data["field"] = code
     if ctx.data.get("editing"):
@@ -281,9 +283,9 @@ async def review(ctx: Ctx) -> object:
         place_parts.append(ctx._("location pin"))
     lines = [
         ctx._("Please check before sending:"), "",
-        ctx._("Type: {kind}").format(kind=_kind_label(ctx, data["kind"])),
+        ctx._("Type: {kind}").format(kind=kind_label(ctx, data["kind"])),
         ctx._("Field: {field}").format(
-            field=_settings(ctx).field_label(data["field"], ctx.user.locale)),
+            field=settings_of(ctx).field_label(data["field"], ctx.user.locale)),
         ctx._("Place: {place}").format(place=", ".join(p for p in place_parts if p) or "—"),
         ctx._("Content: {text}").format(text=data["description"]),
         ctx._("Files: {count}").format(count=len(data.get("attachments", []))),
@@ -373,7 +375,7 @@ def _intake(ctx: Ctx) -> service.Intake:
 
 async def submit(ctx: Ctx, intake: service.Intake) -> object:
     """Store the petition and give the tracking code and the dates."""
-    settings = _settings(ctx)
+    settings = settings_of(ctx)
     try:
         petition = await service.submit(ctx.session, intake, ctx.user, now=ctx.now,
                                         timezone=ctx.timezone, settings=settings)
@@ -408,138 +410,7 @@ async def submit(ctx: Ctx, intake: service.Intake) -> object:
     return menu.show(ctx, "\n".join(lines))
 
 
-# --- my petitions --------------------------------------------------------------------------
-
-
-async def open_mine(ctx: Ctx, intro: str = "") -> object:
-    """"Phản ánh của tôi": my petitions with status and due date; a code can be typed."""
-    mine = await service.of_user(ctx.session, ctx.user.id, limit=10)
-    if not mine:
-        return menu.show(ctx, (intro + "\n\n" if intro else "") +
-                         ctx._("You have not sent any petition yet."))
-    lines = [intro, ctx._("Your petitions (newest first). Choose one, or type its code:")]
-    for petition in mine:
-        lines.append(ctx._("• {code}: {status}, answer due {day}").format(
-            code=petition.code, status=ctx._(service.STATUS_LABELS[petition.status]),
-            day=ctx.day(petition.answer_due)))
-    ctx.say("\n".join(line for line in lines if line),
-            *(Button(p.code, f"pt:open:{p.code}") for p in mine), main_menu_button(ctx))
-    return mine_list
-
-
-async def mine_list(ctx: Ctx) -> object:
-    """A petition chosen or typed by its code."""
-    code = (ctx.chosen or "").removeprefix("pt:open:") if ctx.chosen else ctx.msg.text
-    return await show_petition(ctx, code)
-
-
-async def open_link(ctx: Ctx, arg: str) -> object:
-    """"go:petition:PA-2026-000123" from a notice or a deep link: only its sender sees it."""
-    return await show_petition(ctx, arg)
-
-
-async def _own(ctx: Ctx, code: str) -> Petition | None:
-    petition = await service.by_code(ctx.session, code) if code.strip() else None
-    if petition is None or petition.user_id != ctx.user.id:
-        return None  # never say whether someone else's code exists
-    return petition
-
-
-async def show_petition(ctx: Ctx, code: str) -> object:
-    """One petition: what, where, the timeline with the legal steps, the answer, actions."""
-    petition = await _own(ctx, code)
-    if petition is None:
-        ctx.say(ctx._("I found no petition with that code among yours. Check the code, or "
-                      "choose from your list."), *(ctx.offered or (main_menu_button(ctx),)))
-        return STAY if ctx.offered else menu.choice
-    ctx.data["code"] = petition.code
-    settings = _settings(ctx)
-    lines = [
-        f"{petition.code} — {_kind_label(ctx, petition.kind)}",
-        ctx._("Field: {field}").format(field=settings.field_label(petition.field,
-                                                                   ctx.user.locale)),
-        ctx._("Status: {status}").format(status=ctx._(service.STATUS_LABELS[petition.status])),
-        ctx._("Answer due: {day}").format(day=ctx.day(petition.answer_due)),
-        "", petition.description[:500], "", ctx._("Timeline:"),
-    ]
-    for event in await service.timeline(ctx.session, petition.id):
-        if event.kind == "status" and event.status:
-            line = f"• {ctx.day(event.at)}: {ctx._(service.STATUS_LABELS[event.status])} " \
-                   f"({ctx._(service.LEGAL_STEPS[event.status])})"
-            if event.note and event.status in service.NEEDS_REASON:
-                line += f" — {event.note}"
-            lines.append(line)
-        elif event.kind == "answer":
-            lines.append(f"• {ctx.day(event.at)}: {ctx._(service.STATUS_LABELS['answered'])} "
-                         f"({ctx._(service.LEGAL_STEPS['answered'])})")
-    if petition.answer:
-        lines += ["", ctx._("Answer of the People's Committee:"), petition.answer]
-    if petition.rating:
-        lines.append(ctx._("Your rating: {stars}/5").format(stars=petition.rating))
-    buttons = []
-    if petition.answer and petition.status in (service.ANSWERED, service.CLOSED):
-        buttons.append(Button(ctx._("Rate the answer"), "pt:rate"))
-    if service.can_reopen(petition, ctx.now):
-        buttons.append(Button(ctx._("Reopen"), "pt:reopen"))
-    buttons += [Button(ctx._("My petitions"), "pt:mine"), main_menu_button(ctx)]
-    ctx.say("\n".join(lines), *buttons)
-    return petition_view
-
-
-async def petition_view(ctx: Ctx) -> object:
-    """Rate, reopen, or back to the list."""
-    match ctx.chosen:
-        case "pt:rate":
-            ctx.say(ctx._("How satisfied are you with the answer? 1 = not at all, "
-                          "5 = completely."), *(Button(str(n), f"pt:stars:{n}")
-                                                for n in range(1, 6)))
-            return rating
-        case "pt:reopen":
-            ctx.say(ctx._("Why should the commune look at it again? Please type the reason:"),
-                    Button(ctx._("Back"), "pt:back"))
-            return reopen_reason
-        case "pt:mine":
-            return await open_mine(ctx)
-    if not ctx.chosen and ctx.msg.text.strip():
-        return await show_petition(ctx, ctx.msg.text)
-    return reoffer(ctx)
-
-
-async def rating(ctx: Ctx) -> object:
-    """Keep the stars."""
-    stars = (ctx.chosen or "").removeprefix("pt:stars:")
-    petition = await _own(ctx, ctx.data.get("code", ""))
-    if not stars.isdigit() or petition is None:
-        return reoffer(ctx)
-    try:
-        await service.rate(ctx.session, petition, ctx.user, int(stars), now=ctx.now)
-    except service.PetitionError:
-        return reoffer(ctx)
-    ctx.say(ctx._("Thank you for your rating."))
-    return await show_petition(ctx, petition.code)
-
-
-async def reopen_reason(ctx: Ctx) -> object:
-    """Reopen with the reason given, if still allowed."""
-    petition = await _own(ctx, ctx.data.get("code", ""))
-    if ctx.chosen == "pt:back" and petition:
-        return await show_petition(ctx, petition.code)
-    reason = " ".join(ctx.msg.text.split())
-    if petition is None or ctx.chosen or len(reason) < 5:
-        ctx.say(ctx._("Please type the reason in a few words."), *ctx.offered)
-        return STAY
-    try:
-        await service.reopen(ctx.session, petition, ctx.user, reason[:1000], now=ctx.now,
-                             timezone=ctx.timezone, settings=_settings(ctx))
-    except service.PetitionError:
-        ctx.say(ctx._("It can no longer be reopened: answers can be reopened within 7 days."))
-        return await show_petition(ctx, petition.code)
-    ctx.say(ctx._("Reopened. The commune has been told and will look at it again."))
-    return await show_petition(ctx, petition.code)
-
-
 FLOW = Flow.of(
     "petition", kind, anonymity, full_name, home_address, phone, field, hamlet, place,
-    describe, photos, confirm, duplicate, edit_choice, mine_list, petition_view, rating,
-    reopen_reason,
+    describe, photos, confirm, duplicate, edit_choice,
 )
