@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.services import petition_notices
 from bot.services import petitions as service
 from bot.services.petitions import PetitionError
 from bot.services.roles import roles_of
@@ -64,7 +65,7 @@ async def cmd_show(app: App, args: argparse.Namespace, actor: str) -> int:
     async with app.db.session() as session:
         petition = await _petition(session, args.code)
         settings = await _settings(session)
-        print(await service.staff_card(session, petition, settings, app.settings.timezone,
+        print(await petition_notices.staff_card(session, petition, settings, app.settings.timezone,
                                        confidential=False))
         if petition.kind == service.COMPLAINT:
             identity = await service.identity_of(session, petition, set())

@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.messages import Reply
-from bot.services import broadcasts, log_chain, outbox, petitions, sessions
+from bot.services import broadcasts, log_chain, outbox, petition_notices, petitions, sessions
 from bot.services.dispatcher import Dispatcher
 from storage.db import Database
 from storage.models import Broadcast, utcnow
@@ -77,7 +77,8 @@ async def petition_digest(db: Database, timezone: str, now: datetime | None = No
     """08:00: open petitions overdue or due within 2 working days, to staff (once a day)."""
     async with db.unit_of_work() as session:
         settings = petitions.Settings.of(await Communes(session).current())
-        count = await petitions.daily_digest(session, now or utcnow(), timezone, settings)
+        count = await petition_notices.daily_digest(session, now or utcnow(), timezone,
+                                                    settings)
         await session.commit()
     return count
 

@@ -9,6 +9,7 @@ this is the staff chat and that the person holds the staff or admin role.
 from __future__ import annotations
 
 from bot.flows.base import Ctx
+from bot.services import petition_notices
 from bot.services import petitions as service
 from storage.models import Petition
 from storage.repositories import Communes
@@ -56,7 +57,7 @@ async def pressed(ctx: Ctx) -> None:
         return
     ctx.say(ctx._("{code}: {status}. The resident has been told.").format(
         code=petition.code, status=ctx._(service.STATUS_LABELS[petition.status])),
-        *service.staff_buttons(petition, ctx.user.locale))
+        *petition_notices.staff_buttons(petition, ctx.user.locale))
 
 
 async def answer_command(ctx: Ctx) -> None:

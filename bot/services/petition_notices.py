@@ -1,0 +1,166 @@
+"""What petitions tell people: the sender and followers on every change, the staff chat
+(a card with buttons, never a denouncer's identity or content) and the 08:00 digest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.i18n import format_date, translations
+from bot.messages import Attachment, Button, Reply
+from bot.services import groups, outbox
+from bot.services import petitions as core  # core names are read at call time
+from storage.models import Hamlet, Petition, RoleGrant, User
+from storage.repositories import Subscriptions
+
+
+def _link(petition: Petition, _: Any) -> tuple[Button, ...]:
+    return (Button(_("View"), f"go:petition:{petition.code}"),)
+
+
+async def notify_resident(session: AsyncSession, petition: Petition, timezone: str, *,
+                          note: str | None = None, answer: bool = False) -> None:
+    """Tell the sender about a status change or the answer, on their own channel."""
+    user = await session.get(User, petition.user_id) if petition.user_id else None
+    if user is None:
+        await _notify_followers(session, petition, len(await core.timeline(session, petition.id)))
+        return
+    _ = translations(user.locale).gettext
+    if answer:
+        text = _("The People's Committee has answered your petition {code}:").format(
+            code=petition.code) + f"\n\n{petition.answer}"
+    else:
+        text = _("Your petition {code} is now: {status}.").format(
+            code=petition.code, status=_(core.STATUS_LABELS[petition.status]))
+        if note:
+            text += "\n" + _("Note: {note}").format(note=note)
+        if petition.status == core.ACCEPTED:
+            text += "\n" + _("Expected answer by {day}.").format(
+                day=format_date(petition.answer_due, user.locale, timezone))
+    events = len(await core.timeline(session, petition.id))
+    files = tuple(Attachment(**{k: f.get(k) for k in ("kind", "ref", "name", "mime_type", "size")})
+                  for f in petition.answer_files) if answer else ()
+    await outbox.enqueue(
+        session, outbox.Recipient(user.channel, user.external_id),
+        Reply(text, _link(petition, _), files),
+        dedup_key=f"petition:{petition.id}:event:{events}", kind="petition",
+    )
+    await _notify_followers(session, petition, events)
+
+
+async def _notify_followers(session: AsyncSession, petition: Petition, events: int) -> None:
+    """People who chose to follow this petition instead of sending the same: status only."""
+    for follower in await Subscriptions(session).subscribers(f"petition:{petition.id}"):
+        _ = translations(follower.locale).gettext
+        text = _("The petition {code} that you follow is now: {status}.").format(
+            code=petition.code, status=_(core.STATUS_LABELS[petition.status]))
+        await outbox.enqueue(
+            session, outbox.Recipient(follower.channel, follower.external_id), Reply(text),
+            dedup_key=f"petition:{petition.id}:event:{events}:follower:{follower.id}",
+            kind="petition",
+        )
+
+
+async def staff_recipients(session: AsyncSession) -> tuple[list[outbox.Recipient], bool]:
+    """Where staff notices go: the linked staff chat(s), else every staff/admin identity.
+
+    The flag says whether they are staff chats (which carry action buttons).
+    """
+    chats = await groups.staff_chats(session)
+    if chats:
+        return chats, True
+    query = select(RoleGrant.channel, RoleGrant.user_id).where(
+        col(RoleGrant.role).in_(("staff", "admin"))).distinct()
+    return [outbox.Recipient(channel, user_id)
+            for channel, user_id in (await session.exec(query)).all()], False
+
+
+def staff_buttons(petition: Petition, locale: str = "vi") -> tuple[Button, ...]:
+    """The actions offered on a petition in the staff chat (bot.flows.petition_staff)."""
+    _ = translations(locale).gettext
+    buttons = [Button(_("Take it"), f"pa:take:{petition.id}")]
+    if core.ACCEPTED in core.TRANSITIONS[petition.status]:
+        buttons.append(Button(_("Accept"), f"pa:accept:{petition.id}"))
+    if core.IN_PROGRESS in core.TRANSITIONS[petition.status]:
+        buttons.append(Button(_("Being handled"), f"pa:progress:{petition.id}"))
+    if core.ANSWERED in core.TRANSITIONS[petition.status]:
+        buttons.append(Button(_("Answer"), f"pa:answer:{petition.id}"))
+    return tuple(buttons)
+
+
+async def staff_card(session: AsyncSession, petition: Petition, settings: core.Settings,
+                     timezone: str, locale: str = "vi", *, confidential: bool = True) -> str:
+    """How a petition is shown to staff: a denunciation without its content or anyone's
+    identity, anonymous feedback without its sender."""
+    _ = translations(locale).gettext
+    hamlet = await session.get(Hamlet, petition.hamlet_id) if petition.hamlet_id else None
+    lines = [
+        f"{petition.code} — {_(core.KIND_LABELS[petition.kind])}",
+        _("Field: {field}").format(field=settings.field_label(petition.field, locale)),
+        _("Place: {place}").format(place=", ".join(
+            p for p in (hamlet.name if hamlet else None, petition.address) if p) or "—"),
+        _("Status: {status}").format(status=_(core.STATUS_LABELS[petition.status])),
+        _("Answer due: {day}").format(day=format_date(petition.answer_due, locale, timezone)),
+    ]
+    if petition.kind == core.DENUNCIATION and confidential:
+        lines.append(_("The content is confidential: read it with `python -m bot petition "
+                       "show {code}`. The denouncer's identity is for the investigator only.")
+                     .format(code=petition.code))
+    else:
+        lines.append(petition.description)
+        if petition.anonymous:
+            lines.append(_("Anonymous: not handled as a complaint or denunciation."))
+        if petition.attachments:
+            lines.append(_("{count} attachment(s)").format(count=len(petition.attachments)))
+    return "\n".join(lines)
+
+
+async def notify_staff(session: AsyncSession, petition: Petition, settings: core.Settings,
+                       timezone: str, *, new: bool) -> int:
+    """Post a new (or reopened) petition to staff."""
+    card = await staff_card(session, petition, settings, timezone)
+    _ = translations("vi").gettext
+    head = _("New petition") if new else _("Petition reopened by the resident")
+    count = 0
+    events = len(await core.timeline(session, petition.id))
+    recipients, in_staff_chat = await staff_recipients(session)
+    buttons = staff_buttons(petition) if in_staff_chat else ()
+    for recipient in recipients:
+        queued = await outbox.enqueue(
+            session, recipient, Reply(f"{head}\n{card}", buttons), kind="staff",
+            dedup_key=f"petition:{petition.id}:staff:{events}:{recipient.channel}:"
+                      f"{recipient.chat_id}",
+        )
+        count += queued is not None
+    return count
+
+
+async def daily_digest(session: AsyncSession, now: datetime, timezone: str,
+                       settings: core.Settings) -> int:
+    """The 08:00 job: open petitions overdue or due within 2 working days, to staff once a day."""
+    today = core.local_day(now, timezone)
+    soon = settings.calendar.add_working_days(today, 2)
+    due = await core.listing(session, statuses=core.OPEN, due_by=soon)
+    if not due:
+        return 0
+    _ = translations("vi").gettext
+    lines = [_("Petitions to answer soon ({day}):").format(day=format_date(today, "vi",
+                                                                           timezone))]
+    for petition in due:
+        mark = _("OVERDUE") if petition.answer_due < today else _("due")
+        day = format_date(petition.answer_due, "vi", timezone)
+        status = _(core.STATUS_LABELS[petition.status])
+        lines.append(f"• {petition.code} — {mark} {day} — {status}")
+    count = 0
+    recipients, _in_staff_chat = await staff_recipients(session)
+    for recipient in recipients:
+        queued = await outbox.enqueue(
+            session, recipient, Reply("\n".join(lines)), kind="staff",
+            dedup_key=f"petitions:digest:{today.isoformat()}:{recipient.channel}:"
+                      f"{recipient.chat_id}",
+        )
+        count += queued is not None
+    return count
