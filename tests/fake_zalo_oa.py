@@ -19,6 +19,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.loopback import serve
+
 APP_ID = "4143457011248377913"
 APP_SECRET = "app-s3cret"
 SECRET_KEY = "oa-secret-key"
@@ -68,11 +70,7 @@ class FakeZaloOA:
         app = web.Application()
         app.router.add_post("/v4/oa/access_token", self._token)
         app.router.add_route("*", "/{version}/oa/{path:.+}", self._api)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+        self._runner, self.url = await serve(app)
         return self
 
     async def stop(self) -> None:

@@ -14,6 +14,7 @@ from aiohttp import web
 from bot.messages import Reply
 from bot.services import outbox
 from storage.db import Database
+from tests.loopback import serve
 
 ROOT = Path(__file__).resolve().parent.parent
 RECIPIENTS = 150
@@ -27,11 +28,8 @@ async def _recording_server(received: Counter) -> tuple[web.AppRunner, str]:
 
     app = web.Application()
     app.router.add_post("/send", handle)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/send"
+    runner, url = await serve(app)
+    return runner, url + "/send"
 
 
 async def _worker(database_url: str, server: str, stale: float) -> asyncio.subprocess.Process:

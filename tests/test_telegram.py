@@ -11,9 +11,7 @@ import random
 from collections.abc import AsyncIterator
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
 from sqlmodel import select
 
 from bot.engine import Engine
@@ -23,7 +21,6 @@ from bot.handlers.telegram_runtime import SECRET_HEADER, WEBHOOK_PATH, TelegramR
 from bot.messages import Attachment, Button, Contact, Inbound, Reply
 from bot.services import groups, outbox, roles
 from bot.services.dispatcher import Dispatcher
-from bot.web import build_web_app
 from storage.db import Database
 from storage.models import GroupLink, Hamlet, InboundEvent, OutboxMessage, User
 from storage.repositories import Communes
@@ -35,6 +32,7 @@ from tests.fake_telegram import (
     member_update,
     message_update,
 )
+from tests.loopback import ServedBot
 
 TOKEN = "123:TEST"
 SECRET = "s3cret-token"
@@ -49,36 +47,18 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     await server.stop()
 
 
-class Bot:
+class Bot(ServedBot):
     """The bot under test: a TelegramRuntime on the fake, in polling or webhook mode."""
 
+    channel = "telegram"
+
     def __init__(self, engine: Engine, db: Database, fake: FakeTelegram, webhook: bool) -> None:
-        self.fake, self.db, self.webhook = fake, db, webhook
-        self.runtime = TelegramRuntime(
+        super().__init__(db, fake, TelegramRuntime(
             engine, db, token=TOKEN, api_url=fake.url, poll_timeout=1,
             webhook_url="https://bot.example.vn/webhook/telegram" if webhook else None,
             webhook_secret=SECRET if webhook else None,
-        )
-        self._runner: web.AppRunner | None = None
-        self.http: aiohttp.ClientSession | None = None
-        self.url = ""
-
-    async def start(self) -> Bot:
-        await self.runtime.start()
-        app = build_web_app(self.db, lambda: {"telegram": self.runtime.up},
-                            self.runtime.routes())
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-        self.http = aiohttp.ClientSession()
-        return self
-
-    async def stop(self) -> None:
-        await self.http.close()
-        await self._runner.cleanup()
-        await self.runtime.stop()
+        ))
+        self.webhook = webhook
 
     async def post(self, body: Any, secret: str | None = SECRET) -> int:
         """POST to the webhook as Telegram does; returns the status."""

@@ -19,16 +19,14 @@ from bot.services import outbox
 from bot.web import build_web_app
 from storage.db import Database
 from tests.fake_telegram import FakeTelegram, message_update
+from tests.loopback import serve
 
 
 @asynccontextmanager
 async def _serving(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
+    runner, url = await serve(app)
     try:
-        yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+        yield url
     finally:
         await runner.cleanup()
 

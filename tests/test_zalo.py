@@ -15,7 +15,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlmodel import select
 
 from bot.engine import Engine
@@ -24,7 +23,6 @@ from bot.handlers.zalo import ZaloChannel, event_id, render, split_text, to_inbo
 from bot.handlers.zalo_client import ZaloClient, ZaloError
 from bot.handlers.zalo_runtime import SECRET_HEADER, WEBHOOK_PATH, ZaloRuntime
 from bot.messages import Attachment, Button, Inbound, Reply
-from bot.web import build_web_app
 from storage.db import Database
 from storage.models import InboundEvent, Petition
 from tests.fake_zalo import (
@@ -37,6 +35,7 @@ from tests.fake_zalo import (
     voice_event,
     wrapped,
 )
+from tests.loopback import ServedBot
 
 TOKEN = "123:TEST"
 SECRET = "s3cret-token"
@@ -57,36 +56,19 @@ async def fake() -> AsyncIterator[FakeZalo]:
     await server.stop()
 
 
-class Bot:
+class Bot(ServedBot):
     """The bot under test: a ZaloRuntime on the fake, in polling or webhook mode."""
+
+    channel = "zalo"
 
     def __init__(self, engine: Engine, db: Database, fake: FakeZalo, webhook: bool,
                  **options: Any) -> None:
-        self.fake, self.db, self.webhook = fake, db, webhook
-        self.runtime = ZaloRuntime(
+        super().__init__(db, fake, ZaloRuntime(
             engine, db, token=TOKEN, api_url=fake.url, poll_timeout=1,
             webhook_url="https://bot.example.vn/webhook/zalo" if webhook else None,
             webhook_secret=SECRET if webhook else None, **options,
-        )
-        self._runner: web.AppRunner | None = None
-        self.http: aiohttp.ClientSession | None = None
-        self.url = ""
-
-    async def start(self) -> Bot:
-        await self.runtime.start()
-        app = build_web_app(self.db, lambda: {"zalo": self.runtime.up}, self.runtime.routes())
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-        self.http = aiohttp.ClientSession()
-        return self
-
-    async def stop(self) -> None:
-        await self.http.close()
-        await self._runner.cleanup()
-        await self.runtime.stop()
+        ))
+        self.webhook = webhook
 
     async def post(self, body: Any, secret: str | None = SECRET) -> int:
         """POST to the webhook as Zalo does; returns the status."""

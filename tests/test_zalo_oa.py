@@ -13,7 +13,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
-from aiohttp import web
 from sqlmodel import select
 
 from bot.engine import Engine
@@ -34,7 +33,6 @@ from bot.handlers.zalo_oa_runtime import (
 )
 from bot.handlers.zalo_oa_tokens import NoTokens, TokenStore
 from bot.messages import Attachment, Button, Inbound, Reply
-from bot.web import build_web_app
 from storage.db import Database
 from storage.models import InboundEvent, OutboxMessage, User, ZaloOAFollower, ZaloOAToken, utcnow
 from tests.conftest import Clock
@@ -51,6 +49,7 @@ from tests.fake_zalo_oa import (
     sticker_event,
     text_event,
 )
+from tests.loopback import ServedBot
 
 
 @pytest.fixture
@@ -64,33 +63,16 @@ def _store(db: Database, fake: FakeZaloOA, clock=utcnow) -> TokenStore:
     return TokenStore(db, ZaloOAuth(APP_ID, APP_SECRET, fake.url), clock=clock)
 
 
-class Bot:
+class Bot(ServedBot):
     """The OA runtime on the fake, behind our aiohttp server on loopback."""
+
+    channel = "zalo_oa"
 
     def __init__(self, engine: Engine, db: Database, fake: FakeZaloOA) -> None:
         access, refresh = fake.issue()
-        self.fake, self.db = fake, db
-        self.runtime = ZaloOARuntime(
+        super().__init__(db, fake, ZaloOARuntime(
             engine, db, app_id=APP_ID, secret_key=SECRET_KEY, app_secret=APP_SECRET,
-            access_token=access, refresh_token=refresh, api_url=fake.url, oauth_url=fake.url)
-        self.url = ""
-
-    async def start(self) -> Bot:
-        await self.runtime.start()
-        app = build_web_app(self.db, lambda: {"zalo_oa": self.runtime.up},
-                            self.runtime.routes())
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-        self.http = aiohttp.ClientSession()
-        return self
-
-    async def stop(self) -> None:
-        await self.http.close()
-        await self._runner.cleanup()
-        await self.runtime.stop()
+            access_token=access, refresh_token=refresh, api_url=fake.url, oauth_url=fake.url))
 
     async def post(self, raw: bytes, mac: str | None) -> int:
         headers = {SIGNATURE_HEADER: mac} if mac is not None else {}

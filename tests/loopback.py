@@ -1,0 +1,52 @@
+"""Serving aiohttp apps on 127.0.0.1 for tests: fakes of the platforms, and our own bot.
+
+`serve` starts an app on a free port; `ServedBot` runs a channel runtime behind our HTTP
+server (bot.web) the way `python -m bot run` does, so tests reach its webhook over loopback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.web import build_web_app
+from storage.db import Database
+
+
+async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Serve `app` on a free port of 127.0.0.1; returns its runner (to clean up) and URL."""
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, f"http://127.0.0.1:{port}"
+
+
+class ServedBot:
+    """A channel runtime (`runtime`, named `channel`) behind our HTTP server on loopback."""
+
+    channel = ""
+
+    def __init__(self, db: Database, fake: Any, runtime: Any) -> None:
+        self.db, self.fake, self.runtime = db, fake, runtime
+        self._runner: web.AppRunner | None = None
+        self.http: aiohttp.ClientSession | None = None
+        self.url = ""
+
+    async def start(self) -> Any:
+        """Start the runtime and the HTTP server; returns self."""
+        await self.runtime.start()
+        app = build_web_app(self.db, lambda: {self.channel: self.runtime.up},
+                            self.runtime.routes())
+        self._runner, self.url = await serve(app)
+        self.http = aiohttp.ClientSession()
+        return self
+
+    async def stop(self) -> None:
+        """Stop everything started."""
+        await self.http.close()
+        await self._runner.cleanup()
+        await self.runtime.stop()
