@@ -50,30 +50,14 @@ async def fake() -> AsyncIterator[FakeTelegram]:
 class Bot(ServedBot):
     """The bot under test: a TelegramRuntime on the fake, in polling or webhook mode."""
 
-    channel = "telegram"
+    channel, webhook_path, secret_header, secret = "telegram", WEBHOOK_PATH, SECRET_HEADER, SECRET
 
     def __init__(self, engine: Engine, db: Database, fake: FakeTelegram, webhook: bool) -> None:
         super().__init__(db, fake, TelegramRuntime(
             engine, db, token=TOKEN, api_url=fake.url, poll_timeout=1,
             webhook_url="https://bot.example.vn/webhook/telegram" if webhook else None,
             webhook_secret=SECRET if webhook else None,
-        ))
-        self.webhook = webhook
-
-    async def post(self, body: Any, secret: str | None = SECRET) -> int:
-        """POST to the webhook as Telegram does; returns the status."""
-        headers = {SECRET_HEADER: secret} if secret is not None else {}
-        data = body if isinstance(body, bytes) else None
-        async with self.http.post(self.url + WEBHOOK_PATH, headers=headers, data=data,
-                                  json=None if data is not None else body) as resp:
-            return resp.status
-
-    async def deliver(self, update: dict[str, Any]) -> None:
-        """Hand an update to the bot the way the current mode receives it."""
-        if self.webhook:
-            assert await self.post(update) == 200
-        else:
-            self.fake.push(update)
+        ), webhook)
 
 
 @pytest.fixture(params=["polling", "webhook"])

@@ -59,7 +59,7 @@ async def fake() -> AsyncIterator[FakeZalo]:
 class Bot(ServedBot):
     """The bot under test: a ZaloRuntime on the fake, in polling or webhook mode."""
 
-    channel = "zalo"
+    channel, webhook_path, secret_header, secret = "zalo", WEBHOOK_PATH, SECRET_HEADER, SECRET
 
     def __init__(self, engine: Engine, db: Database, fake: FakeZalo, webhook: bool,
                  **options: Any) -> None:
@@ -67,23 +67,7 @@ class Bot(ServedBot):
             engine, db, token=TOKEN, api_url=fake.url, poll_timeout=1,
             webhook_url="https://bot.example.vn/webhook/zalo" if webhook else None,
             webhook_secret=SECRET if webhook else None, **options,
-        ))
-        self.webhook = webhook
-
-    async def post(self, body: Any, secret: str | None = SECRET) -> int:
-        """POST to the webhook as Zalo does; returns the status."""
-        headers = {SECRET_HEADER: secret} if secret is not None else {}
-        data = body if isinstance(body, bytes) else None
-        async with self.http.post(self.url + WEBHOOK_PATH, headers=headers, data=data,
-                                  json=None if data is not None else body) as resp:
-            return resp.status
-
-    async def deliver(self, event: dict[str, Any]) -> None:
-        """Hand an event to the bot the way the current mode receives it."""
-        if self.webhook:
-            assert await self.post(event) == 200
-        else:
-            self.fake.push(event)
+        ), webhook)
 
 
 @pytest.fixture(params=["polling", "webhook"])
