@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 MAX_LOGGED_TEXT = 200
 APOLOGY = N_("Sorry, something went wrong on our side. Please try again, or type /menu.")
 HAMLET_CODES_TTL = 60.0
+LOG_INSERT = sa.insert(InteractionLog.__table__)
 MENU_WORDS = {"menu", "menu chinh", "main menu"}  # typed words that always open the menu
 
 
@@ -225,8 +226,10 @@ class Engine:
         latency = int((time.monotonic() - started) * 1000)
         rows += [common | dict(direction="out", kind="reply", latency_ms=latency,
                                flow=conv.flow, step=conv.step) for _reply in replies]
-        # One multi-row INSERT: ORM objects for log rows cost more than the rest of the turn.
-        await session.exec(sa.insert(InteractionLog).values(rows))
+        # One Core executemany with a cached statement: ORM objects (or a multi-row VALUES
+        # compiled afresh each turn) for log rows cost more than the rest of the turn.
+        connection = await session.connection()
+        await connection.execute(LOG_INSERT, rows)
 
     async def _hamlet_codes(self, session: AsyncSession) -> dict[int | None, str]:
         """Hamlet id -> code for the log, cached for a minute (hamlets rarely change)."""

@@ -6,6 +6,7 @@ SQLite runs in WAL mode with foreign keys on; PostgreSQL goes through asyncpg.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -52,6 +53,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
@@ -64,7 +66,9 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             _ensure_parent_dir(url)
-        self.engine = create_async_engine(url, echo=echo)
+        self.engine = create_async_engine(
+            url, echo=echo, **({"async_creator": _inline_sqlite(url)} if self.is_sqlite else {})
+        )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(
@@ -137,6 +141,24 @@ def _run_alembic_upgrade(connection: Any, revision: str) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(connection), revision)
+
+
+def _inline_sqlite(url: str) -> Any:
+    """The async_creator of SQLite connections that run on the loop's thread."""
+    from functools import partial
+
+    from sqlalchemy.engine import make_url
+
+    from storage.inline_sqlite import InlineConnection
+
+    parsed = make_url(url)
+    args, kwargs = parsed.get_dialect()().create_connect_args(parsed)
+    kwargs["check_same_thread"] = False
+
+    async def connect() -> InlineConnection:
+        return await InlineConnection(partial(sqlite3.connect, *args, **kwargs))
+
+    return connect
 
 
 def _ensure_parent_dir(url: str) -> None:
