@@ -28,9 +28,11 @@ from bot.messages import Button, Inbound, Reply
 from bot.pseudonym import user_ref
 from bot.services.roles import roles_of
 from bot.textfold import fold, nfc
+from storage import turns
 from storage.db import Database
-from storage.models import Conversation, InteractionLog, User, utcnow
-from storage.repositories import Communes, Conversations, Hamlets, InteractionLogs, Users
+from storage.models import InteractionLog, User, utcnow
+from storage.repositories import Communes, Hamlets, InteractionLogs, Users
+from storage.turns import ConversationState
 
 log = logging.getLogger(__name__)
 MAX_LOGGED_TEXT = 200
@@ -117,11 +119,8 @@ class Engine:
     async def _answer(self, msg: Inbound, started: float) -> list[Reply]:
         async with self.db.unit_of_work() as session:
             locale = msg.language if msg.language in ("vi", "en") else self.default_locale
-            user = await Users(session).get_or_create(msg.channel, msg.user_id, locale)
-            conversations = Conversations(session)
-            conv = await conversations.get(msg.channel, msg.user_id) or Conversation(
-                channel=msg.channel, user_id=msg.user_id
-            )
+            state = await turns.load(session, msg.channel, msg.user_id, locale)
+            user, conv = state.user, state.conversation
             offered = tuple(Button(label, payload) for label, payload in conv.buttons)
             if msg.payload is None and not msg.command and (
                 typed := match_button(msg.text, offered)
@@ -130,18 +129,16 @@ class Engine:
             pressed = next((b for b in offered if b.payload == msg.payload), None)
             handled_at = (conv.flow, conv.step)
             ctx = Ctx(
-                msg=msg, user=user, session=session, commune=await Communes(session).current(),
+                msg=msg, user=user, session=session, commune=state.commune,
                 now=self.clock(), timezone=self.timezone, data=copy.deepcopy(conv.data),
-                offered=offered,
-                roles=frozenset(await roles_of(session, msg.channel, msg.user_id)),
-                **self._tools(),
+                offered=offered, roles=state.roles, **self._tools(),
             )
             step, fresh = self._route(ctx, conv)
             if fresh:
                 ctx.data = {}
             next_step = await step(ctx)
             self._save_state(conv, ctx, next_step, fresh)
-            await conversations.save(conv)
+            await turns.save_conversation(session, msg.channel, msg.user_id, conv)
             await self._log(session, msg, user, handled_at, conv, ctx.replies, pressed, started)
             await session.commit()
         return ctx.replies
@@ -169,7 +166,7 @@ class Engine:
     def _tools(self) -> dict:
         return {"db": self.db, "data_dir": self.data_dir, "pseudonym_key": self.pseudonym_key}
 
-    def _route(self, ctx: Ctx, conv: Conversation) -> tuple[Step, bool]:
+    def _route(self, ctx: Ctx, conv: ConversationState) -> tuple[Step, bool]:
         """Which step answers this message, and whether it starts afresh (new data)."""
         msg, user = ctx.msg, ctx.user
         if msg.command != "help" and conv.flow != onboarding.FLOW.name:
@@ -194,7 +191,7 @@ class Engine:
         return flows.lookup(conv.flow, conv.step) or menu.lost_place, False
 
     @staticmethod
-    def _save_state(conv: Conversation, ctx: Ctx, next_step: object, fresh: bool) -> None:
+    def _save_state(conv: ConversationState, ctx: Ctx, next_step: object, fresh: bool) -> None:
         if next_step is STAY and not fresh:
             conv.data = ctx.data  # a step that stays may still have kept something
         if next_step is not STAY:
@@ -211,7 +208,7 @@ class Engine:
 
     async def _log(
         self, session: AsyncSession, msg: Inbound, user: User, handled_at: tuple,
-        conv: Conversation, replies: list[Reply], pressed: Button | None, started: float,
+        conv: ConversationState, replies: list[Reply], pressed: Button | None, started: float,
     ) -> None:
         codes = await self._hamlet_codes(session)
         now = utcnow()
