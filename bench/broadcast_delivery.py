@@ -26,7 +26,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 
 from bot.handlers.telegram import TelegramChannel  # noqa: E402
-from bot.handlers.telegram_runtime import build_application  # noqa: E402
+from bot.handlers.telegram_runtime import build_bot  # noqa: E402
 from bot.messages import Reply  # noqa: E402
 from bot.services import outbox  # noqa: E402
 from bot.services.dispatcher import Dispatcher  # noqa: E402
@@ -48,11 +48,11 @@ async def _queue(db: Database, count: int, start: int) -> None:
 async def _dispatch(db: Database, fake_url: str, count: int, start: int, rate: float
                     ) -> float:
     """Seconds for the dispatcher to send `count` queued rows."""
-    application = build_application(TOKEN, fake_url, overall_max_rate=rate)
-    await application.initialize()
+    bot = build_bot(TOKEN, fake_url, overall_max_rate=rate)
+    await bot.initialize()
     try:
         await _queue(db, count, start)
-        dispatcher = Dispatcher(db, {"telegram": TelegramChannel(application.bot)},
+        dispatcher = Dispatcher(db, {"telegram": TelegramChannel(bot)},
                                 pseudonym_key=b"bench", batch=200)
         began = time.perf_counter()
         sent = 0
@@ -60,20 +60,20 @@ async def _dispatch(db: Database, fake_url: str, count: int, start: int, rate: f
             sent += await dispatcher.dispatch_due()
         return time.perf_counter() - began
     finally:
-        await application.shutdown()
+        await bot.shutdown()
 
 
 async def _bare(fake_url: str, count: int) -> float:
     """Seconds for a plain loop of send_message over the same fake."""
-    application = build_application(TOKEN, fake_url, overall_max_rate=0)
-    await application.initialize()
+    bot = build_bot(TOKEN, fake_url, overall_max_rate=0)
+    await bot.initialize()
     try:
         began = time.perf_counter()
         for number in range(count):
-            await application.bot.send_message(1_000_000 + number, TEXT)
+            await bot.send_message(1_000_000 + number, TEXT)
         return time.perf_counter() - began
     finally:
-        await application.shutdown()
+        await bot.shutdown()
 
 
 async def run(unlimited: int, limited: int, rate: float) -> dict[str, float]:

@@ -149,11 +149,12 @@ async def echo_bot(fake_url: str, control: str, loads: list[tuple[str, int, floa
                    ) -> list[dict[str, Any]]:
     """A bare PTB echo bot behind the same kind of webhook route, same transport."""
     from telegram import Update
-    from telegram.ext import CallbackQueryHandler, MessageHandler, filters
+    from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandler, filters
 
-    from bot.handlers.telegram_runtime import build_application
+    from bot.handlers.telegram_runtime import build_bot
 
-    application = build_application(TOKEN, fake_url, overall_max_rate=0)
+    application = (ApplicationBuilder().bot(build_bot(TOKEN, fake_url, overall_max_rate=0))
+                   .concurrent_updates(256).updater(None).job_queue(None).build())
 
     async def echo(update: Update, _context: Any) -> None:
         await update.effective_chat.send_message(update.message.text)
@@ -191,7 +192,7 @@ async def civic_bot(fake_url: str, control: str, loads: list[tuple[str, int, flo
                     database_url: str | None = None) -> list[dict[str, Any]]:
     """civicbot: webhook route, stored updates, engine, SQLite (or the given database)."""
     from bot.engine import Engine
-    from bot.handlers.telegram_runtime import TelegramRuntime, build_application
+    from bot.handlers.telegram_runtime import TelegramRuntime, build_bot
     from bot.services import commune_setup
     from bot.web import build_web_app
     from storage.db import Database, async_database_url
@@ -209,7 +210,7 @@ async def civic_bot(fake_url: str, control: str, loads: list[tuple[str, int, flo
         runtime = TelegramRuntime(
             engine, db, token=TOKEN, webhook_url="https://bench.invalid/webhook/telegram",
             webhook_secret=SECRET,
-            application=build_application(TOKEN, fake_url, overall_max_rate=0),
+            bot=build_bot(TOKEN, fake_url, overall_max_rate=0),
         )
         await runtime.start()
         runner, url = await _serve(build_web_app(db, lambda: {"telegram": runtime.up},

@@ -60,13 +60,17 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
         files = request_data.multipart_data if request_data else None
-        body: aiohttp.FormData | None = None
-        if request_data is not None:
+        body: aiohttp.FormData | bytes | None = None
+        headers = {"User-Agent": self.USER_AGENT}
+        if files:
             body = aiohttp.FormData(quote_fields=False)
-            for name, value in request_data.json_parameters.items():
+            for name, value in request_data.json_parameters.items():  # type: ignore[union-attr]
                 body.add_field(name, value)
-            for name, (filename, content, mime) in (files or {}).items():
+            for name, (filename, content, mime) in files.items():
                 body.add_field(name, content, filename=filename, content_type=mime)
+        elif request_data is not None:  # no files: one JSON body, cheaper than a form
+            body = request_data.json_payload
+            headers["Content-Type"] = "application/json"
         read = _seconds(read_timeout, self._read_timeout)
         write = _seconds(write_timeout, self._media_write_timeout if files else None)
         total = None if read is None else read + (write or 0) + self._connect_timeout
@@ -76,7 +80,7 @@ class AiohttpRequest(BaseRequest):
         )
         try:
             async with self._session.request(method, url, data=body, timeout=timeout,
-                                             headers={"User-Agent": self.USER_AGENT}) as resp:
+                                             headers=headers) as resp:
                 return resp.status, await resp.read()
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise TimedOut from exc

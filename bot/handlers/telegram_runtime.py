@@ -1,9 +1,11 @@
-"""Running the Telegram edge: PTB Application, long polling or webhook, order and idempotency.
+"""Running the Telegram edge: long polling or webhook, order and idempotency.
 
 Every update is stored (table inbound_events) before it is processed, in both modes: a
 redelivered update_id is dropped, and updates a crash left pending are processed at the
 next start. Updates of one chat are handled strictly in order, different chats at once.
-PTB is the transport only: no ConversationHandler, persistence or JobQueue.
+Updates stay the JSON dicts Telegram sent (see telegram_updates); PTB is the transport
+only (its bot, our aiohttp request class, its rate limiter): no Application,
+ConversationHandler, persistence or JobQueue.
 """
 
 from __future__ import annotations
@@ -17,20 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from telegram import Update
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
-    BaseUpdateProcessor,
-    ContextTypes,
-    TypeHandler,
-)
+from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.engine import Engine, KeyedLocks
-from bot.handlers.telegram import CHANNEL, TelegramChannel, blocked_change, to_inbound
+from bot.handlers import telegram_updates as updates
+from bot.handlers.telegram import TelegramChannel
 from bot.handlers.telegram_request import AiohttpRequest
+from bot.handlers.telegram_updates import CHANNEL
 from bot.messages import Inbound, RecipientBlocked, Reply
 from bot.services import groups, inbound_events, reachability
 from storage.db import Database
@@ -42,53 +38,50 @@ ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member"]
 TYPING_AFTER = 0.5  # seconds: show "typing…" when an answer takes longer than this
 POLL_TIMEOUT = 25  # seconds a getUpdates long poll waits
 POLL_RETRY = (1.0, 60.0)  # first and longest pause after a failed getUpdates (doubling)
+MAX_CONCURRENT = 256  # updates processed at once (more wait, stored, in arrival order)
 
 
-class PerChatProcessor(BaseUpdateProcessor):
-    """Runs updates of different chats concurrently and each chat's updates in order."""
-
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
-        self._chats = KeyedLocks()
-
-    async def do_process_update(self, update: object, coroutine: Any) -> None:
-        """Wait for the chat's earlier updates, then process this one."""
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        async with self._chats.hold(chat.id):
-            await coroutine
-
-    async def initialize(self) -> None:
-        """Nothing to set up."""
-
-    async def shutdown(self) -> None:
-        """Nothing to tear down."""
-
-
-def build_application(token: str, api_url: str, *, max_retries: int = 3,
-                      connections: int = 256, overall_max_rate: float = 30) -> Application:
-    """A PTB Application on our aiohttp transport, without Updater and JobQueue.
+def build_bot(token: str, api_url: str, *, max_retries: int = 3, connections: int = 256,
+              overall_max_rate: float = 30) -> ExtBot:
+    """PTB's bot on our aiohttp transport, behind PTB's rate limiter.
 
     The rate limiter keeps bursts under Telegram's limits (30 messages/s overall, 20 per
     minute per group) and retries a 429 after the time Telegram asks for.
     """
     base = api_url.rstrip("/")
-    limiter = AIORateLimiter(overall_max_rate=overall_max_rate, max_retries=max_retries)
-    return (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(f"{base}/bot")
-        .base_file_url(f"{base}/file/bot")
-        .request(AiohttpRequest(connections=connections))
-        .get_updates_request(AiohttpRequest(connections=1, read_timeout=POLL_TIMEOUT + 10))
-        .rate_limiter(limiter)
-        .concurrent_updates(PerChatProcessor(connections))
-        .updater(None)
-        .job_queue(None)
-        .build()
+    return ExtBot(
+        token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot",
+        request=AiohttpRequest(connections=connections),
+        get_updates_request=AiohttpRequest(connections=1, read_timeout=POLL_TIMEOUT + 10),
+        rate_limiter=AIORateLimiter(overall_max_rate=overall_max_rate,
+                                    max_retries=max_retries),
     )
+
+
+class ChatOrder:
+    """Runs updates of different chats concurrently and each chat's updates in order."""
+
+    def __init__(self, max_concurrent: int = MAX_CONCURRENT) -> None:
+        self._chats = KeyedLocks()
+        self._slots = asyncio.Semaphore(max_concurrent)
+        self._tasks: set[asyncio.Task] = set()
+
+    def submit(self, chat: object, work: Any) -> None:
+        """Schedule the coroutine `work` after the chat's earlier updates."""
+        task = asyncio.create_task(self._run(chat, work))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _run(self, chat: object, work: Any) -> None:
+        # The chat's lock is taken first, before any other wait: tasks start in the order
+        # they were submitted, so each chat's updates queue up in arrival order.
+        async with self._chats.hold(chat), self._slots:
+            await work
+
+    async def drain(self) -> None:
+        """Wait for every submitted update to finish."""
+        while self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 class TelegramRuntime:
@@ -99,39 +92,36 @@ class TelegramRuntime:
         api_url: str = "https://api.telegram.org", webhook_url: str | None = None,
         webhook_secret: str | None = None, data_dir: Path | None = None,
         default_locale: str = "vi", poll_timeout: int = POLL_TIMEOUT,
-        application: Application | None = None,
+        bot: ExtBot | None = None,
     ) -> None:
         if webhook_url and not webhook_secret:
             raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL")
         self.engine, self.db = engine, db
         self.webhook_url, self.webhook_secret = webhook_url, webhook_secret
         self.poll_timeout = poll_timeout
-        self.application = application or build_application(token, api_url)
-        self.channel = TelegramChannel(self.application.bot, data_dir, default_locale)
-        self.application.add_handler(TypeHandler(Update, self._on_update))
-        self.application.add_error_handler(self._on_error)
+        self.bot = bot or build_bot(token, api_url)
+        self.channel = TelegramChannel(self.bot, data_dir, default_locale)
         self.events = inbound_events.EventLog(db, CHANNEL)
+        self.order = ChatOrder()
         self.up = False
         self._polling: asyncio.Task | None = None
 
     async def start(self) -> None:
         """Check the token, set the command menu and webhook (or start polling), catch up."""
-        await self.application.initialize()  # getMe
-        bot = self.application.bot
+        await self.bot.initialize()  # getMe
         await self.channel.set_commands()
         if self.webhook_url:
-            await bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret,
-                                  allowed_updates=ALLOWED_UPDATES)
+            await self.bot.set_webhook(self.webhook_url, secret_token=self.webhook_secret,
+                                       allowed_updates=ALLOWED_UPDATES)
         else:
-            await bot.delete_webhook()
-        await self.application.start()
+            await self.bot.delete_webhook()
         for payload in await self.events.pending():
-            await self.application.update_queue.put(Update.de_json(payload, bot))
+            self._submit(payload)
         if not self.webhook_url:
             self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
         self.up = True
-        log.info("telegram: @%s up (%s)", bot.username, "webhook" if self.webhook_url
-                 else "long polling")
+        log.info("telegram: @%s up (%s)", self.bot.username,
+                 "webhook" if self.webhook_url else "long polling")
 
     async def stop(self) -> None:
         """Stop polling, finish the updates in hand, close the HTTP sessions."""
@@ -140,11 +130,10 @@ class TelegramRuntime:
             self._polling.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._polling
-        if self.application.running:
-            await self.application.stop()
+        await self.order.drain()
         await self.events.flush()
-        await self.application.shutdown()
-        for request in self.application.bot._request:  # PTB skips this when getMe failed
+        await self.bot.shutdown()
+        for request in self.bot._request:  # PTB skips this when getMe failed
             await request.shutdown()
 
     def routes(self) -> list[web.RouteDef]:
@@ -157,30 +146,35 @@ class TelegramRuntime:
         if not hmac.compare_digest(given.encode(), (self.webhook_secret or "").encode()):
             return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
         try:
-            data = json.loads(await request.read())
-            if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
-                raise ValueError("not an update")
-            update = Update.de_json(data, self.application.bot)
-        except Exception:  # not JSON, or JSON that is no update: refuse, process nothing
+            update = json.loads(await request.read())
+        except ValueError:
+            update = None
+        if not _is_update(update):  # not JSON, or JSON that is no update: process nothing
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
-        await self.receive(update, data)
+        await self.receive(update)
         return web.json_response({"ok": True})
 
-    async def receive(self, update: Update, data: dict[str, Any]) -> bool:
+    async def receive(self, update: dict[str, Any]) -> bool:
         """Store a new update and queue it; False for an update_id seen before."""
-        if not await self.events.store(str(update.update_id), data):
+        if not await self.events.store(str(update["update_id"]), update):
             return False
-        await self.application.update_queue.put(update)
+        self._submit(update)
         return True
+
+    def _submit(self, update: dict[str, Any]) -> None:
+        chat = updates.chat_id_of(update) or updates.sender_id_of(update)
+        self.order.submit(chat, self._handle(update))
 
     async def _poll(self) -> None:
         """Long polling with getUpdates; network trouble waits and tries again."""
         first, longest = POLL_RETRY
-        bot, offset, pause = self.application.bot, None, first
+        offset, pause = None, first
         while True:
             try:
-                updates = await bot.get_updates(offset=offset, timeout=self.poll_timeout,
-                                                allowed_updates=ALLOWED_UPDATES)
+                batch = await self.bot._post("getUpdates", {
+                    "offset": offset, "timeout": self.poll_timeout,
+                    "allowed_updates": ALLOWED_UPDATES,
+                }, read_timeout=self.poll_timeout + POLL_TIMEOUT + 10)
                 pause = first
             except InvalidToken:
                 log.error("telegram: the bot token was refused; polling stops")
@@ -192,74 +186,78 @@ class TelegramRuntime:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, longest)
                 continue
-            for update in updates:
-                await self.receive(update, update.to_dict())
-                offset = update.update_id + 1
+            for update in batch if isinstance(batch, list) else ():
+                if _is_update(update):
+                    await self.receive(update)
+                    offset = update["update_id"] + 1
 
-    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        """PTB's single handler: process, then mark the stored update done."""
+    async def _handle(self, update: dict[str, Any]) -> None:
+        """Process one stored update, then mark it done; a failure is logged, never raised."""
         try:
             await self.process(update)
+        except Exception as exc:
+            log.error("telegram: update %s failed: %s", update.get("update_id"),
+                      f"{type(exc).__name__}: {exc}"[:300],
+                      exc_info=exc if not isinstance(exc, TelegramError) else None)
         finally:
-            self.events.done(str(update.update_id))
+            self.events.done(str(update["update_id"]))
 
-    async def process(self, update: Update) -> None:
+    async def process(self, update: dict[str, Any]) -> None:
         """Answer one update: engine, callback answer, replies (editing where asked)."""
-        blocked = blocked_change(update)
-        if blocked is not None and update.effective_user is not None:
-            await reachability.set_blocked(self.db, CHANNEL, str(update.effective_user.id),
-                                           blocked)
+        blocked = updates.blocked_change(update)
+        sender = updates.sender_id_of(update)
+        if blocked is not None and sender is not None:
+            await reachability.set_blocked(self.db, CHANNEL, str(sender), blocked)
             return
-        if update.message is not None and update.message.migrate_to_chat_id:
+        if (moved := updates.migrated_to(update)) is not None:
             async with self.db.unit_of_work() as session:
-                await groups.move(session, CHANNEL, str(update.message.chat.id),
-                                  str(update.message.migrate_to_chat_id))
+                await groups.move(session, CHANNEL, str(moved[0]), str(moved[1]))
                 await session.commit()
             return
-        inbound = to_inbound(update)
-        query = update.callback_query
+        inbound = updates.to_inbound(update)
+        query_id = updates.callback_of(update).get("id")
         replies: list[Reply] = []
         try:
             if inbound is not None:
-                replies = await self._answer(inbound, update)
+                replies = await self._answer(inbound, updates.chat_id_of(update))
         finally:
             answered = None
-            if query is not None:  # always answered; alongside the replies, not before them
+            if query_id is not None:  # always answered; alongside the replies, not before
                 alert = next((r for r in replies if r.alert), None)
-                answered = asyncio.ensure_future(query.answer(
-                    alert.text[:200] if alert else None, show_alert=alert is not None))
+                answered = asyncio.ensure_future(self.channel.answer_button(
+                    str(query_id), alert.text if alert else None))
             try:
-                if replies and update.effective_chat is not None:
-                    await self._deliver(update, replies)
+                if replies and (chat := updates.chat_id_of(update)) is not None:
+                    await self._deliver(update, chat, replies)
             finally:
                 if answered is not None:
                     with contextlib.suppress(TelegramError):
                         await answered
 
-    async def _deliver(self, update: Update, replies: list[Reply]) -> None:
+    async def _deliver(self, update: dict[str, Any], chat_id: int,
+                       replies: list[Reply]) -> None:
         """Send the replies in the chat the update came from."""
-        query = update.callback_query
-        if query is not None:
+        pressed = updates.pressed_message(update)
+        if updates.callback_of(update):
             replies = [r for r in replies if not r.alert]
-        chat_id = update.effective_chat.id
         try:
-            await self.channel.deliver(chat_id, replies,
-                                       edit=query.message if query is not None else None)
+            await self.channel.deliver(chat_id, replies, edit=pressed)
         except RecipientBlocked:
             await reachability.set_blocked(self.db, CHANNEL, str(chat_id), True)
 
-    async def _answer(self, inbound: Inbound, update: Update) -> list[Reply]:
+    async def _answer(self, inbound: Inbound, chat_id: int | None) -> list[Reply]:
         """Ask the engine; show "typing…" if the answer takes a while."""
-        chat = update.effective_chat
         answer = asyncio.ensure_future(self.engine.handle(inbound))
         done, _ = await asyncio.wait({answer}, timeout=TYPING_AFTER)
-        if not done and chat is not None:
-            await self.channel.typing(chat.id)
+        if not done and chat_id is not None:
+            await self.channel.typing(chat_id)
         return await answer
 
-    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Log a failed update by its id and the error, never its content."""
-        error = context.error
-        log.error("telegram: update %s failed: %s", getattr(update, "update_id", "?"),
-                  f"{type(error).__name__}: {error}"[:300],
-                  exc_info=error if not isinstance(error, TelegramError) else None)
+
+def _is_update(value: object) -> bool:
+    """A JSON object with an integer update_id; all its other fields are objects."""
+    if not isinstance(value, dict):
+        return False
+    update_id = value.get("update_id")
+    return (isinstance(update_id, int) and not isinstance(update_id, bool)
+            and all(isinstance(v, dict) for k, v in value.items() if k != "update_id"))
