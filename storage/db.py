@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session as SyncSession
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage.inline_session import InlineSession
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -71,9 +74,18 @@ class Database:
         )
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self._sessions = async_sessionmaker(
+        self._sessions: Any = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        if self.is_sqlite:  # sessions run in place on the loop's thread (inline_session)
+            self.sync_engine = create_engine(
+                "sqlite://" + url.split("://", 1)[1], echo=echo,
+                connect_args={"check_same_thread": False},
+            )
+            event.listen(self.sync_engine, "connect", _sqlite_pragmas)
+            sync_sessions = sessionmaker(self.sync_engine, class_=SyncSession,
+                                         expire_on_commit=False)
+            self._sessions = lambda: InlineSession(sync_sessions())
         self._writer = asyncio.Lock()
 
     @asynccontextmanager
@@ -125,6 +137,8 @@ class Database:
     async def dispose(self) -> None:
         """Close every pooled connection."""
         await self.engine.dispose()
+        if self.is_sqlite:
+            self.sync_engine.dispose()
 
 
 def alembic_config(connection: Any = None) -> Any:
