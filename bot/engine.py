@@ -8,7 +8,6 @@ with or without diacritics) counts as pressing it. Every event in and reply out 
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 import logging
 import time
@@ -130,7 +129,7 @@ class Engine:
             handled_at = (conv.flow, conv.step)
             ctx = Ctx(
                 msg=msg, user=user, session=session, commune=state.commune,
-                now=self.clock(), timezone=self.timezone, data=copy.deepcopy(conv.data),
+                now=self.clock(), timezone=self.timezone, data=conv.data,  # read afresh
                 offered=offered, roles=state.roles, **self._tools(),
             )
             step, fresh = self._route(ctx, conv)

@@ -6,6 +6,7 @@ folder; without the key nobody can tell who a reference belongs to.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import secrets
@@ -14,6 +15,7 @@ from pathlib import Path
 KEY_FILE = "pseudonym.key"
 
 
+@functools.lru_cache(maxsize=8192)
 def user_ref(key: bytes, channel: str, user_id: str) -> str:
     """20 hex characters that always stand for the same (channel, user id)."""
     digest = hmac.new(key, f"{channel}:{user_id}".encode(), hashlib.sha256).hexdigest()

@@ -1,6 +1,10 @@
 """Async database access: one engine per process, short sessions, Alembic upgrades.
 
-SQLite runs in WAL mode with foreign keys on; PostgreSQL goes through asyncpg.
+PostgreSQL goes through asyncpg. SQLite runs in WAL mode (synchronous=NORMAL: a commit
+survives a crash of the bot; only a power cut may lose the last commits) with foreign
+keys on, and its statements run in place on the event loop's thread: sessions are
+`InlineSession`s over a sync Session, and the async engine (migrations, exports) uses
+aiosqlite's API without its worker thread (inline_sqlite).
 """
 
 from __future__ import annotations
@@ -61,7 +65,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 class Database:
-    """Owns the async engine; `session()` opens a unit of work the caller commits."""
+    """Owns the engines; `session()` opens a unit of work the caller commits."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
         """`url` uses an async driver: sqlite+aiosqlite:/// or postgresql+asyncpg://."""

@@ -103,6 +103,7 @@ class TelegramRuntime:
         self.channel = TelegramChannel(self.bot, data_dir, default_locale)
         self.events = inbound_events.EventLog(db, CHANNEL)
         self.order = ChatOrder()
+        self._hints: set[asyncio.Future] = set()
         self.up = False
         self._polling: asyncio.Task | None = None
 
@@ -247,11 +248,19 @@ class TelegramRuntime:
 
     async def _answer(self, inbound: Inbound, chat_id: int | None) -> list[Reply]:
         """Ask the engine; show "typing…" if the answer takes a while."""
-        answer = asyncio.ensure_future(self.engine.handle(inbound))
-        done, _ = await asyncio.wait({answer}, timeout=TYPING_AFTER)
-        if not done and chat_id is not None:
-            await self.channel.typing(chat_id)
-        return await answer
+        timer = None
+        if chat_id is not None:
+            timer = asyncio.get_running_loop().call_later(TYPING_AFTER, self._typing, chat_id)
+        try:
+            return await self.engine.handle(inbound)
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _typing(self, chat_id: int) -> None:
+        task = asyncio.ensure_future(self.channel.typing(chat_id))
+        self._hints.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._hints.discard)
 
 
 def _is_update(value: object) -> bool:
