@@ -1,38 +1,66 @@
 """What a turn of the engine starts from, read in one query, and the conversation saved back.
 
 A turn needs the person (an ORM `User`: flows change it), their roles, their conversation
-state and the commune. Four ORM queries cost more than the rest of a turn, so they are one
-statement built once; the conversation row is read and written with Core (the engine is
-its only writer).
+state and the commune. Four ORM queries cost more than the rest of a turn, so they are
+one Core statement built once, and the user and commune rows become ORM objects without
+the ORM's loading machinery; the conversation row is read and written with Core (the
+engine is its only writer).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.util import identity_key
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import Commune, Conversation, RoleGrant, User, utcnow
 
-_conversations = Conversation.__table__
+T = TypeVar("T")
+
+class comma_list(FunctionElement):  # noqa: N801 - named like the SQL functions it renders
+    """The values of a column, joined with commas (no bound separator to expand per call)."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(comma_list, "sqlite")
+def _group_concat(element: comma_list, compiler: Any, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)}, ',')"
+
+
+@compiles(comma_list, "postgresql")
+def _string_agg(element: comma_list, compiler: Any, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)}, ',')"
+
+
+_users, _communes, _conversations = User.__table__, Commune.__table__, Conversation.__table__
 _roles = (
-    sa.select(sa.func.aggregate_strings(RoleGrant.role, ","))
-    .where(RoleGrant.channel == User.channel, RoleGrant.user_id == User.external_id)
+    sa.select(comma_list(RoleGrant.__table__.c.role))
+    .where(RoleGrant.__table__.c.channel == _users.c.channel,
+           RoleGrant.__table__.c.user_id == _users.c.external_id)
     .scalar_subquery()
 )
-_first_commune = sa.select(sa.func.min(Commune.id)).scalar_subquery()
+_first_commune = sa.select(sa.func.min(_communes.c.id)).scalar_subquery()
+_USER_KEYS = tuple(c.key for c in _users.c)
+_COMMUNE_KEYS = tuple(c.key for c in _communes.c)
+_CONVERSATION_KEYS = ("id", "flow", "step", "data", "buttons")
 TURN_QUERY = (
-    sa.select(User, Commune, _roles.label("roles"), _conversations.c.id,
-              _conversations.c.flow, _conversations.c.step, _conversations.c.data,
-              _conversations.c.buttons)
-    .select_from(User)
-    .outerjoin(_conversations, sa.and_(_conversations.c.channel == User.channel,
-                                       _conversations.c.user_id == User.external_id))
-    .outerjoin(Commune, Commune.id == _first_commune)
-    .where(User.channel == sa.bindparam("channel"),
-           User.external_id == sa.bindparam("external_id"))
+    sa.select(*_users.c, *(c.label(f"commune_{c.key}") for c in _communes.c),
+              *(_conversations.c[k].label(f"conversation_{k}") for k in _CONVERSATION_KEYS),
+              _roles.label("roles"))
+    .select_from(_users)
+    .outerjoin(_conversations, sa.and_(_conversations.c.channel == _users.c.channel,
+                                       _conversations.c.user_id == _users.c.external_id))
+    .outerjoin(_communes, _communes.c.id == _first_commune)
+    .where(_users.c.channel == sa.bindparam("channel"),
+           _users.c.external_id == sa.bindparam("external_id"))
 )
 _UPDATE = _conversations.update().where(_conversations.c.id == sa.bindparam("conversation_id"))
 _INSERT = _conversations.insert()
@@ -72,17 +100,39 @@ async def load(session: AsyncSession, channel: str, external_id: str,
 
 
 async def _select(session: AsyncSession, channel: str, external_id: str) -> TurnState | None:
-    result = await session.exec(TURN_QUERY, params={"channel": channel,
-                                                     "external_id": external_id})
+    connection = await session.connection()
+    result = await connection.execute(TURN_QUERY, {"channel": channel,
+                                                   "external_id": external_id})
     row = result.first()
     if row is None:
         return None
-    user, commune, roles, conv_id, flow, step, data, buttons = row
-    return TurnState(
-        user=user, commune=commune,
-        roles=frozenset({"resident", *(roles.split(",") if roles else ())}),
-        conversation=ConversationState(conv_id, flow, step, data or {}, buttons or []),
-    )
+    values = row._mapping
+    user = _attached(session, User, {k: values[k] for k in _USER_KEYS})
+    commune = None
+    if values["commune_id"] is not None:
+        commune = _attached(session, Commune,
+                            {k: values[f"commune_{k}"] for k in _COMMUNE_KEYS})
+    conversation = ConversationState(*(values[f"conversation_{k}"] for k in _CONVERSATION_KEYS))
+    conversation.data = conversation.data or {}
+    conversation.buttons = conversation.buttons or []
+    roles = values["roles"]
+    return TurnState(user=user, commune=commune, conversation=conversation,
+                     roles=frozenset({"resident", *(roles.split(",") if roles else ())}))
+
+
+def _attached(session: AsyncSession, model: type[T], values: dict[str, Any]) -> T:
+    """A persistent ORM object of `model` made from a row already read, as if the session
+    had loaded it: flows may change it and the session writes the change. (The ORM's
+    loading machinery cost more than the query.)
+    """
+    known = session.identity_map.get(identity_key(model, values["id"]))
+    if known is not None:
+        return known
+    instance = model.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
+    instance.__dict__.update(values)
+    make_transient_to_detached(instance)
+    session.add(instance)
+    return instance
 
 
 async def save_conversation(session: AsyncSession, channel: str, external_id: str,
