@@ -30,6 +30,12 @@ PENDING, DONE = "pending", "done"
 MAX_BATCH = 500
 KEEP = timedelta(days=7)  # redeliveries come within hours; older processed rows are dropped
 PRUNE_EVERY = timedelta(hours=6)
+_INSERTS = {
+    name: dialect.insert(InboundEvent.__table__)
+    .on_conflict_do_nothing(index_elements=["channel", "event_id"])
+    .returning(InboundEvent.__table__.c.event_id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 class EventLog:
@@ -104,12 +110,12 @@ class EventLog:
         rows = {event_id: {"channel": self.channel, "event_id": event_id, "payload": payload,
                            "status": PENDING, "received_at": now}
                 for event_id, payload, _ in reversed(storing)}  # the first copy wins
-        dialect = session.bind.dialect.name
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(InboundEvent)
-        statement = (insert.values(list(rows.values()))
-                     .on_conflict_do_nothing(index_elements=["channel", "event_id"])
-                     .returning(InboundEvent.event_id))
-        return set((await session.exec(statement)).scalars().all())
+        connection = await session.connection()
+        statement = _INSERTS[connection.dialect.name]
+        # One cached statement, executed for many rows (SQLAlchemy batches them with
+        # RETURNING): a multi-row VALUES built afresh was compiled again for each batch.
+        result = await connection.execute(statement, list(rows.values()))
+        return set(result.scalars().all())
 
     async def _close(self, session: AsyncSession, closing: list[str]) -> None:
         """Mark events done."""
