@@ -41,7 +41,8 @@ class AiohttpRequest(BaseRequest):
         """Open the session (idempotent)."""
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(limit=self._connections, force_close=False)
-            self._session = aiohttp.ClientSession(connector=connector)
+            self._session = aiohttp.ClientSession(
+                connector=connector, cookie_jar=aiohttp.DummyCookieJar())  # the Bot API sets none
 
     async def shutdown(self) -> None:
         """Close the session (idempotent)."""
