@@ -62,6 +62,7 @@ TURN_QUERY = (
     .where(_users.c.channel == sa.bindparam("channel"),
            _users.c.external_id == sa.bindparam("external_id"))
 )
+_COMMUNES_SEEN: dict[tuple, Commune] = {}
 _UPDATE = _conversations.update().where(_conversations.c.id == sa.bindparam("conversation_id"))
 _INSERT = _conversations.insert()
 
@@ -84,7 +85,7 @@ class TurnState:
     user: User
     roles: frozenset[str]
     conversation: ConversationState
-    commune: Commune | None
+    commune: Commune | None  # detached and shared between turns: read it, never change it
 
 
 async def load(session: AsyncSession, channel: str, external_id: str,
@@ -108,16 +109,31 @@ async def _select(session: AsyncSession, channel: str, external_id: str) -> Turn
         return None
     values = row._mapping
     user = _attached(session, User, {k: values[k] for k in _USER_KEYS})
-    commune = None
-    if values["commune_id"] is not None:
-        commune = _attached(session, Commune,
-                            {k: values[f"commune_{k}"] for k in _COMMUNE_KEYS})
+    commune = _commune({k: values[f"commune_{k}"] for k in _COMMUNE_KEYS})
     conversation = ConversationState(*(values[f"conversation_{k}"] for k in _CONVERSATION_KEYS))
     conversation.data = conversation.data or {}
     conversation.buttons = conversation.buttons or []
     roles = values["roles"]
     return TurnState(user=user, commune=commune, conversation=conversation,
                      roles=frozenset({"resident", *(roles.split(",") if roles else ())}))
+
+
+def _commune(values: dict[str, Any]) -> Commune | None:
+    """The commune as read this turn, for reading only: the object built for the same row
+    before is handed out again (building it cost as much as the rest of the query)."""
+    if values["id"] is None:
+        return None
+    key = tuple(v for k, v in values.items() if k != "options")
+    seen = _COMMUNES_SEEN.get(key)
+    if seen is not None and seen.options == values["options"]:
+        return seen
+    commune = Commune.__mapper__.class_manager.new_instance()  # type: ignore[attr-defined]
+    commune.__dict__.update(values)
+    make_transient_to_detached(commune)
+    if len(_COMMUNES_SEEN) >= 16:
+        _COMMUNES_SEEN.clear()
+    _COMMUNES_SEEN[key] = commune
+    return commune
 
 
 def _attached(session: AsyncSession, model: type[T], values: dict[str, Any]) -> T:
