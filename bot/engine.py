@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -28,6 +29,7 @@ from bot.pseudonym import user_ref
 from bot.services.roles import roles_of
 from bot.textfold import fold, nfc
 from storage import turns
+from storage.batches import Batches
 from storage.db import Database
 from storage.models import InteractionLog, User, utcnow
 from storage.repositories import Communes, Hamlets, InteractionLogs, Users
@@ -101,6 +103,8 @@ class Engine:
         self.clock = clock
         self._locks = KeyedLocks()
         self._codes: tuple[float, dict[int | None, str]] = (float("-inf"), {})
+        # SQLite has one writer: turns waiting for it share a transaction (group commit).
+        self._batches = Batches(db) if db.is_sqlite else None
 
     async def handle(self, msg: Inbound) -> list[Reply]:
         """Answer one message from one user; never raises for bad input."""
@@ -116,30 +120,39 @@ class Engine:
             return await self._apologise(msg)
 
     async def _answer(self, msg: Inbound, started: float) -> list[Reply]:
+        """One turn, committed before it returns (on SQLite maybe with other turns)."""
+        turn = functools.partial(self._turn, msg, started)
+        if self._batches is not None:
+            return await self._batches.run(turn)
         async with self.db.unit_of_work() as session:
-            locale = msg.language if msg.language in ("vi", "en") else self.default_locale
-            state = await turns.load(session, msg.channel, msg.user_id, locale)
-            user, conv = state.user, state.conversation
-            offered = tuple(Button(label, payload) for label, payload in conv.buttons)
-            if msg.payload is None and not msg.command and (
-                typed := match_button(msg.text, offered)
-            ):
-                msg = dataclasses.replace(msg, payload=typed.payload)
-            pressed = next((b for b in offered if b.payload == msg.payload), None)
-            handled_at = (conv.flow, conv.step)
-            ctx = Ctx(
-                msg=msg, user=user, session=session, commune=state.commune,
-                now=self.clock(), timezone=self.timezone, data=conv.data,  # read afresh
-                offered=offered, roles=state.roles, **self._tools(),
-            )
-            step, fresh = self._route(ctx, conv)
-            if fresh:
-                ctx.data = {}
-            next_step = await step(ctx)
-            self._save_state(conv, ctx, next_step, fresh)
-            await turns.save_conversation(session, msg.channel, msg.user_id, conv)
-            await self._log(session, msg, user, handled_at, conv, ctx.replies, pressed, started)
+            replies = await turn(session)
             await session.commit()
+        return replies
+
+    async def _turn(self, msg: Inbound, started: float, session: AsyncSession) -> list[Reply]:
+        """Load the state, run the step, save the state and the log rows (not committed)."""
+        locale = msg.language if msg.language in ("vi", "en") else self.default_locale
+        state = await turns.load(session, msg.channel, msg.user_id, locale)
+        user, conv = state.user, state.conversation
+        offered = tuple(Button(label, payload) for label, payload in conv.buttons)
+        if msg.payload is None and not msg.command and (
+            typed := match_button(msg.text, offered)
+        ):
+            msg = dataclasses.replace(msg, payload=typed.payload)
+        pressed = next((b for b in offered if b.payload == msg.payload), None)
+        handled_at = (conv.flow, conv.step)
+        ctx = Ctx(
+            msg=msg, user=user, session=session, commune=state.commune,
+            now=self.clock(), timezone=self.timezone, data=conv.data,  # read afresh
+            offered=offered, roles=state.roles, **self._tools(),
+        )
+        step, fresh = self._route(ctx, conv)
+        if fresh:
+            ctx.data = {}
+        next_step = await step(ctx)
+        self._save_state(conv, ctx, next_step, fresh)
+        await turns.save_conversation(session, msg.channel, msg.user_id, conv)
+        await self._log(session, msg, user, handled_at, conv, ctx.replies, pressed, started)
         return ctx.replies
 
     async def _answer_group(self, msg: Inbound) -> list[Reply]:
