@@ -1,8 +1,10 @@
 """The engine: one inbound message in, the replies out, conversation state saved between.
 
-Per (channel, user) lock; one database transaction per inbound; global commands first,
-then the saved step. Typed text that matches an offered button (its number, or its label
-with or without diacritics) counts as pressing it. Every event in and reply out is logged.
+Per (channel, user) lock; each inbound is committed before its replies are returned (on
+SQLite, turns waiting for the one writer share a transaction: storage/batches.py); global
+commands first, then the saved step. Typed text that matches an offered button (its number,
+or its label with or without diacritics) counts as pressing it. Every event in and reply out
+is logged. A turn touches nothing outside the database, so it may be run again.
 """
 
 from __future__ import annotations
