@@ -7,7 +7,10 @@ PTB's TimedOut / NetworkError so PTB and the rate limiter handle them as usual.
 
 from __future__ import annotations
 
+import functools
+
 import aiohttp
+import yarl
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
@@ -19,6 +22,12 @@ def _seconds(value: object, default: float | None) -> float | None:
     if isinstance(value, type(BaseRequest.DEFAULT_NONE)):
         return default
     return value  # type: ignore[return-value]
+
+
+@functools.lru_cache(maxsize=256)
+def _url(url: str) -> yarl.URL:
+    """The parsed URL (a bot calls a handful of endpoints: parse each once)."""
+    return yarl.URL(url)
 
 
 class AiohttpRequest(BaseRequest):
@@ -50,6 +59,12 @@ class AiohttpRequest(BaseRequest):
             await self._session.close()
         self._session = None
 
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - a few combinations per instance
+    def _timeout(self, read: float | None, write: float | None,
+                 connect: float | None) -> aiohttp.ClientTimeout:
+        total = None if read is None else read + (write or 0) + self._connect_timeout
+        return aiohttp.ClientTimeout(total=total, connect=connect, sock_read=read)
+
     async def do_request(
         self, url: str, method: str, request_data: RequestData | None = None,
         read_timeout: object = BaseRequest.DEFAULT_NONE,
@@ -72,15 +87,12 @@ class AiohttpRequest(BaseRequest):
         elif request_data is not None:  # no files: one JSON body, cheaper than a form
             body = request_data.json_payload
             headers["Content-Type"] = "application/json"
-        read = _seconds(read_timeout, self._read_timeout)
-        write = _seconds(write_timeout, self._media_write_timeout if files else None)
-        total = None if read is None else read + (write or 0) + self._connect_timeout
-        timeout = aiohttp.ClientTimeout(
-            total=total, connect=_seconds(connect_timeout, self._connect_timeout),
-            sock_read=read,
-        )
+        timeout = self._timeout(_seconds(read_timeout, self._read_timeout),
+                                _seconds(write_timeout,
+                                         self._media_write_timeout if files else None),
+                                _seconds(connect_timeout, self._connect_timeout))
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout,
+            async with self._session.request(method, _url(url), data=body, timeout=timeout,
                                              headers=headers) as resp:
                 return resp.status, await resp.read()
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:

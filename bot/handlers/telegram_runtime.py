@@ -39,6 +39,7 @@ TYPING_AFTER = 0.5  # seconds: show "typing…" when an answer takes longer than
 POLL_TIMEOUT = 25  # seconds a getUpdates long poll waits
 POLL_RETRY = (1.0, 60.0)  # first and longest pause after a failed getUpdates (doubling)
 MAX_CONCURRENT = 256  # updates processed at once (more wait, stored, in arrival order)
+OK_BODY = b"{\"ok\": true}"
 
 
 def build_bot(token: str, api_url: str, *, max_retries: int = 3, connections: int = 256,
@@ -153,7 +154,7 @@ class TelegramRuntime:
         if not _is_update(update):  # not JSON, or JSON that is no update: process nothing
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
         await self.receive(update)
-        return web.json_response({"ok": True})
+        return web.Response(body=OK_BODY, content_type="application/json")
 
     async def receive(self, update: dict[str, Any]) -> bool:
         """Store a new update and queue it; False for an update_id seen before."""
