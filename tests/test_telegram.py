@@ -17,8 +17,8 @@ from sqlmodel import select
 from bot.engine import Engine
 from bot.flows import groups as group_flow
 from bot.handlers.telegram import split_text
-from bot.handlers.telegram_updates import to_inbound
 from bot.handlers.telegram_runtime import SECRET_HEADER, WEBHOOK_PATH, TelegramRuntime
+from bot.handlers.telegram_updates import to_inbound
 from bot.messages import Attachment, Button, Contact, Inbound, Reply
 from bot.services import groups, outbox, roles
 from bot.services.dispatcher import Dispatcher
@@ -213,6 +213,18 @@ async def test_webhook_refuses_wrong_secret_and_malformed_json(hook: Bot, demo_d
     assert fake.of("sendMessage") == []
     async with demo_db.session() as session:
         assert (await session.exec(select(InboundEvent))).all() == []
+
+
+async def test_odd_updates_are_stored_and_button_presses_still_answered(hook: Bot,
+                                                                        fake: FakeTelegram):
+    """Updates Telegram would not send (fields missing or of the wrong type) crash nothing."""
+    assert await hook.post({"update_id": 8, "callback_query": {"id": "cq8", "data": "x"}}) == 200
+    assert await hook.post({"update_id": 9, "message": {"chat": {"id": "?"}, "text": 5}}) == 200
+    assert await hook.post({"update_id": 10, "edited_message": {"text": "sửa"}}) == 200
+    await fake.wait_for("answerCallbackQuery", 1)
+    assert [c.params.get("callback_query_id") for c in fake.of("answerCallbackQuery")] == ["cq8"]
+    await hook.deliver(message_update(511, "/start"))  # and the bot still answers people
+    await fake.wait_for("sendMessage", 1, chat_id=511)
 
 
 async def test_a_redelivered_update_is_processed_once(hook: Bot, demo_db: Database,

@@ -216,11 +216,10 @@ class TelegramRuntime:
                 await groups.move(session, CHANNEL, str(moved[0]), str(moved[1]))
                 await session.commit()
             return
-        inbound = updates.to_inbound(update)
         query_id = updates.callback_of(update).get("id")
         replies: list[Reply] = []
         try:
-            if inbound is not None:
+            if (inbound := updates.to_inbound(update)) is not None:
                 replies = await self._answer(inbound, updates.chat_id_of(update))
         finally:
             answered = None
