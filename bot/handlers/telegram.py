@@ -13,6 +13,7 @@ bytes (a file_id is valid for this bot only, downloads are capped at 20 MB by Te
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Iterable
@@ -25,6 +26,7 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 from telegram import Bot, BotCommand  # noqa: E402
 from telegram.constants import ChatAction, MessageLimit  # noqa: E402
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter  # noqa: E402
+from telegram.request import RequestData  # noqa: E402
 
 from bot import messages  # noqa: E402
 from bot.config import SUPPORTED_LOCALES  # noqa: E402
@@ -98,10 +100,37 @@ async def with_retries(call: Callable[[], Awaitable[T]]) -> T:
     raise AssertionError("unreachable")
 
 
+class JsonBody(RequestData):
+    """A request body encoded once as JSON (PTB's RequestData encodes each parameter, then
+    the whole again, through an object per parameter)."""
+
+    def __init__(self, params: dict[str, Any]) -> None:
+        super().__init__()
+        self._body = json.dumps(params, ensure_ascii=False).encode()
+
+    @property
+    def json_payload(self) -> bytes:
+        """The parameters as UTF-8 JSON."""
+        return self._body
+
+    @property
+    def multipart_data(self) -> dict:
+        """No files."""
+        return {}
+
+
 async def api(bot: Bot, method: str, params: dict[str, Any]) -> Any:
-    """One Bot API call, its JSON result as is (PTB's `_post`: transport, rate limiter,
-    errors mapped to PTB's exceptions; no objects built)."""
-    return await bot._post(method, params)
+    """One Bot API call (no files), its JSON result as is: through the bot's transport,
+    its rate limiter if any, and PTB's mapping of errors to exceptions; no PTB objects are
+    built for the request or the answer."""
+    url = f"{bot.base_url}/{method}"
+    body = JsonBody(params)
+    limiter = getattr(bot, "rate_limiter", None)
+    if limiter is None:
+        return await bot.request.post(url, request_data=body)
+    return await limiter.process_request(
+        callback=bot.request.post, args=(url,), kwargs={"request_data": body},
+        endpoint=method, data=params, rate_limit_args=None)
 
 
 class TelegramChannel:
