@@ -10,7 +10,8 @@ from bot.flows import menu
 from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import main_menu_button, reoffer
 from bot.messages import Button
-from bot.services import session_notices
+from bot.services import session_notices, session_questions
+from bot.services import session_rules as rules
 from bot.services import sessions as service
 from storage.models import DialogueSession, SessionRegistration
 from storage.repositories import (
@@ -38,18 +39,18 @@ def number(payload: str | None, prefix: str) -> int | None:
 
 def _open(item: DialogueSession, ctx: Ctx) -> bool:
     """True while people can still register."""
-    return item.status == service.SCHEDULED and item.starts_at > ctx.now
+    return item.status == rules.SCHEDULED and item.starts_at > ctx.now
 
 
 async def _mine(ctx: Ctx, item: DialogueSession) -> SessionRegistration | None:
     """My registration for this session when it is active (seat or waiting list)."""
     found = await SessionRegistrations(ctx.session).of_user(item.id, ctx.user.id)
-    return found if found and found.status in service.ACTIVE else None
+    return found if found and found.status in rules.ACTIVE else None
 
 
 async def _waiting_place(ctx: Ctx, registration: SessionRegistration) -> int:
     waiting = await SessionRegistrations(ctx.session).with_status(registration.session_id,
-                                                                  service.WAITLISTED)
+                                                                  rules.WAITLISTED)
     return next((n for n, r in enumerate(waiting, 1) if r.id == registration.id), 1)
 
 
@@ -107,11 +108,11 @@ async def my_registrations(ctx: Ctx) -> object:
         item = await DialogueSessions(ctx.session).get(registration.session_id)
         if item is None:
             continue
-        if item.status == service.CANCELLED:
+        if item.status == rules.CANCELLED:
             state = ctx._("the session was cancelled")
-        elif item.status == service.CLOSED:
+        elif item.status == rules.CLOSED:
             state = ctx._("held; the outcome is published")
-        elif registration.status == service.REGISTERED:
+        elif registration.status == rules.REGISTERED:
             state = ctx._("registered, ticket {ticket}").format(ticket=registration.ticket)
         else:
             state = ctx._("number {place} on the waiting list").format(
@@ -147,9 +148,9 @@ async def show_session(ctx: Ctx, session_id: int, intro: str = "") -> object:
     mine = await _mine(ctx, item)
     seats = await service.seats(ctx.session, item)
     buttons = []
-    if item.status == service.CANCELLED:
+    if item.status == rules.CANCELLED:
         lines.append(ctx._("This dialogue session has been cancelled."))
-    elif item.status == service.CLOSED:
+    elif item.status == rules.CLOSED:
         lines += ["", ctx._("Outcome of the session:"), item.outcome or ""]
     elif not _open(item, ctx):
         lines.append(ctx._("This dialogue session has already started; registration is "
@@ -160,10 +161,10 @@ async def show_session(ctx: Ctx, session_id: int, intro: str = "") -> object:
     else:
         lines.append(ctx._("All seats are taken; you can join the waiting list (waiting: "
                            "{waiting}).").format(waiting=seats.waiting))
-    if mine and mine.status == service.REGISTERED and item.status == service.SCHEDULED:
+    if mine and mine.status == rules.REGISTERED and item.status == rules.SCHEDULED:
         lines.append(ctx._("✅ You are registered. Your ticket code: {ticket}").format(
             ticket=mine.ticket))
-    elif mine and item.status == service.SCHEDULED:
+    elif mine and item.status == rules.SCHEDULED:
         lines.append(ctx._("⏳ You are number {place} on the waiting list; if a seat becomes "
                            "free it is yours and you will be told.").format(
             place=await _waiting_place(ctx, mine)))
@@ -173,12 +174,12 @@ async def show_session(ctx: Ctx, session_id: int, intro: str = "") -> object:
         buttons.append(Button(ctx._("Send a question"), "ss:ask"))
         if await SessionQuestions(ctx.session).of_registration(mine.id):
             buttons.append(Button(ctx._("My questions"), "ss:questions"))
-        if mine.status == service.REGISTERED:
+        if mine.status == rules.REGISTERED:
             buttons.append(Button(ctx._("Show my ticket"), "ss:ticket"))
         buttons.append(Button(ctx._("Cancel registration"), "ss:cancel"))
     if ctx.is_staff:
         buttons.append(Button(ctx._("Registrations and questions"), "ss:staff:list"))
-        if item.status == service.SCHEDULED and item.starts_at <= ctx.now:
+        if item.status == rules.SCHEDULED and item.starts_at <= ctx.now:
             buttons.append(Button(ctx._("Publish the outcome"), "ss:staff:close"))
     buttons += [Button(ctx._("All sessions"), "ss:list"), main_menu_button(ctx)]
     ctx.say("\n".join(lines).strip(), *buttons)
@@ -254,7 +255,7 @@ async def name(ctx: Ctx) -> object:
         return await show_again(ctx)
     typed = ctx.user.display_name if ctx.chosen == "ss:name:keep" else ctx.msg.text
     typed = " ".join((typed or "").split())
-    if len(typed) < 2 or len(typed) > service.MAX_NAME or typed.isdigit():
+    if len(typed) < 2 or len(typed) > rules.MAX_NAME or typed.isdigit():
         ctx.say(ctx._("Please give your full name (at most 200 characters)."), *ctx.offered)
         return STAY
     ctx.data["name"] = typed
@@ -324,7 +325,7 @@ async def finish_registration(ctx: Ctx, number: str | None) -> object:
     item = await DialogueSessions(ctx.session).get(registration.session_id)
     buttons = (Button(ctx._("Send a question"), "ss:ask"),
                Button(ctx._("Back"), "ss:detail"), main_menu_button(ctx))
-    if registration.status == service.WAITLISTED:
+    if registration.status == rules.WAITLISTED:
         ctx.say(ctx._("All seats are taken, so you are number {place} on the waiting list for "
                       "“{topic}”. If a seat becomes free it is given to you automatically and "
                       "you will be told.").format(place=await _waiting_place(ctx, registration),
@@ -347,7 +348,7 @@ async def show_ticket(ctx: Ctx) -> object:
     """My ticket again, as text and QR image."""
     item = await DialogueSessions(ctx.session).get(ctx.data.get("id", 0))
     mine = await _mine(ctx, item) if item else None
-    if mine is None or mine.status != service.REGISTERED:
+    if mine is None or mine.status != rules.REGISTERED:
         return await show_again(ctx)
     ctx.say(_ticket_text(ctx, item, mine), Button(ctx._("Back"), "ss:detail"),
             main_menu_button(ctx), attachments=session_notices.ticket_attachments(mine.ticket))
@@ -398,13 +399,13 @@ async def ask_question(ctx: Ctx) -> object:
     if mine is None or not _open(item, ctx):
         return await show_again(ctx)
     sent = len(await SessionQuestions(ctx.session).of_registration(mine.id))
-    if sent >= service.MAX_QUESTIONS:
+    if sent >= rules.MAX_QUESTIONS:
         return await show_questions(ctx, ctx._(
             "You have already sent 3 questions, the most allowed. You can withdraw one to send "
             "another."))
     ctx.say(ctx._("Type your question for the leaders (up to 1,000 characters). You can send "
                   "{left} more. Questions are grouped by hamlet and answered at the session or "
-                  "in its published outcome.").format(left=service.MAX_QUESTIONS - sent),
+                  "in its published outcome.").format(left=rules.MAX_QUESTIONS - sent),
             Button(ctx._("Back"), "ss:detail"), main_menu_button(ctx))
     return question
 
@@ -418,9 +419,9 @@ async def question(ctx: Ctx) -> object:
     if mine is None:
         return await show_again(ctx)
     try:
-        await service.add_question(ctx.session, mine, ctx.msg.text, now=ctx.now)
+        await session_questions.add_question(ctx.session, mine, ctx.msg.text, now=ctx.now)
     except service.SessionError as exc:
-        if len(ctx.msg.text.strip()) > service.MAX_QUESTION or not ctx.msg.text.strip():
+        if len(ctx.msg.text.strip()) > rules.MAX_QUESTION or not ctx.msg.text.strip():
             ctx.say(exc.translated(ctx._), *ctx.offered)
             return STAY
         return await show_again(ctx, exc.translated(ctx._))
@@ -452,7 +453,7 @@ async def questions(ctx: Ctx) -> object:
     if (question_id := number(ctx.chosen, "ss:withdraw:")) is None:
         return reoffer(ctx)
     try:
-        await service.withdraw_question(ctx.session, question_id, ctx.user, now=ctx.now)
+        await session_questions.withdraw_question(ctx.session, question_id, ctx.user, now=ctx.now)
     except service.SessionError as exc:
         return await show_questions(ctx, exc.translated(ctx._))
     return await show_questions(ctx, ctx._("The question was withdrawn."))
