@@ -15,10 +15,12 @@ from bot.flows import menu
 from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import main_menu_button, office_contact, reoffer
 from bot.messages import Button
+from bot.services import petition_intake as intake_service
 from bot.services import petitions as service
+from bot.services.petition_statuses import COMPLAINT, DENUNCIATION, FEEDBACK, KIND_LABELS, PREFIXES
 from storage.repositories import Hamlets, Subscriptions
 
-KINDS = (service.FEEDBACK, service.COMPLAINT, service.DENUNCIATION)
+KINDS = (FEEDBACK, COMPLAINT, DENUNCIATION)
 MAX_NAME = 200
 MAX_ADDRESS = 300
 
@@ -30,7 +32,7 @@ def settings_of(ctx: Ctx) -> service.Settings:
 
 def kind_label(ctx: Ctx, kind: str) -> str:
     """A petition type in the user's language."""
-    return ctx._(service.KIND_LABELS[kind])
+    return ctx._(KIND_LABELS[kind])
 
 
 # --- 1. type --------------------------------------------------------------------------------
@@ -58,10 +60,10 @@ async def start(ctx: Ctx) -> object:
 async def kind(ctx: Ctx) -> object:
     """Keep the type; feedback asks about anonymity, the others ask who files."""
     chosen = (ctx.chosen or "").removeprefix("pt:kind:")
-    if chosen not in service.PREFIXES:
+    if chosen not in PREFIXES:
         return reoffer(ctx)
     ctx.data["kind"] = chosen
-    if chosen == service.FEEDBACK:
+    if chosen == FEEDBACK:
         ctx.say(ctx._("Send it normally, or anonymously? Anonymous feedback is still looked "
                       "at, but it is not handled as a complaint or denunciation under the law, "
                       "and the commune cannot contact you about it."),
@@ -85,7 +87,7 @@ async def anonymity(ctx: Ctx) -> object:
 def ask_full_name(ctx: Ctx) -> object:
     """Who files: the law requires the full name."""
     reason = (ctx._("Your name and address are kept secret and seen only by the officer "
-                    "handling denunciations.") if ctx.data["kind"] == service.DENUNCIATION
+                    "handling denunciations.") if ctx.data["kind"] == DENUNCIATION
               else ctx._("The law requires the name and address of the person who complains."))
     ctx.say(reason + "\n\n" + ctx._("Please type your full name:"), main_menu_button(ctx))
     return full_name
@@ -217,11 +219,11 @@ async def describe(ctx: Ctx) -> object:
         if problem:
             ctx.say(problem, *ctx.offered)
             return STAY
-    if len(text) < service.MIN_DESCRIPTION:
+    if len(text) < intake_service.MIN_DESCRIPTION:
         ctx.say(ctx._("Please describe it in a few words of text (at least 10 characters)."),
                 *ctx.offered)
         return STAY
-    if len(text) > service.MAX_DESCRIPTION:
+    if len(text) > intake_service.MAX_DESCRIPTION:
         ctx.say(ctx._("The text has {count} characters; please shorten it to 4,000.").format(
             count=len(text)), *ctx.offered)
         return STAY
@@ -237,9 +239,9 @@ def _add_attachments(ctx: Ctx) -> str | None:
     for attachment in ctx.msg.attachments:
         if attachment.kind not in ("photo", "image", "document", "voice"):
             return ctx._("Only photos and documents can be attached.")
-        if attachment.size and attachment.size > service.MAX_ATTACHMENT_BYTES:
+        if attachment.size and attachment.size > intake_service.MAX_ATTACHMENT_BYTES:
             return ctx._("That file is larger than 20 MB; please send a smaller one.")
-        if len(kept) >= service.MAX_ATTACHMENTS:
+        if len(kept) >= intake_service.MAX_ATTACHMENTS:
             return ctx._("You have already attached 5 files, the most allowed.")
         kept.append({**vars(attachment), "channel": ctx.msg.channel})
     return None
@@ -315,7 +317,7 @@ async def confirm(ctx: Ctx) -> object:
     intake = _intake(ctx)
     if not ctx.data.get("similar_offered"):
         ctx.data["similar_offered"] = True
-        similar = await service.similar_open(ctx.session, intake, now=ctx.now)
+        similar = await intake_service.similar_open(ctx.session, intake, now=ctx.now)
         if similar is not None:
             ctx.data["similar"] = similar.code
             ctx.say(ctx._("A similar petition about the same place is already being handled: "
@@ -359,12 +361,13 @@ async def edit_choice(ctx: Ctx) -> object:
     return reoffer(ctx)
 
 
-def _intake(ctx: Ctx) -> service.Intake:
+def _intake(ctx: Ctx) -> intake_service.Intake:
     data = ctx.data
     identity = None
     if data.get("full_name"):
-        identity = service.Identity(data["full_name"], data["home_address"], data.get("phone"))
-    return service.Intake(
+        identity = intake_service.Identity(data["full_name"], data["home_address"],
+                                           data.get("phone"))
+    return intake_service.Intake(
         kind=data["kind"], field=data["field"], description=data["description"],
         hamlet_id=data.get("hamlet_id"), latitude=data.get("latitude"),
         longitude=data.get("longitude"), address=data.get("address"),
@@ -373,12 +376,12 @@ def _intake(ctx: Ctx) -> service.Intake:
     )
 
 
-async def submit(ctx: Ctx, intake: service.Intake) -> object:
+async def submit(ctx: Ctx, intake: intake_service.Intake) -> object:
     """Store the petition and give the tracking code and the dates."""
     settings = settings_of(ctx)
     try:
-        petition = await service.submit(ctx.session, intake, ctx.user, now=ctx.now,
-                                        timezone=ctx.timezone, settings=settings)
+        petition = await intake_service.submit(ctx.session, intake, ctx.user, now=ctx.now,
+                                               timezone=ctx.timezone, settings=settings)
     except service.PetitionError as exc:
         if exc.code == "limit":
             return menu.show(ctx, ctx._(
@@ -387,11 +390,11 @@ async def submit(ctx: Ctx, intake: service.Intake) -> object:
                     limit=settings.daily_limit, office=office_contact(ctx)))
         return menu.show(ctx, ctx._("This could not be sent; please start again."))
     lines = [ctx._("Received. Your tracking code is {code}.").format(code=petition.code)]
-    if petition.kind == service.FEEDBACK:
+    if petition.kind == FEEDBACK:
         lines.append(ctx._("Expected answer by {day}. You will be told here at each step.")
                      .format(day=ctx.day(petition.answer_due)))
     else:
-        what = (ctx._("complaint") if petition.kind == service.COMPLAINT
+        what = (ctx._("complaint") if petition.kind == COMPLAINT
                 else ctx._("denunciation"))
         lines += [
             ctx._("This message is the reception of your information; it is not yet a "

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import N_, translations
 from bot.services import disclosures as disclosure_service
+from bot.services import petition_statuses
 from bot.services import petitions as petition_service
 from bot.services.exports import _atomic, bounds
 from storage.models import (
@@ -359,8 +360,8 @@ def _petition_sheet(book, figures: Figures, _, styles: dict, lang: str) -> None:
     sheet = book.add_worksheet(_("Petitions")[:31])
     sheet.set_column(0, 0, 40)
     row = _table(sheet, 0, [_("Type"), _("Petitions")],
-                 [[_(petition_service.KIND_LABELS[k]), figures.petitions_by_kind.get(k, 0)]
-                  for k in petition_service.KIND_LABELS], styles)
+                 [[_(petition_statuses.KIND_LABELS[k]), figures.petitions_by_kind.get(k, 0)]
+                  for k in petition_statuses.KIND_LABELS], styles)
     row = _table(sheet, row, [_("Field"), _("Petitions")],
                  [[_(figures.field_labels.get(code, code)), count]
                   for code, count in figures.petitions_by_field.most_common()], styles)
@@ -368,7 +369,7 @@ def _petition_sheet(book, figures: Figures, _, styles: dict, lang: str) -> None:
                  [[hamlet, count] for hamlet, count in figures.petitions_by_hamlet.most_common()],
                  styles)
     row = _table(sheet, row, [_("Status"), _("Petitions")],
-                 [[_(petition_service.STATUS_LABELS[s]), count]
+                 [[_(petition_statuses.STATUS_LABELS[s]), count]
                   for s, count in figures.petitions_by_status.most_common()], styles)
     _table(sheet, row, [_("Rating"), _("Petitions")],
            [[stars, figures.ratings.get(stars, 0)] for stars in range(1, 6)], styles)
