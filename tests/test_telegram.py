@@ -17,8 +17,8 @@ from sqlmodel import select
 from bot.engine import Engine
 from bot.flows import groups as group_flow
 from bot.handlers.telegram import split_text
-from bot.handlers.telegram_updates import to_inbound
 from bot.handlers.telegram_runtime import SECRET_HEADER, WEBHOOK_PATH, TelegramRuntime
+from bot.handlers.telegram_updates import to_inbound
 from bot.messages import Attachment, Button, Contact, Inbound, Reply
 from bot.services import groups, outbox, roles
 from bot.services.dispatcher import Dispatcher
