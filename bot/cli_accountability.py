@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.services import exports, log_chain, yearly_report
+from bot.services import exports, log_chain, yearly_report, yearly_workbook
 from bot.services.exports import ExportError
 from bot.services.roles import roles_of
 
@@ -82,7 +82,7 @@ async def cmd_year(app: App, args: argparse.Namespace, actor: str) -> int:
     await app.prepare()
     async with app.db.session() as session:
         figures = await yearly_report.compute(session, args.year, app.settings.timezone)
-    yearly_report.write_xlsx(figures, output, lang=args.lang)
+    yearly_workbook.write_xlsx(figures, output, lang=args.lang)
     print(f"report for {args.year} written to {output}")
     return 0
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from bot.services import petition_notices
 from bot.services import petitions as service
+from bot.services.petition_statuses import COMPLAINT, OPEN, TRANSITIONS
 from bot.services.petitions import PetitionError
 from bot.services.roles import roles_of
 from storage.models import InteractionLog, Petition, utcnow
@@ -47,11 +48,11 @@ async def cmd_list(app: App, args: argparse.Namespace, actor: str) -> int:
             due_by = today - timedelta(days=1)
         elif args.due_soon:
             due_by = settings.calendar.add_working_days(today, 2)
-        statuses = args.status or (service.OPEN if (args.overdue or args.due_soon) else ())
+        statuses = args.status or (OPEN if (args.overdue or args.due_soon) else ())
         rows = await service.listing(session, statuses=statuses, due_by=due_by,
                                      limit=args.limit)
         for petition in rows:
-            late = " OVERDUE" if (petition.status in service.OPEN
+            late = " OVERDUE" if (petition.status in OPEN
                                   and petition.answer_due < today) else ""
             print(f"{petition.code}  {petition.kind:<12} {petition.status:<11} due "
                   f"{petition.answer_due}{late}  {petition.field}  "
@@ -67,7 +68,7 @@ async def cmd_show(app: App, args: argparse.Namespace, actor: str) -> int:
         settings = await _settings(session)
         print(await petition_notices.staff_card(session, petition, settings, app.settings.timezone,
                                        confidential=False))
-        if petition.kind == service.COMPLAINT:
+        if petition.kind == COMPLAINT:
             identity = await service.identity_of(session, petition, set())
             if identity:
                 print(f"complainant: {identity.full_name}, {identity.address}, "
@@ -178,7 +179,7 @@ def register(sub: argparse._SubParsersAction, run: object) -> None:
     actions = petition.add_subparsers(dest="action", required=True)
 
     listing = actions.add_parser("list", help="petitions by due date")
-    listing.add_argument("--status", action="append", choices=sorted(service.TRANSITIONS))
+    listing.add_argument("--status", action="append", choices=sorted(TRANSITIONS))
     when = listing.add_mutually_exclusive_group()
     when.add_argument("--overdue", action="store_true", help="open and past the due date")
     when.add_argument("--due-soon", action="store_true", help="open, due within 2 working days")
@@ -197,7 +198,7 @@ def register(sub: argparse._SubParsersAction, run: object) -> None:
 
     status = actions.add_parser("status", help="change the status")
     status.add_argument("code")
-    status.add_argument("status", choices=sorted(service.TRANSITIONS))
+    status.add_argument("status", choices=sorted(TRANSITIONS))
     status.add_argument("--reason", help="required for forwarded, refused, reopened")
     status.set_defaults(func=run(cmd_status))
 

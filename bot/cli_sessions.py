@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from bot.services import session_outcome, session_tickets
+from bot.services import session_rules as rules
 from bot.services import sessions as service
 from bot.services.sessions import SessionError
 from storage.models import DialogueSession, utcnow
@@ -62,19 +64,19 @@ async def cmd_add(app: App, args: argparse.Namespace, actor: str) -> int:
     now = utcnow()
     reminders = [r.strip() for r in args.reminders.split(",") if r.strip()] if (
         args.reminders) else None
-    plan = service.Plan(topic=args.topic, start=_local(app, args.start), place=args.place,
-                        capacity=args.capacity, leaders=args.leader or [],
-                        duration_minutes=args.duration, reserved=args.reserved,
-                        online_link=args.online_link, reminders=reminders)
-    service.check(plan, now, app.settings.timezone)
+    plan = rules.Plan(topic=args.topic, start=_local(app, args.start), place=args.place,
+                      capacity=args.capacity, leaders=args.leader or [],
+                      duration_minutes=args.duration, reserved=args.reserved,
+                      online_link=args.online_link, reminders=reminders)
+    rules.check(plan, now, app.settings.timezone)
     await app.prepare()
     async with app.db.unit_of_work() as session:
         item = await service.announce(session, plan, actor=actor, now=now,
                                       timezone=app.settings.timezone)
         await session.commit()
-    _warn(service.warnings(item.starts_at, now))
+    _warn(rules.warnings(item.starts_at, now))
     print(f"announced dialogue session {item.id}: {item.topic} ({_when(app, item.starts_at)}, "
-          f"{service.open_seats(item)} seats for residents); residents open it with "
+          f"{rules.open_seats(item)} seats for residents); residents open it with "
           f"/start s_{item.id} on Telegram or by typing s{item.id}")
     return 0
 
@@ -99,7 +101,7 @@ async def cmd_show(app: App, args: argparse.Namespace, actor: str) -> int:
         seats = await service.seats(session, item)
         hamlets = {h.id: h.name for h in await Hamlets(session).all()}
         registrations = await SessionRegistrations(session).with_status(
-            item.id, *service.ACTIVE)
+            item.id, *rules.ACTIVE)
         questions = await SessionQuestions(session).of_session(item.id)
     if not args.questions_only:
         print(f"#{item.id} {item.topic}")
@@ -116,7 +118,7 @@ async def cmd_show(app: App, args: argparse.Namespace, actor: str) -> int:
                                                       "(no hamlet)").items():
             print(f"  {hamlet} ({len(rows)})")
             for row in rows:
-                state = "seat" if row.status == service.REGISTERED else f"waiting #{row.position}"
+                state = "seat" if row.status == rules.REGISTERED else f"waiting #{row.position}"
                 mark = " checked in" if row.checked_in_at else ""
                 print(f"    {row.ticket}  {state:<11} {row.name}"
                       f"{'  ' + row.phone if row.phone else ''}{mark}")
@@ -132,9 +134,9 @@ async def cmd_checkin(app: App, args: argparse.Namespace, actor: str) -> int:
     """Mark attendance by ticket code (a code works once)."""
     await app.prepare()
     async with app.db.unit_of_work() as session:
-        registration = await service.check_in(session, args.ticket, now=utcnow(),
-                                              timezone=app.settings.timezone,
-                                              session_id=args.session)
+        registration = await session_tickets.check_in(session, args.ticket, now=utcnow(),
+                                                      timezone=app.settings.timezone,
+                                                      session_id=args.session)
         await session.commit()
     print(f"checked in: {registration.name} (ticket {registration.ticket}, session "
           f"{registration.session_id})")
@@ -155,7 +157,7 @@ async def cmd_move(app: App, args: argparse.Namespace, actor: str) -> int:
             online_link=args.online_link, duration_minutes=args.duration)
         await session.commit()
     if args.start:
-        _warn(service.warnings(_local(app, args.start), now))
+        _warn(rules.warnings(_local(app, args.start), now))
     print(f"session {args.id} changed; {told} registrant(s) will be told")
     return 0
 
@@ -186,11 +188,11 @@ async def cmd_close(app: App, args: argparse.Namespace, actor: str) -> int:
     now = utcnow()
     await app.prepare()
     async with app.db.unit_of_work() as session:
-        told, item = await service.close(session, args.id, outcome, actor=actor, now=now,
-                                         timezone=app.settings.timezone,
-                                         locale=app.settings.default_locale)
+        told, item = await session_outcome.close(session, args.id, outcome, actor=actor, now=now,
+                                                 timezone=app.settings.timezone,
+                                                 locale=app.settings.default_locale)
         await session.commit()
-    if service.late_outcome(item, now):
+    if rules.late_outcome(item, now):
         print("warning: the outcome is published more than 10 days after the session",
               file=sys.stderr)
     print(f"session {item.id} closed; outcome published as disclosure "

@@ -17,8 +17,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.messages import Reply
-from bot.services import broadcasts, log_chain, outbox, petition_notices, petitions, sessions
+from bot.services import broadcasts, log_chain, outbox, petition_notices, petitions
 from bot.services.dispatcher import Dispatcher
+from bot.services.session_reminders import send_due_reminders
 from storage.db import Database
 from storage.models import Broadcast, utcnow
 from storage.repositories import Communes
@@ -101,8 +102,8 @@ async def erase_old_log_texts(db: Database, keep_days: int, now: datetime | None
 
 async def session_reminders(dispatcher: Dispatcher, timezone: str,
                             now: datetime | None = None) -> int:
-    """Queue the dialogue-session reminders that are due (bot.services.sessions)."""
-    return await sessions.send_due_reminders(dispatcher.db, now or dispatcher.clock(), timezone)
+    """Queue the dialogue-session reminders that are due (bot.services.session_reminders)."""
+    return await send_due_reminders(dispatcher.db, now or dispatcher.clock(), timezone)
 
 
 async def run_broadcasts(db: Database, timezone: str, now: datetime | None = None) -> int:

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from bot.services import petitions as service
 from bot.services.commune_setup import DEMO_FILE
+from bot.services.petition_intake import Identity, Intake, submit
 from storage.db import Database, async_database_url
 from storage.models import InteractionLog, OutboxMessage, Petition, utcnow
 from storage.repositories import Communes, Users
@@ -21,12 +22,12 @@ def _file_petitions(db_path: Path) -> None:
             user = await Users(session).get_or_create("console", "dan", "vi")
             settings = service.Settings.of(await Communes(session).current())
             for kind, identity in (("feedback", None),
-                                   ("complaint", service.Identity("Lê Văn Cường", "Khu 1")),
-                                   ("denunciation", service.Identity("Phạm Thị Dung", "Khu 2"))):
-                intake = service.Intake(kind, "other", f"Nội dung {kind}: việc cần xem xét.",
-                                        identity=identity)
-                await service.submit(session, intake, user, now=utcnow(),
-                                     timezone="Asia/Ho_Chi_Minh", settings=settings)
+                                   ("complaint", Identity("Lê Văn Cường", "Khu 1")),
+                                   ("denunciation", Identity("Phạm Thị Dung", "Khu 2"))):
+                intake = Intake(kind, "other", f"Nội dung {kind}: việc cần xem xét.",
+                                identity=identity)
+                await submit(session, intake, user, now=utcnow(),
+                             timezone="Asia/Ho_Chi_Minh", settings=settings)
             await session.commit()
         await db.dispose()
 

@@ -13,7 +13,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.__main__ import main
-from bot.services import commune_setup
+from bot.services import commune_setup, session_questions
 from bot.services import sessions as service
 from storage.db import Database
 from storage.models import DialogueSession, Disclosure, OutboxMessage, User, utcnow
@@ -76,8 +76,8 @@ def sign_up(tmp_path: Path, session_id: int, names: list[tuple[str, str | None]]
                 session, session_id, user, name=name, hamlet_id=hamlet.id if hamlet else None,
                 phone=None, now=utcnow(), timezone=TZ)
             if n == 0:
-                await service.add_question(session, registration, "Bao giờ làm đường?",
-                                           now=utcnow())
+                await session_questions.add_question(session, registration, "Bao giờ làm đường?",
+                                                     now=utcnow())
             tickets.append(registration.ticket)
         return tickets
 

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from bot.pseudonym import user_ref
-from bot.services import exports, yearly_report
+from bot.services import exports, yearly_report, yearly_workbook
 from storage.db import Database
 from storage.models import (
     Commune,
@@ -242,7 +242,7 @@ async def test_the_yearly_report_figures_and_workbook(db: Database, tmp_path):
     assert figures.active_by_channel == {"telegram": 1, "zalo": 1}
 
     path = tmp_path / "report.xlsx"
-    yearly_report.write_xlsx(figures, path)
+    yearly_workbook.write_xlsx(figures, path)
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["Tổng hợp", "Công khai", "Phản ánh", "Đối thoại và thông báo",
                                "Người dùng"]

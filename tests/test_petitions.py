@@ -12,6 +12,7 @@ from bot.engine import Engine
 from bot.messages import Attachment, Contact
 from bot.services import petition_rules as rules
 from bot.services import petitions as service
+from bot.services.petition_statuses import LEGAL_STEPS, TRANSITIONS
 from bot.workdays import Calendar
 from storage.db import Database
 from storage.models import (
@@ -318,10 +319,10 @@ def test_the_rule_in_force_on_the_filing_day_is_used():
 
 
 def test_the_status_machine():
-    allowed = {(a, b) for a, targets in service.TRANSITIONS.items() for b in targets}
+    allowed = {(a, b) for a, targets in TRANSITIONS.items() for b in targets}
     assert ("received", "accepted") in allowed and ("answered", "reopened") in allowed
     assert ("received", "answered") not in allowed and ("closed", "reopened") not in allowed
-    assert all(status in service.LEGAL_STEPS for status in service.TRANSITIONS)
+    assert all(status in LEGAL_STEPS for status in TRANSITIONS)
 
 
 async def test_commune_settings_change_the_limit_and_fields(demo_db):

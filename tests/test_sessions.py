@@ -13,9 +13,11 @@ from sqlmodel import select
 from bot.engine import Engine
 from bot.messages import Contact
 from bot.scheduler import session_reminders
-from bot.services import session_notices
+from bot.services import session_notices, session_outcome, session_questions, session_tickets
+from bot.services import session_rules as rules
 from bot.services import sessions as service
 from bot.services.dispatcher import Dispatcher
+from bot.services.session_reminders import send_due_reminders
 from storage.db import Database
 from storage.models import (
     Disclosure,
@@ -63,7 +65,7 @@ def engine(demo_db: Database, clock: Clock) -> Engine:
 async def announce(db: Database, capacity: int = 10, *, start: datetime = START,
                    **plan: object) -> int:
     async with db.session() as session:
-        item = await service.announce(session, service.Plan(
+        item = await service.announce(session, rules.Plan(
             topic=plan.pop("topic", "Đường liên thôn Nà Ca"), start=start,
             place=plan.pop("place", "Hội trường UBND xã"), capacity=capacity,
             leaders=["Chủ tịch UBND xã"], **plan), actor="cli:test", now=NOW, timezone=TZ)
@@ -225,12 +227,12 @@ async def test_reminders_fire_once_each_at_the_right_time(db):
     session_id = await announce(db)
     [ann] = await people(db, 1)
     registration = await register(db, session_id, ann)
-    assert await service.send_due_reminders(db, EVE - timedelta(seconds=1), TZ) == 0
-    assert await service.send_due_reminders(db, EVE, TZ) == 1
-    assert await service.send_due_reminders(db, EVE + timedelta(minutes=1), TZ) == 0
-    assert await service.send_due_reminders(db, TWO_HOURS - timedelta(minutes=1), TZ) == 0
-    assert await service.send_due_reminders(db, TWO_HOURS + timedelta(seconds=30), TZ) == 1
-    assert await service.send_due_reminders(db, START, TZ) == 0
+    assert await send_due_reminders(db, EVE - timedelta(seconds=1), TZ) == 0
+    assert await send_due_reminders(db, EVE, TZ) == 1
+    assert await send_due_reminders(db, EVE + timedelta(minutes=1), TZ) == 0
+    assert await send_due_reminders(db, TWO_HOURS - timedelta(minutes=1), TZ) == 0
+    assert await send_due_reminders(db, TWO_HOURS + timedelta(seconds=30), TZ) == 1
+    assert await send_due_reminders(db, START, TZ) == 0
     sent = await messages(db, "session_reminder")
     assert len(sent) == 2
     assert [m.not_before <= m.created_at for m in sent] == [True, True]
@@ -254,10 +256,10 @@ async def test_a_restart_between_planning_and_firing_still_sends_once(db):
     await db.dispose()  # the process stops; the rows stay
     restarted = Database(db.url)
     try:
-        counts = await asyncio.gather(*(service.send_due_reminders(restarted, EVE, TZ)
+        counts = await asyncio.gather(*(send_due_reminders(restarted, EVE, TZ)
                                         for _ in range(3)))
         assert sum(counts) == 1  # even when two ticks overlap
-        assert await service.send_due_reminders(restarted, EVE, TZ) == 0
+        assert await send_due_reminders(restarted, EVE, TZ) == 0
         assert len(await messages(restarted, "session_reminder")) == 1
     finally:
         await restarted.dispose()
@@ -268,7 +270,7 @@ async def test_rescheduling_tells_everyone_once_and_drops_stale_reminders(db):
     ann, binh = await people(db, 2)
     seat = await register(db, session_id, ann)
     await register(db, session_id, binh)  # waitlisted
-    assert await service.send_due_reminders(db, EVE, TZ) == 1  # queued, not delivered yet
+    assert await send_due_reminders(db, EVE, TZ) == 1  # queued, not delivered yet
     later = START + timedelta(days=2)
     async with db.unit_of_work() as session:
         told = await service.reschedule(session, session_id, actor="t", now=EVE, timezone=TZ,
@@ -282,9 +284,9 @@ async def test_rescheduling_tells_everyone_once_and_drops_stale_reminders(db):
     # The reminder queued for the old time is withdrawn; none fires at the old times.
     [old] = await messages(db, "session_reminder")
     assert old.status == "cancelled"
-    assert await service.send_due_reminders(db, TWO_HOURS, TZ) == 0
-    assert await service.send_due_reminders(db, EVE + timedelta(days=2), TZ) == 1
-    assert await service.send_due_reminders(db, later - timedelta(hours=2), TZ) == 1
+    assert await send_due_reminders(db, TWO_HOURS, TZ) == 0
+    assert await send_due_reminders(db, EVE + timedelta(days=2), TZ) == 1
+    assert await send_due_reminders(db, later - timedelta(hours=2), TZ) == 1
     pending = await rows(db, SessionReminder, SessionReminder.status == "pending")
     assert pending == []
 
@@ -301,7 +303,7 @@ async def test_a_cancelled_session_tells_everyone_once_and_sends_no_reminder(db)
         with pytest.raises(service.SessionError, match="cancelled"):
             await service.cancel_session(session, session_id, actor="t", timezone=TZ)
     assert len(await messages(db, "session_change")) == 2
-    assert await service.send_due_reminders(db, START - timedelta(minutes=1), TZ) == 0
+    assert await send_due_reminders(db, START - timedelta(minutes=1), TZ) == 0
 
 
 # --- check-in, questions, outcome -----------------------------------------------------------
@@ -314,19 +316,19 @@ async def test_a_ticket_checks_in_once_and_a_mistyped_one_is_refused(db):
     waiting = await register(db, session_id, binh)
     typed = f" {seat.ticket[:4].lower()}-{seat.ticket[4:]} "
     async with db.unit_of_work() as session:
-        found = await service.check_in(session, typed, now=START, timezone=TZ)
+        found = await session_tickets.check_in(session, typed, now=START, timezone=TZ)
         assert found.id == seat.id and found.checked_in_at == START
         await session.commit()
     async with db.unit_of_work() as session:
         with pytest.raises(service.SessionError, match="already used at 08:00 01/12/2026"):
-            await service.check_in(session, seat.ticket, now=START, timezone=TZ)
+            await session_tickets.check_in(session, seat.ticket, now=START, timezone=TZ)
         with pytest.raises(service.SessionError, match="No ticket ABCDEFG"):
-            await service.check_in(session, "ABCDEFG", now=START, timezone=TZ)
+            await session_tickets.check_in(session, "ABCDEFG", now=START, timezone=TZ)
         with pytest.raises(service.SessionError, match="waiting list"):
-            await service.check_in(session, waiting.ticket, now=START, timezone=TZ)
+            await session_tickets.check_in(session, waiting.ticket, now=START, timezone=TZ)
         with pytest.raises(service.SessionError, match="No ticket"):
-            await service.check_in(session, waiting.ticket, now=START, timezone=TZ,
-                                   session_id=999)
+            await session_tickets.check_in(session, waiting.ticket, now=START, timezone=TZ,
+                                           session_id=999)
 
 
 async def test_questions_up_to_three_of_1000_characters_and_withdrawn(db):
@@ -335,16 +337,16 @@ async def test_questions_up_to_three_of_1000_characters_and_withdrawn(db):
     registration = await register(db, session_id, ann)
     async with db.unit_of_work() as session:
         with pytest.raises(service.SessionError, match="1,000"):
-            await service.add_question(session, registration, "x" * 1001, now=NOW)
+            await session_questions.add_question(session, registration, "x" * 1001, now=NOW)
         for n in range(3):
-            await service.add_question(session, registration, f"Câu hỏi {n}", now=NOW)
+            await session_questions.add_question(session, registration, f"Câu hỏi {n}", now=NOW)
         with pytest.raises(service.SessionError, match="3 questions"):
-            await service.add_question(session, registration, "Câu thứ tư", now=NOW)
+            await session_questions.add_question(session, registration, "Câu thứ tư", now=NOW)
         first = (await session.exec(select(SessionQuestion))).first()
         with pytest.raises(service.SessionError, match="not yours"):
-            await service.withdraw_question(session, first.id, binh, now=NOW)
-        await service.withdraw_question(session, first.id, ann, now=NOW)
-        await service.add_question(session, registration, "Câu thứ tư", now=NOW)
+            await session_questions.withdraw_question(session, first.id, binh, now=NOW)
+        await session_questions.withdraw_question(session, first.id, ann, now=NOW)
+        await session_questions.add_question(session, registration, "Câu thứ tư", now=NOW)
         await session.commit()
     active = await rows(db, SessionQuestion, SessionQuestion.status == "active")
     assert [q.text for q in active] == ["Câu hỏi 1", "Câu hỏi 2", "Câu thứ tư"]
@@ -356,16 +358,16 @@ async def test_the_outcome_reaches_registrants_and_askers_and_becomes_a_disclosu
     seat = await register(db, session_id, ann)
     asker = await register(db, session_id, binh)  # waitlisted, asks, then leaves
     async with db.unit_of_work() as session:
-        await service.add_question(session, asker, "Bao giờ làm đường?", now=NOW)
+        await session_questions.add_question(session, asker, "Bao giờ làm đường?", now=NOW)
         await session.commit()
     await cancel(db, asker.id, binh)
     async with db.unit_of_work() as session:
         with pytest.raises(service.SessionError, match="not taken place"):
-            await service.close(session, session_id, "Kết quả", actor="t", now=NOW,
-                                timezone=TZ)
+            await session_outcome.close(session, session_id, "Kết quả", actor="t", now=NOW,
+                                        timezone=TZ)
     after = START + timedelta(days=2)
     async with db.unit_of_work() as session:
-        told, item = await service.close(
+        told, item = await session_outcome.close(
             session, session_id, "Tóm tắt.\nTrả lời câu hỏi: tháng 3/2027 khởi công.",
             actor="cli:test", now=after, timezone=TZ)
         await session.commit()
@@ -525,8 +527,8 @@ async def test_after_the_outcome_the_session_page_shows_it(chat: Chat, demo_db, 
     await chat.press("Khu Hòa Bình")
     await chat.press("Bỏ qua")
     async with demo_db.unit_of_work() as session:
-        await service.close(session, session_id, "Xã sẽ khởi công đường vào tháng 3/2027.",
-                            actor="cli:test", now=START + timedelta(days=1), timezone=TZ)
+        await session_outcome.close(session, session_id, "Xã sẽ khởi công đường vào tháng 3/2027.",
+                                    actor="cli:test", now=START + timedelta(days=1), timezone=TZ)
         await session.commit()
     [notice] = await messages(demo_db, "session_outcome")
     clock.now = START + timedelta(days=1)
@@ -581,7 +583,7 @@ async def test_staff_announce_check_in_list_and_publish_the_outcome_in_the_chat(
     ann, binh = await people(demo_db, 2)
     seat = await register(demo_db, 1, ann)
     async with demo_db.unit_of_work() as session:
-        await service.add_question(session, seat, "Giá nước năm 2027 thế nào?", now=NOW)
+        await session_questions.add_question(session, seat, "Giá nước năm 2027 thế nào?", now=NOW)
         await session.commit()
     await register(demo_db, 1, binh)
     await staff.send(f"/checkin {seat.ticket.lower()}")

@@ -10,7 +10,7 @@ import openpyxl
 from sqlmodel import select
 
 from bot.engine import Engine
-from bot.services import groups, roles
+from bot.services import groups, petition_intake, roles
 from bot.services import petitions as petition_service
 from bot.services.dispatcher import Dispatcher
 from storage.db import Database
@@ -27,9 +27,9 @@ async def _setup(db: Database, engine: Engine, tmp_path) -> str:
         await roles.grant(session, "telegram", "901", "staff", actor="test")
         resident = await Users(session).get_or_create("telegram", "555", "vi")
         settings = petition_service.Settings.of(await Communes(session).current())
-        intake = petition_service.Intake("feedback", "lighting",
-                                         "Đèn đường trước chợ bị hỏng ba hôm nay.")
-        petition = await petition_service.submit(
+        intake = petition_intake.Intake("feedback", "lighting",
+                                        "Đèn đường trước chợ bị hỏng ba hôm nay.")
+        petition = await petition_intake.submit(
             session, intake, resident, now=engine.clock(), timezone=engine.timezone,
             settings=settings)
         await session.commit()

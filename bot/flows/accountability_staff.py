@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bot.flows.base import Ctx
 from bot.messages import Attachment
-from bot.services import exports, yearly_report
+from bot.services import exports, yearly_report, yearly_workbook
 from storage.models import InteractionLog
 
 
@@ -71,7 +71,7 @@ async def report_command(ctx: Ctx) -> None:
         return
     path = _folder(ctx) / f"report-{year_text}-{ctx.now:%Y%m%d-%H%M%S}.xlsx"
     figures = await yearly_report.compute(ctx.session, int(year_text), ctx.timezone)
-    yearly_report.write_xlsx(figures, path, lang=ctx.user.locale)
+    yearly_workbook.write_xlsx(figures, path, lang=ctx.user.locale)
     _log(ctx, f"report {year_text}")
     ctx.say(ctx._("The {year} report on grassroots democracy through the chatbot.").format(
         year=year_text), attachments=(_document(path),))

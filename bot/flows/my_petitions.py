@@ -10,6 +10,13 @@ from bot.flows.common import main_menu_button, reoffer
 from bot.flows.petitions import kind_label, settings_of
 from bot.messages import Button
 from bot.services import petitions as service
+from bot.services.petition_statuses import (
+    ANSWERED,
+    CLOSED,
+    LEGAL_STEPS,
+    NEEDS_REASON,
+    STATUS_LABELS,
+)
 from storage.models import Petition
 
 
@@ -22,7 +29,7 @@ async def open_mine(ctx: Ctx, intro: str = "") -> object:
     lines = [intro, ctx._("Your petitions (newest first). Choose one, or type its code:")]
     for petition in mine:
         lines.append(ctx._("• {code}: {status}, answer due {day}").format(
-            code=petition.code, status=ctx._(service.STATUS_LABELS[petition.status]),
+            code=petition.code, status=ctx._(STATUS_LABELS[petition.status]),
             day=ctx.day(petition.answer_due)))
     ctx.say("\n".join(line for line in lines if line),
             *(Button(p.code, f"pt:open:{p.code}") for p in mine), main_menu_button(ctx))
@@ -60,26 +67,26 @@ async def show_petition(ctx: Ctx, code: str) -> object:
         f"{petition.code} — {kind_label(ctx, petition.kind)}",
         ctx._("Field: {field}").format(field=settings.field_label(petition.field,
                                                                    ctx.user.locale)),
-        ctx._("Status: {status}").format(status=ctx._(service.STATUS_LABELS[petition.status])),
+        ctx._("Status: {status}").format(status=ctx._(STATUS_LABELS[petition.status])),
         ctx._("Answer due: {day}").format(day=ctx.day(petition.answer_due)),
         "", petition.description[:500], "", ctx._("Timeline:"),
     ]
     for event in await service.timeline(ctx.session, petition.id):
         if event.kind == "status" and event.status:
-            line = f"• {ctx.day(event.at)}: {ctx._(service.STATUS_LABELS[event.status])} " \
-                   f"({ctx._(service.LEGAL_STEPS[event.status])})"
-            if event.note and event.status in service.NEEDS_REASON:
+            line = f"• {ctx.day(event.at)}: {ctx._(STATUS_LABELS[event.status])} " \
+                   f"({ctx._(LEGAL_STEPS[event.status])})"
+            if event.note and event.status in NEEDS_REASON:
                 line += f" — {event.note}"
             lines.append(line)
         elif event.kind == "answer":
-            lines.append(f"• {ctx.day(event.at)}: {ctx._(service.STATUS_LABELS['answered'])} "
-                         f"({ctx._(service.LEGAL_STEPS['answered'])})")
+            lines.append(f"• {ctx.day(event.at)}: {ctx._(STATUS_LABELS['answered'])} "
+                         f"({ctx._(LEGAL_STEPS['answered'])})")
     if petition.answer:
         lines += ["", ctx._("Answer of the People's Committee:"), petition.answer]
     if petition.rating:
         lines.append(ctx._("Your rating: {stars}/5").format(stars=petition.rating))
     buttons = []
-    if petition.answer and petition.status in (service.ANSWERED, service.CLOSED):
+    if petition.answer and petition.status in (ANSWERED, CLOSED):
         buttons.append(Button(ctx._("Rate the answer"), "pt:rate"))
     if service.can_reopen(petition, ctx.now):
         buttons.append(Button(ctx._("Reopen"), "pt:reopen"))

@@ -11,10 +11,11 @@ from __future__ import annotations
 from bot.flows.base import Ctx
 from bot.services import petition_notices
 from bot.services import petitions as service
+from bot.services.petition_statuses import ACCEPTED, IN_PROGRESS, OPEN, STATUS_LABELS, TRANSITIONS
 from storage.models import Petition
 from storage.repositories import Communes
 
-STATUS_WORDS = ", ".join(sorted(service.TRANSITIONS))
+STATUS_WORDS = ", ".join(sorted(TRANSITIONS))
 
 
 def _actor(ctx: Ctx) -> str:
@@ -43,7 +44,7 @@ async def pressed(ctx: Ctx) -> None:
             ctx.say(ctx._("{code} is now handled by {who}.").format(code=petition.code,
                                                                     who=_actor(ctx)))
             return
-        status = {"accept": service.ACCEPTED, "progress": service.IN_PROGRESS}.get(verb)
+        status = {"accept": ACCEPTED, "progress": IN_PROGRESS}.get(verb)
         if status is None:
             ctx.say(ctx._("This button is no longer active."), alert=True)
             return
@@ -52,11 +53,11 @@ async def pressed(ctx: Ctx) -> None:
                                     settings=await _settings(ctx))
     except service.PetitionError:
         ctx.say(ctx._("{code} cannot be moved to that status now (it is: {status}).").format(
-            code=petition.code, status=ctx._(service.STATUS_LABELS[petition.status])),
+            code=petition.code, status=ctx._(STATUS_LABELS[petition.status])),
             alert=True)
         return
     ctx.say(ctx._("{code}: {status}. The resident has been told.").format(
-        code=petition.code, status=ctx._(service.STATUS_LABELS[petition.status])),
+        code=petition.code, status=ctx._(STATUS_LABELS[petition.status])),
         *petition_notices.staff_buttons(petition, ctx.user.locale))
 
 
@@ -73,7 +74,7 @@ async def answer_command(ctx: Ctx) -> None:
                              timezone=ctx.timezone)
     except service.PetitionError:
         ctx.say(ctx._("{code} cannot be answered now (it is: {status}).").format(
-            code=petition.code, status=ctx._(service.STATUS_LABELS[petition.status])))
+            code=petition.code, status=ctx._(STATUS_LABELS[petition.status])))
         return
     ctx.say(ctx._("Answer to {code} sent to the resident.").format(code=petition.code))
 
@@ -98,10 +99,10 @@ async def status_command(ctx: Ctx) -> None:
         else:
             ctx.say(ctx._("{code} cannot be moved to that status now (it is: {status}).")
                     .format(code=petition.code,
-                            status=ctx._(service.STATUS_LABELS[petition.status])))
+                            status=ctx._(STATUS_LABELS[petition.status])))
         return
     ctx.say(ctx._("{code}: {status}. The resident has been told.").format(
-        code=petition.code, status=ctx._(service.STATUS_LABELS[petition.status])))
+        code=petition.code, status=ctx._(STATUS_LABELS[petition.status])))
 
 
 async def assign_command(ctx: Ctx) -> None:
@@ -120,7 +121,7 @@ async def due_command(ctx: Ctx) -> None:
     """/petitions: open petitions due within 2 working days or overdue."""
     settings = await _settings(ctx)
     today = service.local_day(ctx.now, ctx.timezone)
-    due = await service.listing(ctx.session, statuses=service.OPEN,
+    due = await service.listing(ctx.session, statuses=OPEN,
                                 due_by=settings.calendar.add_working_days(today, 2))
     if not due:
         ctx.say(ctx._("No open petition is due within 2 working days."))
@@ -129,7 +130,7 @@ async def due_command(ctx: Ctx) -> None:
     for petition in due:
         late = ctx._("OVERDUE") if petition.answer_due < today else ctx._("due")
         lines.append(f"• {petition.code} — {late} {ctx.day(petition.answer_due)} — "
-                     f"{ctx._(service.STATUS_LABELS[petition.status])}")
+                     f"{ctx._(STATUS_LABELS[petition.status])}")
     ctx.say("\n".join(lines))
 
 

@@ -1,6 +1,7 @@
 """Sending a petition: type, (identity), field, place, description, photos, review, submit.
 
-Following it ("Phản ánh của tôi") lives in bot.flows.my_petitions.
+The review and submit steps are in bot.flows.petition_review. Following it ("Phản ánh của
+tôi") lives in bot.flows.my_petitions.
 
 A chat submission is the reception of information; complaints and denunciations are told
 how to complete the legal filing. The petition is committed before the code is shown (the
@@ -11,14 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.flows import menu
+from bot.flows import petition_review
 from bot.flows.base import STAY, Ctx, Flow
-from bot.flows.common import main_menu_button, office_contact, reoffer
+from bot.flows.common import main_menu_button, reoffer
 from bot.messages import Button
+from bot.services import petition_intake as intake_service
 from bot.services import petitions as service
-from storage.repositories import Hamlets, Subscriptions
+from bot.services.petition_statuses import COMPLAINT, DENUNCIATION, FEEDBACK, KIND_LABELS, PREFIXES
+from storage.repositories import Hamlets
 
-KINDS = (service.FEEDBACK, service.COMPLAINT, service.DENUNCIATION)
+KINDS = (FEEDBACK, COMPLAINT, DENUNCIATION)
 MAX_NAME = 200
 MAX_ADDRESS = 300
 
@@ -30,7 +33,7 @@ def settings_of(ctx: Ctx) -> service.Settings:
 
 def kind_label(ctx: Ctx, kind: str) -> str:
     """A petition type in the user's language."""
-    return ctx._(service.KIND_LABELS[kind])
+    return ctx._(KIND_LABELS[kind])
 
 
 # --- 1. type --------------------------------------------------------------------------------
@@ -58,10 +61,10 @@ async def start(ctx: Ctx) -> object:
 async def kind(ctx: Ctx) -> object:
     """Keep the type; feedback asks about anonymity, the others ask who files."""
     chosen = (ctx.chosen or "").removeprefix("pt:kind:")
-    if chosen not in service.PREFIXES:
+    if chosen not in PREFIXES:
         return reoffer(ctx)
     ctx.data["kind"] = chosen
-    if chosen == service.FEEDBACK:
+    if chosen == FEEDBACK:
         ctx.say(ctx._("Send it normally, or anonymously? Anonymous feedback is still looked "
                       "at, but it is not handled as a complaint or denunciation under the law, "
                       "and the commune cannot contact you about it."),
@@ -85,7 +88,7 @@ async def anonymity(ctx: Ctx) -> object:
 def ask_full_name(ctx: Ctx) -> object:
     """Who files: the law requires the full name."""
     reason = (ctx._("Your name and address are kept secret and seen only by the officer "
-                    "handling denunciations.") if ctx.data["kind"] == service.DENUNCIATION
+                    "handling denunciations.") if ctx.data["kind"] == DENUNCIATION
               else ctx._("The law requires the name and address of the person who complains."))
     ctx.say(reason + "\n\n" + ctx._("Please type your full name:"), main_menu_button(ctx))
     return full_name
@@ -152,7 +155,7 @@ async def field(ctx: Ctx) -> object:
         return reoffer(ctx)
     ctx.data["field"] = code
     if ctx.data.get("editing"):
-        return await review(ctx)
+        return await petition_review.review(ctx)
     return await ask_hamlet(ctx)
 
 
@@ -195,7 +198,7 @@ async def place(ctx: Ctx) -> object:
     else:
         return reoffer(ctx)
     if ctx.data.get("editing"):
-        return await review(ctx)
+        return await petition_review.review(ctx)
     return ask_description(ctx)
 
 
@@ -217,17 +220,17 @@ async def describe(ctx: Ctx) -> object:
         if problem:
             ctx.say(problem, *ctx.offered)
             return STAY
-    if len(text) < service.MIN_DESCRIPTION:
+    if len(text) < intake_service.MIN_DESCRIPTION:
         ctx.say(ctx._("Please describe it in a few words of text (at least 10 characters)."),
                 *ctx.offered)
         return STAY
-    if len(text) > service.MAX_DESCRIPTION:
+    if len(text) > intake_service.MAX_DESCRIPTION:
         ctx.say(ctx._("The text has {count} characters; please shorten it to 4,000.").format(
             count=len(text)), *ctx.offered)
         return STAY
     ctx.data["description"] = text
     if ctx.data.get("editing"):
-        return await review(ctx)
+        return await petition_review.review(ctx)
     return ask_photos(ctx)
 
 
@@ -237,9 +240,9 @@ def _add_attachments(ctx: Ctx) -> str | None:
     for attachment in ctx.msg.attachments:
         if attachment.kind not in ("photo", "image", "document", "voice"):
             return ctx._("Only photos and documents can be attached.")
-        if attachment.size and attachment.size > service.MAX_ATTACHMENT_BYTES:
+        if attachment.size and attachment.size > intake_service.MAX_ATTACHMENT_BYTES:
             return ctx._("That file is larger than 20 MB; please send a smaller one.")
-        if len(kept) >= service.MAX_ATTACHMENTS:
+        if len(kept) >= intake_service.MAX_ATTACHMENTS:
             return ctx._("You have already attached 5 files, the most allowed.")
         kept.append({**vars(attachment), "channel": ctx.msg.channel})
     return None
@@ -266,151 +269,12 @@ async def photos(ctx: Ctx) -> object:
             return STAY
         return ask_photos(ctx)
     if ctx.chosen in ("pt:done", "pt:skip"):
-        return await review(ctx)
+        return await petition_review.review(ctx)
     return reoffer(ctx)
-
-
-# --- 4. review and submit ------------------------------------------------------------------
-
-
-async def review(ctx: Ctx) -> object:
-    """The summary card: send, edit a part, or cancel."""
-    ctx.data.pop("editing", None)
-    data = ctx.data
-    hamlet_row = await Hamlets(ctx.session).get(data.get("hamlet_id"))
-    place_parts = [hamlet_row.name if hamlet_row else None, data.get("address")]
-    if data.get("latitude") is not None:
-        place_parts.append(ctx._("location pin"))
-    lines = [
-        ctx._("Please check before sending:"), "",
-        ctx._("Type: {kind}").format(kind=kind_label(ctx, data["kind"])),
-        ctx._("Field: {field}").format(
-            field=settings_of(ctx).field_label(data["field"], ctx.user.locale)),
-        ctx._("Place: {place}").format(place=", ".join(p for p in place_parts if p) or "—"),
-        ctx._("Content: {text}").format(text=data["description"]),
-        ctx._("Files: {count}").format(count=len(data.get("attachments", []))),
-    ]
-    if data.get("full_name"):
-        lines.append(ctx._("Sent by: {name}, {address}").format(
-            name=data["full_name"], address=data["home_address"]))
-    if data.get("anonymous"):
-        lines.append(ctx._("Anonymous: not handled as a complaint or denunciation."))
-    ctx.say("\n".join(lines), Button(ctx._("Send"), "pt:send"), Button(ctx._("Edit"), "pt:edit"),
-            Button(ctx._("Cancel"), "pt:cancel"))
-    return confirm
-
-
-async def confirm(ctx: Ctx) -> object:
-    """Send (after the duplicate hint, once), edit, or cancel."""
-    if ctx.chosen == "pt:cancel":
-        return menu.show(ctx, ctx._("Cancelled. Nothing was sent."))
-    if ctx.chosen == "pt:edit":
-        ctx.say(ctx._("What do you want to change?"),
-                Button(ctx._("Field"), "pt:edit:field"), Button(ctx._("Place"), "pt:edit:place"),
-                Button(ctx._("Content"), "pt:edit:content"),
-                Button(ctx._("Photos"), "pt:edit:photos"))
-        return edit_choice
-    if ctx.chosen != "pt:send":
-        return reoffer(ctx)
-    intake = _intake(ctx)
-    if not ctx.data.get("similar_offered"):
-        ctx.data["similar_offered"] = True
-        similar = await service.similar_open(ctx.session, intake, now=ctx.now)
-        if similar is not None:
-            ctx.data["similar"] = similar.code
-            ctx.say(ctx._("A similar petition about the same place is already being handled: "
-                          "{code} (received {day}). You can follow that one and be told when "
-                          "it is answered, or still send yours.").format(
-                              code=similar.code, day=ctx.day(similar.received_at)),
-                    Button(ctx._("Follow that one"), "pt:follow"),
-                    Button(ctx._("Send mine anyway"), "pt:send"))
-            return duplicate
-    return await submit(ctx, intake)
-
-
-async def duplicate(ctx: Ctx) -> object:
-    """Follow the similar petition, or send this one anyway."""
-    if ctx.chosen == "pt:send":
-        return await submit(ctx, _intake(ctx))
-    if ctx.chosen != "pt:follow":
-        return reoffer(ctx)
-    code = ctx.data.get("similar", "")
-    similar = await service.by_code(ctx.session, code)
-    if similar is not None:
-        await Subscriptions(ctx.session).subscribe(ctx.user.id, f"petition:{similar.id}")
-    return menu.show(ctx, ctx._("You will be told when {code} is answered. Your own text was "
-                                "not sent.").format(code=code))
-
-
-async def edit_choice(ctx: Ctx) -> object:
-    """Go back to one part; the review comes again afterwards."""
-    ctx.data["editing"] = True
-    match ctx.chosen:
-        case "pt:edit:field":
-            return ask_field(ctx)
-        case "pt:edit:place":
-            return await ask_hamlet(ctx)
-        case "pt:edit:content":
-            return ask_description(ctx)
-        case "pt:edit:photos":
-            ctx.data["attachments"] = []
-            return ask_photos(ctx)
-    ctx.data.pop("editing")
-    return reoffer(ctx)
-
-
-def _intake(ctx: Ctx) -> service.Intake:
-    data = ctx.data
-    identity = None
-    if data.get("full_name"):
-        identity = service.Identity(data["full_name"], data["home_address"], data.get("phone"))
-    return service.Intake(
-        kind=data["kind"], field=data["field"], description=data["description"],
-        hamlet_id=data.get("hamlet_id"), latitude=data.get("latitude"),
-        longitude=data.get("longitude"), address=data.get("address"),
-        attachments=list(data.get("attachments", [])), anonymous=bool(data.get("anonymous")),
-        identity=identity,
-    )
-
-
-async def submit(ctx: Ctx, intake: service.Intake) -> object:
-    """Store the petition and give the tracking code and the dates."""
-    settings = settings_of(ctx)
-    try:
-        petition = await service.submit(ctx.session, intake, ctx.user, now=ctx.now,
-                                        timezone=ctx.timezone, settings=settings)
-    except service.PetitionError as exc:
-        if exc.code == "limit":
-            return menu.show(ctx, ctx._(
-                "You have sent {limit} petitions today, the most allowed in one day. Please "
-                "send this one tomorrow, or contact {office}.").format(
-                    limit=settings.daily_limit, office=office_contact(ctx)))
-        return menu.show(ctx, ctx._("This could not be sent; please start again."))
-    lines = [ctx._("Received. Your tracking code is {code}.").format(code=petition.code)]
-    if petition.kind == service.FEEDBACK:
-        lines.append(ctx._("Expected answer by {day}. You will be told here at each step.")
-                     .format(day=ctx.day(petition.answer_due)))
-    else:
-        what = (ctx._("complaint") if petition.kind == service.COMPLAINT
-                else ctx._("denunciation"))
-        lines += [
-            ctx._("This message is the reception of your information; it is not yet a "
-                  "legally filed {what}. To complete it, please bring or send to {office}:")
-            .format(what=what, office=office_contact(ctx)),
-            ctx._("• a written {what} with the date, your full name, address, what it is "
-                  "about, your reasons and requests, signed or fingerprinted by you;")
-            .format(what=what),
-            ctx._("• your ID card (căn cước) and any papers or evidence you have;"),
-            ctx._("• the tracking code {code}.").format(code=petition.code),
-            ctx._("The commune will tell you by {day} whether it is accepted.").format(
-                day=ctx.day(petition.accept_due)),
-        ]
-    if petition.anonymous:
-        lines.append(ctx._("Anonymous: not handled as a complaint or denunciation."))
-    return menu.show(ctx, "\n".join(lines))
 
 
 FLOW = Flow.of(
     "petition", kind, anonymity, full_name, home_address, phone, field, hamlet, place,
-    describe, photos, confirm, duplicate, edit_choice,
+    describe, photos, petition_review.confirm, petition_review.duplicate,
+    petition_review.edit_choice,
 )

@@ -12,6 +12,8 @@ from bot.flows import menu, sessions
 from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import main_menu_button, parse_moment, reoffer
 from bot.messages import Button
+from bot.services import session_outcome, session_tickets
+from bot.services import session_rules as rules
 from bot.services import sessions as service
 from storage.repositories import DialogueSessions, Hamlets, SessionQuestions, SessionRegistrations
 
@@ -33,7 +35,7 @@ async def open_desk(ctx: Ctx) -> object:
     buttons = [Button(ctx._("Announce a session"), "desk:new"),
                Button(ctx._("Check in tickets"), "desk:checkin")]
     buttons += [Button(f"#{item.id} {sessions.short(item.topic)}", f"ss:open:{item.id}")
-                for item in items if item.status == service.SCHEDULED]
+                for item in items if item.status == rules.SCHEDULED]
     ctx.say(ctx._("Dialogue sessions, staff desk. Open a session to see its registrations and "
                   "questions or to publish its outcome:"), *buttons, main_menu_button(ctx))
     return desk
@@ -75,8 +77,8 @@ async def ticket(ctx: Ctx) -> object:
 
 async def _check(ctx: Ctx, code: str) -> object:
     try:
-        registration = await service.check_in(ctx.session, code, now=ctx.now,
-                                              timezone=ctx.timezone)
+        registration = await session_tickets.check_in(ctx.session, code, now=ctx.now,
+                                                      timezone=ctx.timezone)
     except service.SessionError as exc:
         text = "❌ " + exc.translated(ctx._)
     else:
@@ -106,7 +108,7 @@ async def show_registrations(ctx: Ctx) -> object:
         return await open_desk(ctx)
     hamlets = {h.id: h.name for h in await Hamlets(ctx.session).all()}
     registrations = await SessionRegistrations(ctx.session).with_status(item.id,
-                                                                        *service.ACTIVE)
+                                                                        *rules.ACTIVE)
     questions = await SessionQuestions(ctx.session).of_session(item.id)
     seats = await service.seats(ctx.session, item)
     nowhere = ctx._("(no hamlet)")
@@ -117,7 +119,7 @@ async def show_registrations(ctx: Ctx) -> object:
     for hamlet, rows in service.grouped_by_hamlet(registrations, hamlets, nowhere).items():
         lines.append(f"\n{hamlet} ({len(rows)})")
         for row in rows:
-            mark = "✅" if row.checked_in_at else ("⏳" if row.status == service.WAITLISTED
+            mark = "✅" if row.checked_in_at else ("⏳" if row.status == rules.WAITLISTED
                                                   else "•")
             lines.append(f"{mark} {row.name} — {row.ticket}")
     lines.append("\n" + ctx._("Questions ({count}):").format(count=len(questions)))
@@ -153,14 +155,14 @@ async def outcome(ctx: Ctx) -> object:
         ctx.say(ctx._("Please type the outcome as text."), *ctx.offered)
         return STAY
     try:
-        told, item = await service.close(
+        told, item = await session_outcome.close(
             ctx.session, ctx.data.get("id", 0), ctx.msg.text,
             actor=f"{ctx.msg.channel}:{ctx.msg.user_id}", now=ctx.now, timezone=ctx.timezone)
     except service.SessionError as exc:
         return await sessions.show_again(ctx, exc.translated(ctx._))
     note = ctx._("The outcome is published (public information number {number}). People to be "
                  "told: {count}.").format(number=item.outcome_disclosure_id, count=told)
-    if service.late_outcome(item, ctx.now):
+    if rules.late_outcome(item, ctx.now):
         note += "\n⚠️ " + ctx._("This is more than 10 days after the session; the results should "
                                 "be published within 10 days.")
     return await sessions.show_again(ctx, note)
@@ -181,7 +183,7 @@ async def new_topic(ctx: Ctx) -> object:
     if not ctx.is_staff:
         return await not_allowed(ctx)
     text = " ".join(ctx.msg.text.split())
-    if not text or len(text) > service.MAX_TOPIC:
+    if not text or len(text) > rules.MAX_TOPIC:
         ctx.say(ctx._("Please type the topic (at most 300 characters)."), *ctx.offered)
         return STAY
     ctx.data["topic"] = text
@@ -231,10 +233,10 @@ async def new_capacity(ctx: Ctx) -> object:
     return new_leaders
 
 
-def _plan(ctx: Ctx) -> service.Plan:
-    return service.Plan(topic=ctx.data["topic"], start=datetime.fromisoformat(ctx.data["start"]),
-                        place=ctx.data["place"], capacity=ctx.data["capacity"],
-                        leaders=ctx.data.get("leaders", []))
+def _plan(ctx: Ctx) -> rules.Plan:
+    return rules.Plan(topic=ctx.data["topic"], start=datetime.fromisoformat(ctx.data["start"]),
+                      place=ctx.data["place"], capacity=ctx.data["capacity"],
+                      leaders=ctx.data.get("leaders", []))
 
 
 async def new_leaders(ctx: Ctx) -> object:
@@ -248,7 +250,7 @@ async def new_leaders(ctx: Ctx) -> object:
              ctx._("With: {leaders}").format(leaders=", ".join(plan.leaders) or "—"),
              f"🕗 {ctx.when(plan.start)}", f"📍 {plan.place}",
              ctx._("Seats: {seats}").format(seats=plan.capacity)]
-    lines += ["⚠️ " + ctx._(warning) for warning in service.warnings(plan.start, ctx.now)]
+    lines += ["⚠️ " + ctx._(warning) for warning in rules.warnings(plan.start, ctx.now)]
     ctx.say("\n".join(lines), Button(ctx._("Announce"), "desk:announce"),
             Button(ctx._("Cancel"), "desk:drop"))
     return new_confirm

@@ -2,20 +2,21 @@
 list, the ticket (code and QR image), questions in advance, my registrations, cancel.
 
 Name and hamlet are asked only when registering, with the reason. Imports no channel library.
+Registering, the ticket and cancelling are in bot.flows.session_registration, questions in
+bot.flows.session_questions: steps of this flow too.
 """
 
 from __future__ import annotations
 
-from bot.flows import menu
-from bot.flows.base import STAY, Ctx, Flow
+from bot.flows import session_questions, session_registration
+from bot.flows.base import Ctx, Flow
 from bot.flows.common import main_menu_button, reoffer
 from bot.messages import Button
-from bot.services import session_notices
+from bot.services import session_rules as rules
 from bot.services import sessions as service
 from storage.models import DialogueSession, SessionRegistration
 from storage.repositories import (
     DialogueSessions,
-    Hamlets,
     SessionQuestions,
     SessionRegistrations,
 )
@@ -36,20 +37,21 @@ def number(payload: str | None, prefix: str) -> int | None:
     return int(rest)
 
 
-def _open(item: DialogueSession, ctx: Ctx) -> bool:
+def is_open(item: DialogueSession, ctx: Ctx) -> bool:
     """True while people can still register."""
-    return item.status == service.SCHEDULED and item.starts_at > ctx.now
+    return item.status == rules.SCHEDULED and item.starts_at > ctx.now
 
 
-async def _mine(ctx: Ctx, item: DialogueSession) -> SessionRegistration | None:
+async def my_registration(ctx: Ctx, item: DialogueSession) -> SessionRegistration | None:
     """My registration for this session when it is active (seat or waiting list)."""
     found = await SessionRegistrations(ctx.session).of_user(item.id, ctx.user.id)
-    return found if found and found.status in service.ACTIVE else None
+    return found if found and found.status in rules.ACTIVE else None
 
 
-async def _waiting_place(ctx: Ctx, registration: SessionRegistration) -> int:
+async def waiting_place(ctx: Ctx, registration: SessionRegistration) -> int:
+    """My place on the waiting list (1 for the first)."""
     waiting = await SessionRegistrations(ctx.session).with_status(registration.session_id,
-                                                                  service.WAITLISTED)
+                                                                  rules.WAITLISTED)
     return next((n for n, r in enumerate(waiting, 1) if r.id == registration.id), 1)
 
 
@@ -107,15 +109,15 @@ async def my_registrations(ctx: Ctx) -> object:
         item = await DialogueSessions(ctx.session).get(registration.session_id)
         if item is None:
             continue
-        if item.status == service.CANCELLED:
+        if item.status == rules.CANCELLED:
             state = ctx._("the session was cancelled")
-        elif item.status == service.CLOSED:
+        elif item.status == rules.CLOSED:
             state = ctx._("held; the outcome is published")
-        elif registration.status == service.REGISTERED:
+        elif registration.status == rules.REGISTERED:
             state = ctx._("registered, ticket {ticket}").format(ticket=registration.ticket)
         else:
             state = ctx._("number {place} on the waiting list").format(
-                place=await _waiting_place(ctx, registration))
+                place=await waiting_place(ctx, registration))
         lines.append(f"• {item.topic} — {ctx.when(item.starts_at)}: {state}")
         buttons.append(Button(short(item.topic), f"ss:open:{item.id}"))
     if not buttons:
@@ -144,14 +146,14 @@ async def show_session(ctx: Ctx, session_id: int, intro: str = "") -> object:
     lines.append(f"📍 {item.place}")
     if item.online_link:
         lines.append(ctx._("Online: {link}").format(link=item.online_link))
-    mine = await _mine(ctx, item)
+    mine = await my_registration(ctx, item)
     seats = await service.seats(ctx.session, item)
     buttons = []
-    if item.status == service.CANCELLED:
+    if item.status == rules.CANCELLED:
         lines.append(ctx._("This dialogue session has been cancelled."))
-    elif item.status == service.CLOSED:
+    elif item.status == rules.CLOSED:
         lines += ["", ctx._("Outcome of the session:"), item.outcome or ""]
-    elif not _open(item, ctx):
+    elif not is_open(item, ctx):
         lines.append(ctx._("This dialogue session has already started; registration is "
                            "closed."))
     elif seats.left and not seats.waiting:
@@ -160,25 +162,25 @@ async def show_session(ctx: Ctx, session_id: int, intro: str = "") -> object:
     else:
         lines.append(ctx._("All seats are taken; you can join the waiting list (waiting: "
                            "{waiting}).").format(waiting=seats.waiting))
-    if mine and mine.status == service.REGISTERED and item.status == service.SCHEDULED:
+    if mine and mine.status == rules.REGISTERED and item.status == rules.SCHEDULED:
         lines.append(ctx._("✅ You are registered. Your ticket code: {ticket}").format(
             ticket=mine.ticket))
-    elif mine and item.status == service.SCHEDULED:
+    elif mine and item.status == rules.SCHEDULED:
         lines.append(ctx._("⏳ You are number {place} on the waiting list; if a seat becomes "
                            "free it is yours and you will be told.").format(
-            place=await _waiting_place(ctx, mine)))
-    if _open(item, ctx) and mine is None:
+            place=await waiting_place(ctx, mine)))
+    if is_open(item, ctx) and mine is None:
         buttons.append(Button(ctx._("Register"), "ss:register"))
-    if _open(item, ctx) and mine is not None:
+    if is_open(item, ctx) and mine is not None:
         buttons.append(Button(ctx._("Send a question"), "ss:ask"))
         if await SessionQuestions(ctx.session).of_registration(mine.id):
             buttons.append(Button(ctx._("My questions"), "ss:questions"))
-        if mine.status == service.REGISTERED:
+        if mine.status == rules.REGISTERED:
             buttons.append(Button(ctx._("Show my ticket"), "ss:ticket"))
         buttons.append(Button(ctx._("Cancel registration"), "ss:cancel"))
     if ctx.is_staff:
         buttons.append(Button(ctx._("Registrations and questions"), "ss:staff:list"))
-        if item.status == service.SCHEDULED and item.starts_at <= ctx.now:
+        if item.status == rules.SCHEDULED and item.starts_at <= ctx.now:
             buttons.append(Button(ctx._("Publish the outcome"), "ss:staff:close"))
     buttons += [Button(ctx._("All sessions"), "ss:list"), main_menu_button(ctx)]
     ctx.say("\n".join(lines).strip(), *buttons)
@@ -189,15 +191,15 @@ async def detail(ctx: Ctx) -> object:
     """Register, ask, see my questions or ticket, cancel, or back to the list."""
     match ctx.chosen:
         case "ss:register":
-            return await begin_registration(ctx)
+            return await session_registration.begin_registration(ctx)
         case "ss:ask":
-            return await ask_question(ctx)
+            return await session_questions.ask_question(ctx)
         case "ss:questions":
-            return await show_questions(ctx)
+            return await session_questions.show_questions(ctx)
         case "ss:ticket":
-            return await show_ticket(ctx)
+            return await session_registration.show_ticket(ctx)
         case "ss:cancel":
-            return await confirm_cancel(ctx)
+            return await session_registration.confirm_cancel(ctx)
         case "ss:detail":
             return await show_again(ctx)
         case "ss:list":
@@ -225,238 +227,6 @@ async def open_link(ctx: Ctx, arg: str) -> object:
     return await show_session(ctx, int(arg))
 
 
-# --- registering ----------------------------------------------------------------------------
-
-
-async def begin_registration(ctx: Ctx) -> object:
-    """Ask for the name, saying why it is needed (consent needed: it is personal data)."""
-    if not menu.has_consent(ctx):
-        return await menu.needs_consent(ctx)
-    item = await DialogueSessions(ctx.session).get(ctx.data.get("id", 0))
-    if item is None or not _open(item, ctx):
-        return await show_again(ctx)
-    if await _mine(ctx, item):
-        return await show_again(ctx, ctx._("You are already registered for this session."))
-    buttons = []
-    if ctx.user.display_name:
-        buttons.append(Button(ctx._("Use: {name}").format(name=ctx.user.display_name),
-                              "ss:name:keep"))
-    ctx.say(ctx._("To register, the commune needs your full name and your hamlet: they are "
-                  "used to prepare the seats and to group the questions by hamlet, and are "
-                  "kept with your registration.\n\nPlease type your full name:"),
-            *buttons, Button(ctx._("Back"), "ss:detail"), main_menu_button(ctx))
-    return name
-
-
-async def name(ctx: Ctx) -> object:
-    """Keep the name, ask for the hamlet."""
-    if ctx.chosen == "ss:detail":
-        return await show_again(ctx)
-    typed = ctx.user.display_name if ctx.chosen == "ss:name:keep" else ctx.msg.text
-    typed = " ".join((typed or "").split())
-    if len(typed) < 2 or len(typed) > service.MAX_NAME or typed.isdigit():
-        ctx.say(ctx._("Please give your full name (at most 200 characters)."), *ctx.offered)
-        return STAY
-    ctx.data["name"] = typed
-    hamlets = list(await Hamlets(ctx.session).active())
-    hamlets.sort(key=lambda h: h.id != ctx.user.hamlet_id)  # my hamlet first
-    ctx.say(ctx._("Which hamlet (thôn, tổ dân phố) do you live in?"),
-            *(Button(h.name, f"hamlet:{h.code}") for h in hamlets),
-            Button(ctx._("I live elsewhere"), "ss:hamlet:none"), main_menu_button(ctx))
-    return hamlet
-
-
-async def hamlet(ctx: Ctx) -> object:
-    """Keep the hamlet, ask for an optional phone number."""
-    if ctx.chosen == "ss:hamlet:none":
-        ctx.data["hamlet_id"] = None
-    else:
-        code = (ctx.chosen or "").removeprefix("hamlet:")
-        found = await Hamlets(ctx.session).by_code(code) if ctx.chosen else None
-        if found is None or not found.active:
-            return reoffer(ctx)
-        ctx.data["hamlet_id"] = found.id
-    buttons = []
-    if ctx.user.phone:
-        buttons.append(Button(ctx._("Use: {phone}").format(phone=ctx.user.phone),
-                              "ss:phone:keep"))
-    text = ctx._("Last, if you wish, a phone number the commune can call about this session "
-                 "(for example if the time changes). Type it, or tap “Skip”.")
-    if ctx.msg.channel == "telegram":
-        text = ctx._("Last, if you wish, a phone number the commune can call about this "
-                     "session (for example if the time changes). Type it, share your contact "
-                     "(📎 → Contact), or tap “Skip”.")
-    ctx.say(text, *buttons, Button(ctx._("Skip"), "ss:skip"), main_menu_button(ctx))
-    return phone
-
-
-async def phone(ctx: Ctx) -> object:
-    """Keep the phone number (typed, shared or skipped) and register."""
-    if ctx.chosen == "ss:skip":
-        number = None
-    elif ctx.chosen == "ss:phone:keep":
-        number = ctx.user.phone
-    elif ctx.msg.contact is not None:
-        number = service.normal_phone(ctx.msg.contact.phone)
-    else:
-        number = service.normal_phone(ctx.msg.text)
-    if ctx.chosen != "ss:skip" and number is None:
-        ctx.say(ctx._("That does not look like a phone number. Please type it again (for "
-                      "example 0912 345 678), or tap “Skip”."), *ctx.offered)
-        return STAY
-    return await finish_registration(ctx, number)
-
-
-async def finish_registration(ctx: Ctx, number: str | None) -> object:
-    """Take the seat (or a place on the waiting list) and say what happens next."""
-    try:
-        registration = await service.register(
-            ctx.session, ctx.data.get("id", 0), ctx.user, name=ctx.data["name"],
-            hamlet_id=ctx.data.get("hamlet_id"), phone=number, now=ctx.now,
-            timezone=ctx.timezone)
-    except service.SessionError as exc:
-        return await show_again(ctx, exc.translated(ctx._))
-    user = ctx.user
-    user.display_name = ctx.data["name"]
-    user.phone = number or user.phone
-    if user.hamlet_id is None:
-        user.hamlet_id = ctx.data.get("hamlet_id")
-    item = await DialogueSessions(ctx.session).get(registration.session_id)
-    buttons = (Button(ctx._("Send a question"), "ss:ask"),
-               Button(ctx._("Back"), "ss:detail"), main_menu_button(ctx))
-    if registration.status == service.WAITLISTED:
-        ctx.say(ctx._("All seats are taken, so you are number {place} on the waiting list for "
-                      "“{topic}”. If a seat becomes free it is given to you automatically and "
-                      "you will be told.").format(place=await _waiting_place(ctx, registration),
-                                                  topic=item.topic), *buttons)
-        return detail
-    ctx.say(_ticket_text(ctx, item, registration), *buttons,
-            attachments=session_notices.ticket_attachments(registration.ticket))
-    return detail
-
-
-def _ticket_text(ctx: Ctx, item: DialogueSession, registration: SessionRegistration) -> str:
-    return ctx._("You are registered for “{topic}” at {when}, {place}.\n\nYour ticket code: "
-                 "{ticket}\nShow it (or the QR code) at the entrance. You will get a reminder "
-                 "before the session.").format(
-        topic=item.topic, when=ctx.when(item.starts_at), place=item.place,
-        ticket=registration.ticket)
-
-
-async def show_ticket(ctx: Ctx) -> object:
-    """My ticket again, as text and QR image."""
-    item = await DialogueSessions(ctx.session).get(ctx.data.get("id", 0))
-    mine = await _mine(ctx, item) if item else None
-    if mine is None or mine.status != service.REGISTERED:
-        return await show_again(ctx)
-    ctx.say(_ticket_text(ctx, item, mine), Button(ctx._("Back"), "ss:detail"),
-            main_menu_button(ctx), attachments=session_notices.ticket_attachments(mine.ticket))
-    return detail
-
-
-# --- cancelling -----------------------------------------------------------------------------
-
-
-async def confirm_cancel(ctx: Ctx) -> object:
-    """Ask before giving up the seat."""
-    item = await DialogueSessions(ctx.session).get(ctx.data.get("id", 0))
-    if item is None or await _mine(ctx, item) is None:
-        return await show_again(ctx)
-    ctx.say(ctx._("Cancel your registration for “{topic}”? Your seat goes to the next person "
-                  "on the waiting list.").format(topic=item.topic),
-            Button(ctx._("Yes, cancel it"), "ss:cancel:yes"),
-            Button(ctx._("No, keep it"), "ss:cancel:no"))
-    return cancelling
-
-
-async def cancelling(ctx: Ctx) -> object:
-    """Cancel (the first waiting person gets the seat), or keep it."""
-    if ctx.chosen == "ss:cancel:no":
-        return await show_again(ctx)
-    if ctx.chosen != "ss:cancel:yes":
-        return reoffer(ctx)
-    item = await DialogueSessions(ctx.session).get(ctx.data.get("id", 0))
-    mine = await _mine(ctx, item) if item else None
-    if mine is None:
-        return await show_again(ctx, ctx._("This registration was already cancelled."))
-    try:
-        await service.cancel_registration(ctx.session, mine.id, ctx.user, now=ctx.now,
-                                          timezone=ctx.timezone)
-    except service.SessionError as exc:
-        return await show_again(ctx, exc.translated(ctx._))
-    return await show_again(ctx, ctx._("Your registration has been cancelled. Thank you for "
-                                   "letting us know."))
-
-
-# --- questions ------------------------------------------------------------------------------
-
-
-async def ask_question(ctx: Ctx) -> object:
-    """Ask for the question's text (up to 3 per person)."""
-    item = await DialogueSessions(ctx.session).get(ctx.data.get("id", 0))
-    mine = await _mine(ctx, item) if item else None
-    if mine is None or not _open(item, ctx):
-        return await show_again(ctx)
-    sent = len(await SessionQuestions(ctx.session).of_registration(mine.id))
-    if sent >= service.MAX_QUESTIONS:
-        return await show_questions(ctx, ctx._(
-            "You have already sent 3 questions, the most allowed. You can withdraw one to send "
-            "another."))
-    ctx.say(ctx._("Type your question for the leaders (up to 1,000 characters). You can send "
-                  "{left} more. Questions are grouped by hamlet and answered at the session or "
-                  "in its published outcome.").format(left=service.MAX_QUESTIONS - sent),
-            Button(ctx._("Back"), "ss:detail"), main_menu_button(ctx))
-    return question
-
-
-async def question(ctx: Ctx) -> object:
-    """Store the question, or say why not."""
-    if ctx.chosen == "ss:detail":
-        return await show_again(ctx)
-    item = await DialogueSessions(ctx.session).get(ctx.data.get("id", 0))
-    mine = await _mine(ctx, item) if item else None
-    if mine is None:
-        return await show_again(ctx)
-    try:
-        await service.add_question(ctx.session, mine, ctx.msg.text, now=ctx.now)
-    except service.SessionError as exc:
-        if len(ctx.msg.text.strip()) > service.MAX_QUESTION or not ctx.msg.text.strip():
-            ctx.say(exc.translated(ctx._), *ctx.offered)
-            return STAY
-        return await show_again(ctx, exc.translated(ctx._))
-    return await show_again(ctx, ctx._("Thank you, your question was received."))
-
-
-async def show_questions(ctx: Ctx, intro: str = "") -> object:
-    """My questions, each with a button to withdraw it."""
-    item = await DialogueSessions(ctx.session).get(ctx.data.get("id", 0))
-    mine = await _mine(ctx, item) if item else None
-    if mine is None:
-        return await show_again(ctx)
-    found = await SessionQuestions(ctx.session).of_registration(mine.id)
-    lines = [intro, ""] if intro else []
-    lines.append(ctx._("Your questions for “{topic}”:").format(topic=item.topic)
-                 if found else ctx._("You have no questions left for this session."))
-    lines += [f"{n}. {q.text}" for n, q in enumerate(found, 1)]
-    buttons = [Button(ctx._("Withdraw question {number}").format(number=n), f"ss:withdraw:{q.id}")
-               for n, q in enumerate(found, 1)]
-    ctx.say("\n".join(lines).strip(), *buttons, Button(ctx._("Back"), "ss:detail"),
-            main_menu_button(ctx))
-    return questions
-
-
-async def questions(ctx: Ctx) -> object:
-    """Withdraw one question, or go back."""
-    if ctx.chosen == "ss:detail":
-        return await show_again(ctx)
-    if (question_id := number(ctx.chosen, "ss:withdraw:")) is None:
-        return reoffer(ctx)
-    try:
-        await service.withdraw_question(ctx.session, question_id, ctx.user, now=ctx.now)
-    except service.SessionError as exc:
-        return await show_questions(ctx, exc.translated(ctx._))
-    return await show_questions(ctx, ctx._("The question was withdrawn."))
-
-
-FLOW = Flow.of("sessions", listing, detail, name, hamlet, phone, cancelling, question,
-               questions)
+FLOW = Flow.of("sessions", listing, detail, session_registration.name, session_registration.hamlet,
+               session_registration.phone, session_registration.cancelling,
+               session_questions.question, session_questions.questions)

@@ -28,7 +28,7 @@ from sqlmodel import col, select
 
 from bot.i18n import N_, translations
 from bot.pseudonym import user_ref
-from bot.services import log_csv, petition_rules
+from bot.services import log_csv, petition_rules, petition_statuses
 from bot.services import petitions as petition_service
 from storage.db import Database
 from storage.models import (
@@ -182,9 +182,9 @@ async def _petition_rows(session: Any, context: _Context, first: datetime, after
         in_time = None if answered is None else answered.date() <= petition.answer_due
         hamlet = context.hamlets.get(petition.hamlet_id)
         row = [
-            petition.code, _(petition_service.KIND_LABELS[petition.kind]),
+            petition.code, _(petition_statuses.KIND_LABELS[petition.kind]),
             settings.field_label(petition.field, context.request.lang),
-            hamlet.name if hamlet else "", _(petition_service.STATUS_LABELS[petition.status]),
+            hamlet.name if hamlet else "", _(petition_statuses.STATUS_LABELS[petition.status]),
             context.local(petition.received_at), petition.accept_due, petition.answer_due,
             answered or "", context.yes_no(in_time), petition.rating or "",
             context.yes_no(petition.anonymous),

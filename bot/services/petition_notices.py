@@ -11,7 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import format_date, translations
 from bot.messages import Attachment, Button, Reply
-from bot.services import groups, outbox
+from bot.services import groups, outbox, petition_statuses
 from bot.services import petitions as core  # core names are read at call time
 from storage.models import Hamlet, Petition, RoleGrant, User
 from storage.repositories import Subscriptions
@@ -34,10 +34,10 @@ async def notify_resident(session: AsyncSession, petition: Petition, timezone: s
             code=petition.code) + f"\n\n{petition.answer}"
     else:
         text = _("Your petition {code} is now: {status}.").format(
-            code=petition.code, status=_(core.STATUS_LABELS[petition.status]))
+            code=petition.code, status=_(petition_statuses.STATUS_LABELS[petition.status]))
         if note:
             text += "\n" + _("Note: {note}").format(note=note)
-        if petition.status == core.ACCEPTED:
+        if petition.status == petition_statuses.ACCEPTED:
             text += "\n" + _("Expected answer by {day}.").format(
                 day=format_date(petition.answer_due, user.locale, timezone))
     events = len(await core.timeline(session, petition.id))
@@ -56,7 +56,7 @@ async def _notify_followers(session: AsyncSession, petition: Petition, events: i
     for follower in await Subscriptions(session).subscribers(f"petition:{petition.id}"):
         _ = translations(follower.locale).gettext
         text = _("The petition {code} that you follow is now: {status}.").format(
-            code=petition.code, status=_(core.STATUS_LABELS[petition.status]))
+            code=petition.code, status=_(petition_statuses.STATUS_LABELS[petition.status]))
         await outbox.enqueue(
             session, outbox.Recipient(follower.channel, follower.external_id), Reply(text),
             dedup_key=f"petition:{petition.id}:event:{events}:follower:{follower.id}",
@@ -82,11 +82,11 @@ def staff_buttons(petition: Petition, locale: str = "vi") -> tuple[Button, ...]:
     """The actions offered on a petition in the staff chat (bot.flows.petition_staff)."""
     _ = translations(locale).gettext
     buttons = [Button(_("Take it"), f"pa:take:{petition.id}")]
-    if core.ACCEPTED in core.TRANSITIONS[petition.status]:
+    if petition_statuses.ACCEPTED in petition_statuses.TRANSITIONS[petition.status]:
         buttons.append(Button(_("Accept"), f"pa:accept:{petition.id}"))
-    if core.IN_PROGRESS in core.TRANSITIONS[petition.status]:
+    if petition_statuses.IN_PROGRESS in petition_statuses.TRANSITIONS[petition.status]:
         buttons.append(Button(_("Being handled"), f"pa:progress:{petition.id}"))
-    if core.ANSWERED in core.TRANSITIONS[petition.status]:
+    if petition_statuses.ANSWERED in petition_statuses.TRANSITIONS[petition.status]:
         buttons.append(Button(_("Answer"), f"pa:answer:{petition.id}"))
     return tuple(buttons)
 
@@ -98,14 +98,14 @@ async def staff_card(session: AsyncSession, petition: Petition, settings: core.S
     _ = translations(locale).gettext
     hamlet = await session.get(Hamlet, petition.hamlet_id) if petition.hamlet_id else None
     lines = [
-        f"{petition.code} — {_(core.KIND_LABELS[petition.kind])}",
+        f"{petition.code} — {_(petition_statuses.KIND_LABELS[petition.kind])}",
         _("Field: {field}").format(field=settings.field_label(petition.field, locale)),
         _("Place: {place}").format(place=", ".join(
             p for p in (hamlet.name if hamlet else None, petition.address) if p) or "—"),
-        _("Status: {status}").format(status=_(core.STATUS_LABELS[petition.status])),
+        _("Status: {status}").format(status=_(petition_statuses.STATUS_LABELS[petition.status])),
         _("Answer due: {day}").format(day=format_date(petition.answer_due, locale, timezone)),
     ]
-    if petition.kind == core.DENUNCIATION and confidential:
+    if petition.kind == petition_statuses.DENUNCIATION and confidential:
         lines.append(_("The content is confidential: read it with `python -m bot petition "
                        "show {code}`. The denouncer's identity is for the investigator only.")
                      .format(code=petition.code))
@@ -143,7 +143,7 @@ async def daily_digest(session: AsyncSession, now: datetime, timezone: str,
     """The 08:00 job: open petitions overdue or due within 2 working days, to staff once a day."""
     today = core.local_day(now, timezone)
     soon = settings.calendar.add_working_days(today, 2)
-    due = await core.listing(session, statuses=core.OPEN, due_by=soon)
+    due = await core.listing(session, statuses=petition_statuses.OPEN, due_by=soon)
     if not due:
         return 0
     _ = translations("vi").gettext
@@ -152,7 +152,7 @@ async def daily_digest(session: AsyncSession, now: datetime, timezone: str,
     for petition in due:
         mark = _("OVERDUE") if petition.answer_due < today else _("due")
         day = format_date(petition.answer_due, "vi", timezone)
-        status = _(core.STATUS_LABELS[petition.status])
+        status = _(petition_statuses.STATUS_LABELS[petition.status])
         lines.append(f"• {petition.code} — {mark} {day} — {status}")
     count = 0
     recipients, _in_staff_chat = await staff_recipients(session)

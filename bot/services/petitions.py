@@ -1,27 +1,39 @@
-"""Petitions ("Dân kiểm tra, giám sát"): intake, tracking codes, deadlines, status, answers.
+"""Petitions ("Dân kiểm tra, giám sát"): settings, reading, status changes, answers, ratings.
 
 A chat submission is the reception of information (tiếp nhận thông tin), not the legal
 filing of a complaint or denunciation: those need a signed petition (../shared/DOMAIN.md
-§4.2), and the bot says so. Deadlines come from bot.services.petition_rules. A denouncer's
-identity is stored apart (PetitionIdentity) and never put in staff chats, exports or logs.
+§4.2), and the bot says so. Deadlines come from bot.services.petition_rules, statuses and
+tracking codes from petition_statuses; new petitions are taken in by petition_intake. A
+denouncer's identity is stored apart (PetitionIdentity) and never put in staff chats, exports
+or logs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import N_, translations
 from bot.services import petition_notices
 from bot.services import petition_rules as rules
-from bot.textfold import fold, nfc
+from bot.services.petition_statuses import (
+    ACCEPTED,
+    ANSWERED,
+    CLOSED,
+    DENUNCIATION,
+    FEEDBACK,
+    NEEDS_REASON,
+    REOPENED,
+    TRANSITIONS,
+    normal_code,
+)
+from bot.textfold import nfc
 from bot.workdays import Calendar
 from storage.models import (
     Commune,
@@ -33,13 +45,6 @@ from storage.models import (
 )
 from storage.repositories import InteractionLogs
 
-FEEDBACK, COMPLAINT, DENUNCIATION = rules.FEEDBACK, rules.COMPLAINT, rules.DENUNCIATION
-PREFIXES = {FEEDBACK: "PA", COMPLAINT: "KN", DENUNCIATION: "TC"}
-KIND_LABELS = {
-    FEEDBACK: N_("Feedback or recommendation"),
-    COMPLAINT: N_("Complaint"),
-    DENUNCIATION: N_("Denunciation"),
-}
 DEFAULT_FIELDS = (
     ("roads", N_("Roads and traffic")),
     ("lighting", N_("Street lighting")),
@@ -50,49 +55,8 @@ DEFAULT_FIELDS = (
     ("procedures", N_("Administrative procedures")),
     ("other", N_("Other")),
 )
-
-RECEIVED, ACCEPTED, FORWARDED, REFUSED = "received", "accepted", "forwarded", "refused"
-IN_PROGRESS, ANSWERED, CLOSED, REOPENED = "in_progress", "answered", "closed", "reopened"
-# Plain words for residents, and the legal step each status stands for (DOMAIN.md §4.1).
-STATUS_LABELS = {
-    RECEIVED: N_("Received"),
-    ACCEPTED: N_("Accepted for handling"),
-    FORWARDED: N_("Forwarded to the competent body"),
-    REFUSED: N_("Not accepted"),
-    IN_PROGRESS: N_("Being looked into"),
-    ANSWERED: N_("Answered"),
-    CLOSED: N_("Closed"),
-    REOPENED: N_("Reopened at your request"),
-}
-LEGAL_STEPS = {
-    RECEIVED: N_("reception (tiếp nhận)"),
-    ACCEPTED: N_("acceptance (thụ lý)"),
-    FORWARDED: N_("transfer (chuyển đơn)"),
-    REFUSED: N_("non-acceptance (không thụ lý)"),
-    IN_PROGRESS: N_("verification (xác minh)"),
-    ANSWERED: N_("conclusion and answer (kết luận, trả lời)"),
-    CLOSED: N_("end of handling (kết thúc)"),
-    REOPENED: N_("request for review (đề nghị xem xét lại)"),
-}
-TRANSITIONS = {
-    RECEIVED: {ACCEPTED, FORWARDED, REFUSED},
-    ACCEPTED: {IN_PROGRESS, ANSWERED},
-    IN_PROGRESS: {ANSWERED},
-    ANSWERED: {CLOSED, REOPENED},
-    REOPENED: {IN_PROGRESS, ANSWERED},
-    FORWARDED: {CLOSED},
-    REFUSED: {CLOSED},
-    CLOSED: set(),
-}
-NEEDS_REASON = {FORWARDED, REFUSED, REOPENED}
-OPEN = (RECEIVED, ACCEPTED, IN_PROGRESS, REOPENED)
-MAX_DESCRIPTION = 4000
-MIN_DESCRIPTION = 10
-MAX_ATTACHMENTS = 5
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 REOPEN_DAYS = 7
 DAILY_LIMIT = 5
-SIMILAR_DAYS = 30
 
 
 class PetitionError(ValueError):
@@ -101,31 +65,6 @@ class PetitionError(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who files a complaint or denunciation (not needed for feedback)."""
-
-    full_name: str
-    address: str
-    phone: str | None = None
-
-
-@dataclass
-class Intake:
-    """What a resident gives, before it becomes a petition."""
-
-    kind: str
-    field: str
-    description: str
-    hamlet_id: int | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    address: str | None = None
-    attachments: list[dict[str, Any]] = field(default_factory=list)
-    anonymous: bool = False
-    identity: Identity | None = None
 
 
 @dataclass(frozen=True)
@@ -173,119 +112,13 @@ def local_day(moment: datetime, timezone: str) -> date:
     return moment.astimezone(ZoneInfo(timezone)).date()
 
 
-def _day_bounds(day: date, timezone: str) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, datetime.min.time(), ZoneInfo(timezone))
-    return start, start + timedelta(days=1)
-
-
-# --- intake -------------------------------------------------------------------------------
-
-
-async def sent_today(session: AsyncSession, user_id: int, now: datetime, timezone: str) -> int:
-    """How many petitions a person sent on the current local day."""
-    start, end = _day_bounds(local_day(now, timezone), timezone)
-    query = select(sa.func.count()).select_from(Petition).where(
-        Petition.user_id == user_id, col(Petition.received_at) >= start,
-        col(Petition.received_at) < end,
-    )
-    return (await session.exec(query)).one()
-
-
-def check(intake: Intake, settings: Settings) -> None:
-    """Refuse an intake that cannot become a petition."""
-    if intake.kind not in PREFIXES:
-        raise PetitionError("kind", f"unknown petition type {intake.kind!r}")
-    if intake.field not in dict(settings.fields):
-        raise PetitionError("field", f"unknown field {intake.field!r}")
-    text = intake.description.strip()
-    if len(text) < MIN_DESCRIPTION:
-        raise PetitionError("short", "the description is too short")
-    if len(text) > MAX_DESCRIPTION:
-        raise PetitionError("long", f"the description is longer than {MAX_DESCRIPTION}")
-    if len(intake.attachments) > MAX_ATTACHMENTS:
-        raise PetitionError("attachments", f"at most {MAX_ATTACHMENTS} attachments")
-    if intake.kind != FEEDBACK:
-        if intake.anonymous:
-            raise PetitionError("anonymous", "complaints and denunciations cannot be anonymous")
-        identity = intake.identity
-        if identity is None or not identity.full_name.strip() or not identity.address.strip():
-            raise PetitionError("identity", "full name and address are required")
-
-
-async def submit(session: AsyncSession, intake: Intake, user: User, *, now: datetime,
-                 timezone: str, settings: Settings) -> Petition:
-    """Store a new petition with its tracking code and deadlines; staff are told.
-
-    Raises PetitionError("limit") past the daily limit. Nothing is committed here.
-    """
-    check(intake, settings)
-    if await sent_today(session, user.id, now, timezone) >= settings.daily_limit:
-        raise PetitionError("limit", "daily limit reached")
-    received = local_day(now, timezone)
-    accept_rule = rules.rule_for(intake.kind, rules.ACCEPT, received, settings.rules)
-    resolve_rule = rules.rule_for(intake.kind, rules.RESOLVE, received, settings.rules)
-    accept_due = rules.due_date(accept_rule, received, settings.calendar)
-    start = received if intake.kind == FEEDBACK else accept_due  # projected until accepted
-    petition = Petition(
-        kind=intake.kind, field=intake.field, hamlet_id=intake.hamlet_id,
-        latitude=intake.latitude, longitude=intake.longitude,
-        address=nfc(intake.address.strip()) if intake.address else None,
-        description=nfc(intake.description.strip()), attachments=intake.attachments,
-        user_id=user.id, anonymous=intake.anonymous and intake.kind == FEEDBACK,
-        received_at=now, accept_due=accept_due,
-        answer_due=rules.due_date(resolve_rule, start, settings.calendar),
-        rules_version=f"{accept_rule.version};{resolve_rule.version}",
-    )
-    session.add(petition)
-    await session.flush()
-    petition.code = f"{PREFIXES[intake.kind]}-{received.year}-{petition.id:06d}"
-    if intake.identity and intake.kind != FEEDBACK:
-        session.add(PetitionIdentity(
-            petition_id=petition.id, full_name=nfc(intake.identity.full_name.strip()),
-            address=nfc(intake.identity.address.strip()), phone=intake.identity.phone,
-        ))
-    session.add(PetitionEvent(petition_id=petition.id, at=now, actor="resident",
-                              kind="status", status=RECEIVED))
-    await session.flush()
-    _audit(session, user.channel, "petition_received", f"{petition.code}", "resident")
-    await petition_notices.notify_staff(session, petition, settings, timezone, new=True)
-    return petition
-
-
-def _words(text: str) -> set[str]:
-    return {w for w in fold(text).replace(",", " ").replace(".", " ").split() if len(w) > 2}
-
-
-async def similar_open(session: AsyncSession, intake: Intake, *, now: datetime
-                       ) -> Petition | None:
-    """An open petition of the last 30 days on the same field and hamlet with similar words."""
-    if intake.hamlet_id is None:
-        return None
-    query = select(Petition).where(
-        Petition.field == intake.field, Petition.hamlet_id == intake.hamlet_id,
-        col(Petition.status).in_(OPEN), Petition.kind == FEEDBACK,
-        col(Petition.received_at) >= now - timedelta(days=SIMILAR_DAYS),
-    ).order_by(col(Petition.id).desc()).limit(50)
-    mine = _words(intake.description)
-    best, best_score = None, 0.0
-    for petition in (await session.exec(query)).all():
-        theirs = _words(petition.description)
-        if not mine or not theirs:
-            continue
-        common = len(mine & theirs)
-        score = common / min(len(mine), len(theirs))
-        if common >= 2 and score >= 0.4 and score > best_score:
-            best, best_score = petition, score
-    return best
-
-
 # --- reading ------------------------------------------------------------------------------
 
 
 async def by_code(session: AsyncSession, code: str) -> Petition | None:
     """The petition with this tracking code (any case, spaces ignored), or None."""
-    cleaned = "".join(code.split()).upper()
-    return (await session.exec(select(Petition).where(Petition.code == cleaned))).first()
+    query = select(Petition).where(Petition.code == normal_code(code))
+    return (await session.exec(query)).first()
 
 
 async def of_user(session: AsyncSession, user_id: int, limit: int = 30) -> Sequence[Petition]:
@@ -440,10 +273,11 @@ async def _record(session: AsyncSession, petition: Petition, now: datetime, acto
     session.add(PetitionEvent(petition_id=petition.id, at=now, actor=actor, kind=kind,
                               status=status, note=note))
     await session.flush()
-    _audit(session, actor.partition(":")[0] or "cli", f"petition_{kind}",
-           f"{petition.code} {status or ''}".strip(), actor)
+    audit(session, actor.partition(":")[0] or "cli", f"petition_{kind}",
+          f"{petition.code} {status or ''}".strip(), actor)
 
 
-def _audit(session: AsyncSession, channel: str, kind: str, text: str, actor: str) -> None:
+def audit(session: AsyncSession, channel: str, kind: str, text: str, actor: str) -> None:
+    """Log a petition action in the interaction log."""
     InteractionLogs(session).append(InteractionLog(
         channel=channel[:20], direction="admin", kind=kind, text=text, actor=actor))
