@@ -36,6 +36,13 @@ _INSERTS = {
     .returning(InboundEvent.__table__.c.event_id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+_events = InboundEvent.__table__
+_CLOSE = (
+    sa.update(_events)
+    .where(_events.c.channel == sa.bindparam("of_channel"),
+           _events.c.event_id.in_(sa.bindparam("event_ids", expanding=True)))
+    .values(status=DONE, done_at=sa.bindparam("closed_at"))
+)
 
 
 class EventLog:
@@ -120,12 +127,9 @@ class EventLog:
     async def _close(self, session: AsyncSession, closing: list[str]) -> None:
         """Mark events done."""
         if closing:
-            await session.exec(
-                sa.update(InboundEvent)
-                .where(col(InboundEvent.channel) == self.channel,
-                       col(InboundEvent.event_id).in_(closing))
-                .values(status=DONE, done_at=utcnow())
-            )
+            connection = await session.connection()
+            await connection.execute(_CLOSE, {"of_channel": self.channel, "event_ids": closing,
+                                              "closed_at": utcnow()})
 
 
     async def _prune(self, session: AsyncSession) -> None:
