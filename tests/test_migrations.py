@@ -9,7 +9,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlmodel import SQLModel
 
-from storage.db import Database, alembic_config
+from storage.db import Database, alembic_config, head_revision
 from storage.search import include_object
 from tests.conftest import schema_changed
 
@@ -46,3 +46,19 @@ async def test_upgrade_to_head_matches_the_models_and_steps_reverse(db: Database
 def test_there_is_one_head():
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     assert len(heads) == 1
+
+
+def test_the_head_read_from_the_files_is_alembics():
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def test_an_older_schema_is_still_upgraded_at_start(db: Database):
+    """The quick "already at head" check must not skip a database that is behind."""
+    await db.drop_all()
+    schema_changed()
+    await db.upgrade("0008")
+    await db.upgrade()
+    async with db.engine.connect() as conn:
+        version = (await conn.exec_driver_sql("SELECT version_num FROM alembic_version")).scalar()
+    assert version == head_revision()
+    await db.upgrade()  # at head: nothing to do, nothing breaks
