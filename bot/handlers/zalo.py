@@ -22,11 +22,10 @@ from aiohttp import web
 
 from bot import messages
 from bot.handlers.zalo_client import ZaloClient, ZaloError
-from bot.messages import Attachment, Button, Inbound, RecipientBlocked, Reply, parse_command
-from bot.services import groups, relays
+from bot.messages import Attachment, Inbound, RecipientBlocked, Reply, parse_command
+from bot.services import choices, groups, relays
 from storage.db import Database
-from storage.models import Conversation, GroupLink
-from storage.repositories import Conversations
+from storage.models import GroupLink
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo"
@@ -161,7 +160,7 @@ class ZaloChannel:
             return
         await self.deliver(chat_id, [reply])
         if reply.buttons and link is None:
-            await self._offer(chat_id, reply.buttons)
+            await choices.offer(self.db, CHANNEL, chat_id, reply.buttons)
 
     async def _to_hamlet_group(self, link: GroupLink, reply: Reply) -> None:
         """Post into the group when groups are on; otherwise, or when that fails, hand the
@@ -177,22 +176,6 @@ class ZaloChannel:
         async with self.db.unit_of_work() as session:  # type: ignore[union-attr]
             await relays.hand_to_heads(session, link, reply, self.default_locale)
             await session.commit()
-
-    async def _offer(self, chat_id: str, buttons: tuple[Button, ...]) -> None:
-        """The notice's numbered choices become what the person's typed number presses.
-
-        Best effort: the message is already sent, so a failure here must not resend it.
-        """
-        try:
-            async with self.db.unit_of_work() as session:  # type: ignore[union-attr]
-                conversations = Conversations(session)
-                conv = await conversations.get(CHANNEL, chat_id) or Conversation(
-                    channel=CHANNEL, user_id=chat_id)
-                conv.buttons = [[b.label, b.payload] for b in buttons]
-                await conversations.save(conv)
-                await session.commit()
-        except Exception:
-            log.exception("zalo: could not offer a notice's choices")
 
     async def deliver(self, chat_id: str, replies: Iterable[Reply]) -> None:
         """Send replies in order; `edit` is ignored (Zalo cannot edit: a new message)."""

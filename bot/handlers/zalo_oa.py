@@ -20,10 +20,10 @@ from typing import Any
 from bot.handlers.zalo import render as numbered
 from bot.handlers.zalo import split_text
 from bot.handlers.zalo_oa_client import OUTSIDE_WINDOW, ZaloOAClient, ZaloOAError
-from bot.messages import Attachment, Button, Inbound, Reply, Undeliverable, parse_command
+from bot.messages import Attachment, Inbound, Reply, Undeliverable, parse_command
+from bot.services import choices
 from storage.db import Database
-from storage.models import Conversation, ZaloOAFollower, utcnow
-from storage.repositories import Conversations
+from storage.models import ZaloOAFollower, utcnow
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo_oa"
@@ -173,7 +173,7 @@ class ZaloOAChannel:
             raise OutsideWindow()
         await self.deliver(chat_id, [reply])
         if reply.buttons:
-            await self._offer(chat_id, reply.buttons)
+            await choices.offer(self.db, CHANNEL, chat_id, reply.buttons)
 
     async def deliver(self, user_id: str, replies: Iterable[Reply],
                       quote: str | None = None) -> None:
@@ -194,19 +194,3 @@ class ZaloOAChannel:
             follower = await session.get(ZaloOAFollower, user_id)
         last = follower.last_interaction_at if follower else None
         return last is not None and self.clock() - last <= CONSULTATION_WINDOW
-
-    async def _offer(self, chat_id: str, buttons: tuple[Button, ...]) -> None:
-        """A notice's choices become the person's offered choices (taps and typed numbers).
-
-        Best effort: the message is already sent, so a failure here must not resend it.
-        """
-        try:
-            async with self.db.unit_of_work() as session:
-                conversations = Conversations(session)
-                conv = await conversations.get(CHANNEL, chat_id) or Conversation(
-                    channel=CHANNEL, user_id=chat_id)
-                conv.buttons = [[b.label, b.payload] for b in buttons]
-                await conversations.save(conv)
-                await session.commit()
-        except Exception:
-            log.exception("zalo_oa: could not offer a notice's choices")
