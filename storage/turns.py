@@ -23,6 +23,7 @@ from storage.models import Commune, Conversation, RoleGrant, User, utcnow
 
 T = TypeVar("T")
 
+
 class comma_list(FunctionElement):  # noqa: N801 - named like the SQL functions it renders
     """The values of a column, joined with commas (no bound separator to expand per call)."""
 
