@@ -74,6 +74,7 @@ class Driver:
                 async with http.post(spec["webhook"], json=update,
                                      headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}) as r:
                     assert r.status == 200, r.status
+                    self.fake.webhook_reply(await r.read())  # a method in the answer
 
             async def user(i: int, start: float) -> None:
                 chat, last = 10_000 + spec["offset"] + i, None

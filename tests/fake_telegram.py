@@ -34,6 +34,7 @@ class Call:
     params: dict[str, Any]
     at: float = field(default_factory=time.perf_counter)
     result: Any = None
+    in_webhook_reply: bool = False  # made by answering a webhook request, not by a request
 
     @property
     def chat_id(self) -> int | None:
@@ -116,6 +117,22 @@ class FakeTelegram:
                     f"{[c.method for c in self.calls]}")
             await asyncio.sleep(0.01)
         return self.of(method, chat_id)
+
+    def webhook_reply(self, body: bytes) -> Call | None:
+        """What Telegram does with a webhook request's answer: a JSON object naming a
+        `method` is performed as that call (the bot never sees its result)."""
+        with contextlib.suppress(ValueError):
+            params = json.loads(body or b"null")
+            if isinstance(params, dict) and isinstance(params.get("method"), str):
+                method = params.pop("method")
+                call = Call(method, params, in_webhook_reply=True)
+                call.result = self._result(method, params)
+                if self.record:
+                    self.calls.append(call)
+                if self.on_call is not None:
+                    self.on_call(call)
+                return call
+        return None
 
     # --- the Bot API ---------------------------------------------------------------------
 

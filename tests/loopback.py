@@ -70,7 +70,10 @@ class ServedBot:
         data = body if isinstance(body, bytes) else None
         async with self.http.post(self.url + self.webhook_path, headers=headers, data=data,
                                   json=None if data is not None else body) as resp:
-            return resp.status
+            answer = await resp.read()
+        if resp.status == 200 and hasattr(self.fake, "webhook_reply"):
+            self.fake.webhook_reply(answer)  # as the platform performs a method in the answer
+        return resp.status
 
     async def deliver(self, event: dict[str, Any]) -> None:
         """Hand an event to the bot the way the current mode receives it."""

@@ -149,6 +149,8 @@ async def test_onboarding_and_the_menu_by_buttons(bot: Bot, fake: FakeTelegram):
     assert lan.last.labels[-1] == "Bỏ qua"
     answered = await fake.wait_for("answerCallbackQuery", 4)
     assert all(not c.params.get("show_alert") for c in answered)
+    # With a webhook, a press in a private chat is answered in the webhook's own reply.
+    assert all(c.in_webhook_reply == bot.webhook for c in answered)
 
 
 async def test_hamlet_pages_turn_by_editing_the_same_message(hook: Bot, demo_db: Database):

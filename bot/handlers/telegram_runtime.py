@@ -153,19 +153,29 @@ class TelegramRuntime:
             update = None
         if not _is_update(update):  # not JSON, or JSON that is no update: process nothing
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
-        await self.receive(update)
-        return web.Response(body=OK_BODY, content_type="application/json")
+        # A button pressed in a private chat is answered in this response (Telegram performs
+        # a method named in the answer to a webhook request): one Bot API call less per
+        # press. Alerts are only shown in groups, so nothing is lost by answering early.
+        query_id = updates.private_press(update)
+        await self.receive(update, pressed_answered=query_id is not None)
+        if query_id is None:
+            return web.Response(body=OK_BODY, content_type="application/json")
+        return web.json_response({"method": "answerCallbackQuery",
+                                  "callback_query_id": query_id})
 
-    async def receive(self, update: dict[str, Any]) -> bool:
-        """Store a new update and queue it; False for an update_id seen before."""
+    async def receive(self, update: dict[str, Any], *, pressed_answered: bool = False) -> bool:
+        """Store a new update and queue it; False for an update_id seen before.
+
+        `pressed_answered`: the button press was answered already (in the webhook reply).
+        """
         if not await self.events.store(str(update["update_id"]), update):
             return False
-        self._submit(update)
+        self._submit(update, pressed_answered)
         return True
 
-    def _submit(self, update: dict[str, Any]) -> None:
+    def _submit(self, update: dict[str, Any], pressed_answered: bool = False) -> None:
         chat = updates.chat_id_of(update) or updates.sender_id_of(update)
-        self.order.submit(chat, self._handle(update))
+        self.order.submit(chat, self._handle(update, pressed_answered))
 
     async def _poll(self) -> None:
         """Long polling with getUpdates; network trouble waits and tries again."""
@@ -193,10 +203,10 @@ class TelegramRuntime:
                     await self.receive(update)
                     offset = update["update_id"] + 1
 
-    async def _handle(self, update: dict[str, Any]) -> None:
+    async def _handle(self, update: dict[str, Any], pressed_answered: bool) -> None:
         """Process one stored update, then mark it done; a failure is logged, never raised."""
         try:
-            await self.process(update)
+            await self.process(update, pressed_answered)
         except Exception as exc:
             log.error("telegram: update %s failed: %s", update.get("update_id"),
                       f"{type(exc).__name__}: {exc}"[:300],
@@ -204,7 +214,7 @@ class TelegramRuntime:
         finally:
             self.events.done(str(update["update_id"]))
 
-    async def process(self, update: dict[str, Any]) -> None:
+    async def process(self, update: dict[str, Any], pressed_answered: bool = False) -> None:
         """Answer one update: engine, callback answer, replies (editing where asked)."""
         blocked = updates.blocked_change(update)
         sender = updates.sender_id_of(update)
@@ -223,10 +233,13 @@ class TelegramRuntime:
                 replies = await self._answer(inbound, updates.chat_id_of(update))
         finally:
             answered = None
-            if query_id is not None:  # always answered; alongside the replies, not before
+            if query_id is not None and not pressed_answered:
+                # Always answered; alongside the replies, not before them. An alert is the
+                # answer's pop-up; after an early answer it goes out as a message instead.
                 alert = next((r for r in replies if r.alert), None)
                 answered = asyncio.ensure_future(self.channel.answer_button(
                     str(query_id), alert.text if alert else None))
+                replies = [r for r in replies if not r.alert]
             try:
                 if replies and (chat := updates.chat_id_of(update)) is not None:
                     await self._deliver(update, chat, replies)
@@ -239,8 +252,6 @@ class TelegramRuntime:
                        replies: list[Reply]) -> None:
         """Send the replies in the chat the update came from."""
         pressed = updates.pressed_message(update)
-        if updates.callback_of(update):
-            replies = [r for r in replies if not r.alert]
         try:
             await self.channel.deliver(chat_id, replies, edit=pressed)
         except RecipientBlocked:

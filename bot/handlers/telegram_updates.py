@@ -68,6 +68,14 @@ def pressed_message(update: Update) -> tuple[int, int] | None:
     return (chat, message_id) if chat is not None and message_id is not None else None
 
 
+def private_press(update: Update) -> str | None:
+    """The callback query id of a button pressed in a private chat (None otherwise)."""
+    query = callback_of(update)
+    chat = _dict(_dict(query.get("message")).get("chat"))
+    query_id = query.get("id")
+    return query_id if chat.get("type") == "private" and isinstance(query_id, str) else None
+
+
 def migrated_to(update: Update) -> tuple[int, int] | None:
     """(old, new) chat id when a group became a supergroup."""
     message = message_of(update)
