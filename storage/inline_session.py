@@ -47,6 +47,14 @@ class InlineConnection:
         """Run a Core statement (a list of parameter dicts runs it as executemany)."""
         return self.sync_connection.execute(statement, parameters, **kw)
 
+    async def exec_driver_sql(self, statement: str, parameters: Any = None, **kw: Any) -> Any:
+        """Run SQL text as the driver takes it."""
+        return self.sync_connection.exec_driver_sql(statement, parameters, **kw)
+
+    async def scalar(self, statement: Any, parameters: Any = None, **kw: Any) -> Any:
+        """The first column of the first row."""
+        return self.sync_connection.scalar(statement, parameters, **kw)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.sync_connection, name)
 

@@ -121,3 +121,4 @@ async def _replies_logged(db: Database) -> int:
     async with db.session() as session:
         query = select(InteractionLog).where(InteractionLog.kind == "reply")
         return len((await session.exec(query)).all())
+
