@@ -14,7 +14,7 @@ import dataclasses
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from bot.flows.base import STAY, Ctx, Step
 from bot.i18n import N_, translations
 from bot.messages import Button, Inbound, Reply
 from bot.pseudonym import user_ref
+from bot.services import outbox
 from bot.services.roles import roles_of
 from bot.textfold import fold, nfc
 from storage import turns
@@ -107,6 +108,7 @@ class Engine:
         self._codes: tuple[float, dict[int | None, str]] = (float("-inf"), {})
         # SQLite has one writer: turns waiting for it share a transaction (group commit).
         self._batches = Batches(db) if db.is_sqlite else None
+        self._later: set[asyncio.Future] = set()
 
     async def handle(self, msg: Inbound) -> list[Reply]:
         """Answer one message from one user; never raises for bad input."""
@@ -125,13 +127,16 @@ class Engine:
         """One turn, committed before it returns (on SQLite maybe with other turns)."""
         turn = functools.partial(self._turn, msg, started)
         if self._batches is not None:
-            return await self._batches.run(turn)
-        async with self.db.unit_of_work() as session:
-            replies = await turn(session)
-            await session.commit()
-        return replies
+            ctx = await self._batches.run(turn)
+        else:
+            async with self.db.unit_of_work() as session:
+                ctx = await turn(session)
+                await session.commit()
+        for job in ctx.later:  # only the committed run's (a batch may run a turn again)
+            self._start_later(msg, job)
+        return ctx.replies
 
-    async def _turn(self, msg: Inbound, started: float, session: AsyncSession) -> list[Reply]:
+    async def _turn(self, msg: Inbound, started: float, session: AsyncSession) -> Ctx:
         """Load the state, run the step, save the state and the log rows (not committed)."""
         locale = msg.language if msg.language in ("vi", "en") else self.default_locale
         state = await turns.load(session, msg.channel, msg.user_id, locale)
@@ -155,7 +160,7 @@ class Engine:
         self._save_state(conv, ctx, next_step, fresh)
         await turns.save_conversation(session, msg.channel, msg.user_id, conv)
         await self._log(session, msg, user, handled_at, conv, ctx.replies, pressed, started)
-        return ctx.replies
+        return ctx
 
     async def _answer_group(self, msg: Inbound) -> list[Reply]:
         """A group event: stateless, answered in the commune's language, no user row made."""
@@ -175,7 +180,32 @@ class Engine:
                     text=text, user_ref=user_ref(self.pseudonym_key, msg.channel, msg.user_id),
                 ))
             await session.commit()
+        for job in ctx.later:
+            self._start_later(msg, job)
         return ctx.replies
+
+    def _start_later(self, msg: Inbound, job: Callable[[], Awaitable[list[Reply]]]) -> None:
+        task = asyncio.ensure_future(self._run_later(msg, job))
+        self._later.add(task)  # keep a reference until it is done
+        task.add_done_callback(self._later.discard)
+
+    async def _run_later(self, msg: Inbound, job: Callable[[], Awaitable[list[Reply]]]) -> None:
+        """Run a turn's slow work; its replies (or an apology) go to the chat by the outbox."""
+        try:
+            replies = await job()
+        except Exception:
+            log.exception("work after a %s turn failed", msg.channel)
+            replies = [Reply(translations(self.default_locale).gettext(APOLOGY))]
+        recipient = outbox.Recipient(msg.channel, msg.chat_id or msg.user_id)
+        async with self.db.unit_of_work() as session:
+            for reply in replies:
+                await outbox.enqueue(session, recipient, reply, kind="reply")
+            await session.commit()
+
+    async def drain(self) -> None:
+        """Wait for work started after turns (exports) to finish."""
+        while self._later:
+            await asyncio.gather(*self._later, return_exceptions=True)
 
     def _tools(self) -> dict:
         return {"db": self.db, "data_dir": self.data_dir, "pseudonym_key": self.pseudonym_key}

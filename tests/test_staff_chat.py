@@ -83,8 +83,11 @@ async def test_export_and_report_come_back_as_files(hook, demo_db, engine, fake,
     staff = TgUser(hook, 901, chat_id=STAFF_CHAT)
     year = engine.clock().year
     await staff.send(f"/export petitions {year}-01-01 {year}-12-31 xlsx")
-    assert staff.text.startswith("1 dòng")
+    assert "Đang chuẩn bị tệp" in staff.text  # at once; the file follows when it is made
+    await engine.drain()
+    assert await _deliver(demo_db, hook) == 2  # the petition card, then the file
     [document] = await fake.wait_for("sendDocument", 1, chat_id=STAFF_CHAT)
+    assert fake.of("sendMessage", STAFF_CHAT)[-1].params["text"].startswith("1 dòng")
     uploaded = fake.uploads[document.params["document"]["filename"]]
     book = openpyxl.load_workbook(io.BytesIO(uploaded))
     rows = list(book.worksheets[0].iter_rows(values_only=True))
@@ -93,8 +96,11 @@ async def test_export_and_report_come_back_as_files(hook, demo_db, engine, fake,
     await staff.send("/export log 2026-13-01 2026-12-31")
     assert "/export log|petitions|sessions|comments" in staff.text
     await staff.send(f"/report {year}")
-    assert "Báo cáo năm" in staff.text
+    assert "Đang chuẩn bị tệp" in staff.text
+    await engine.drain()
+    assert await _deliver(demo_db, hook) == 1
     report = (await fake.wait_for("sendDocument", 2, chat_id=STAFF_CHAT))[-1]
+    assert "Báo cáo năm" in fake.of("sendMessage", STAFF_CHAT)[-1].params["text"]
     uploaded = fake.uploads[report.params["document"]["filename"]]
     with zipfile.ZipFile(io.BytesIO(uploaded)) as archive:
         assert any(name.startswith("xl/charts/") for name in archive.namelist())
@@ -127,3 +133,32 @@ async def test_an_admin_grants_a_hamlet_head_in_the_staff_chat(hook, demo_db, en
     assert "Đã cấp vai trò hamlet_head cho telegram:4242" in admin.text
     async with demo_db.session() as session:
         assert "hamlet_head" in await roles.roles_of(session, "telegram", "4242")
+
+
+async def test_a_slow_export_does_not_hold_the_bot(hook, demo_db, engine, fake, tmp_path,  # noqa: F811
+                                                  monkeypatch):
+    """While a file is being made, everyone else is still answered at once."""
+    import threading
+    import time
+
+    from bot.services import exports
+
+    await _setup(demo_db, engine, tmp_path)
+    real, released = exports.export, threading.Event()
+
+    async def slow(db, request, **kw):
+        released.wait(5)  # a big export blocks: here its worker thread
+        return await real(db, request, **kw)
+
+    monkeypatch.setattr(exports, "export", slow)
+    staff = TgUser(hook, 901, chat_id=STAFF_CHAT)
+    year = engine.clock().year
+    started = time.monotonic()
+    await staff.send(f"/export petitions {year}-01-01 {year}-12-31")
+    assert "Đang chuẩn bị tệp" in staff.text
+    await TgUser(hook, 512).send("/start")  # answered while the export is still blocked
+    assert time.monotonic() - started < 2.0 and not fake.of("sendDocument")
+    released.set()
+    await engine.drain()
+    await _deliver(demo_db, hook)
+    await fake.wait_for("sendDocument", 1, chat_id=STAFF_CHAT)

@@ -1,5 +1,8 @@
 """`/export` and `/report` in the staff chat: the file comes back in the chat.
 
+The chat hears "preparing the file" at once; the file is made after the turn, on a worker
+thread (a big export must not hold the bot), and posted through the outbox.
+
 `/export log|petitions|sessions|comments FROM TO [csv|xlsx]` (dates YYYY-MM-DD) and `/report YEAR`.
 Personal data is never exported from a chat (admins use the command line). The file is
 written under DATA_DIR/exports and sent as a document; the export is logged.
@@ -11,8 +14,9 @@ from datetime import date
 from pathlib import Path
 
 from bot.flows.base import Ctx
-from bot.messages import Attachment
-from bot.services import exports, yearly_report, yearly_workbook
+from bot.messages import Attachment, Reply
+from bot.services import exports, offload, yearly_report, yearly_workbook
+from storage.db import Database
 from storage.models import InteractionLog
 
 
@@ -51,16 +55,27 @@ async def export_command(ctx: Ctx) -> None:
     request = exports.Request(kind=parts[0].lower(), start=start, end=end, fmt=fmt, path=path)
     try:
         exports.check_permission(set(ctx.roles), False)
-        count = await exports.export(ctx.db, request, timezone=ctx.timezone,
-                                     key=ctx.pseudonym_key)
+        exports.check(request)
     except exports.ExportError as exc:
         ctx.say(ctx._("The export could not be made: {reason}.").format(reason=str(exc)))
         return
+    timezone, key = ctx.timezone, ctx.pseudonym_key
+
+    async def make() -> list[Reply]:
+        try:
+            count = await offload.in_thread(ctx.db, lambda db: exports.export(
+                db, request, timezone=timezone, key=key))
+        except exports.ExportError as exc:
+            return [Reply(ctx._("The export could not be made: {reason}.").format(
+                reason=str(exc)))]
+        text = (ctx._("{count} row(s), {start} to {end}.") if count
+                else ctx._("Nothing between {start} and {end}: the file has the headers only."))
+        return [Reply(text.format(count=count, start=ctx.day(start), end=ctx.day(end)),
+                      attachments=(_document(path),))]
+
     _log(ctx, f"{request.kind} {start}..{end} {fmt}")
-    text = (ctx._("{count} row(s), {start} to {end}.") if count
-            else ctx._("Nothing between {start} and {end}: the file has the headers only."))
-    ctx.say(text.format(count=count, start=ctx.day(start), end=ctx.day(end)),
-            attachments=(_document(path),))
+    ctx.after(make)
+    ctx.say(ctx._("Preparing the file; it will be posted here when it is ready."))
 
 
 async def report_command(ctx: Ctx) -> None:
@@ -70,11 +85,21 @@ async def report_command(ctx: Ctx) -> None:
         ctx.say(ctx._("Write: /report followed by the year, e.g. /report 2026"))
         return
     path = _folder(ctx) / f"report-{year_text}-{ctx.now:%Y%m%d-%H%M%S}.xlsx"
-    figures = await yearly_report.compute(ctx.session, int(year_text), ctx.timezone)
-    yearly_workbook.write_xlsx(figures, path, lang=ctx.user.locale)
+    year, timezone, lang = int(year_text), ctx.timezone, ctx.user.locale
+
+    async def write(db: Database) -> None:
+        async with db.session() as session:
+            figures = await yearly_report.compute(session, year, timezone)
+        yearly_workbook.write_xlsx(figures, path, lang=lang)
+
+    async def make() -> list[Reply]:
+        await offload.in_thread(ctx.db, write)
+        return [Reply(ctx._("The {year} report on grassroots democracy through the chatbot.")
+                      .format(year=year_text), attachments=(_document(path),))]
+
     _log(ctx, f"report {year_text}")
-    ctx.say(ctx._("The {year} report on grassroots democracy through the chatbot.").format(
-        year=year_text), attachments=(_document(path),))
+    ctx.after(make)
+    ctx.say(ctx._("Preparing the file; it will be posted here when it is ready."))
 
 
 COMMANDS = {"export": export_command, "report": report_command}

@@ -53,6 +53,8 @@ class Ctx:
     data_dir: Path | None = None
     pseudonym_key: bytes = b""
     replies: list[Reply] = field(default_factory=list)
+    # Slow work to run once this turn is committed (see `after`).
+    later: list[Callable[[], Awaitable[list[Reply]]]] = field(default_factory=list)
 
     def _(self, message: str) -> str:
         """Translate into the user's language (read at call time: it may just have changed)."""
@@ -68,6 +70,12 @@ class Ctx:
     ) -> None:
         """Queue a reply to the user who wrote (`alert`: a pop-up answer to a pressed button)."""
         self.replies.append(Reply(text, tuple(buttons), attachments, edit, alert))
+
+    def after(self, job: Callable[[], Awaitable[list[Reply]]]) -> None:
+        """Run `job` once this turn is committed, outside it (a big export must not hold
+        the database or the chat); the replies it returns go to the same chat through the
+        outbox."""
+        self.later.append(job)
 
     def when(self, moment: datetime) -> str:
         """A moment in the user's language and the commune's time zone."""
