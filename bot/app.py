@@ -68,6 +68,7 @@ class App:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await self.engine.drain()  # files being made for a chat: finish and queue them
         await self.db.dispose()
 
 
