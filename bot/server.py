@@ -107,6 +107,7 @@ def _zalo_oa(app: App) -> ZaloOARuntime:
             app_secret=secret(settings.zalo_oa_app_secret) or "",
             access_token=secret(settings.zalo_oa_access_token),
             refresh_token=secret(settings.zalo_oa_refresh_token),
+            data_dir=settings.data_dir,
             api_url=settings.zalo_oa_api_url, oauth_url=settings.zalo_oa_oauth_url,
         )
     except ValueError as exc:

@@ -50,6 +50,7 @@ class FakeZalo:
         self.events: list[dict[str, Any]] = []
         self.faults: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         self.webhook = ""
+        self.media: dict[str, bytes] = {}  # files users "sent", served at {url}/media/NAME
         self._changed = asyncio.Event()
         self._message_ids = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -59,8 +60,15 @@ class FakeZalo:
         """Listen on a free port of 127.0.0.1."""
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._api)
+        app.router.add_get("/media/{name}", self._media)
         self._runner, self.url = await serve(app)
         return self
+
+    async def _media(self, request: web.Request) -> web.Response:
+        body = self.media.get(request.match_info["name"])
+        if body is None:
+            return web.Response(status=404)
+        return web.Response(body=body, content_type="image/jpeg")
 
     async def stop(self) -> None:
         """Close the server."""

@@ -61,6 +61,7 @@ class FakeZaloOA:
         self.codes: dict[str, str] = {}  # authorisation code -> code challenge
         self.faults: dict[str, list[dict[str, Any]]] = {}
         self.refresh_delay = 0.0
+        self.media: dict[str, bytes] = {}  # files users "sent", served at {url}/media/NAME
         self.outside_window: set[str] = set()  # users Zalo answers -230 for
         self._serial = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -70,8 +71,15 @@ class FakeZaloOA:
         app = web.Application()
         app.router.add_post("/v4/oa/access_token", self._token)
         app.router.add_route("*", "/{version}/oa/{path:.+}", self._api)
+        app.router.add_get("/media/{name}", self._media)
         self._runner, self.url = await serve(app)
         return self
+
+    async def _media(self, request: web.Request) -> web.Response:
+        body = self.media.get(request.match_info["name"])
+        if body is None:
+            return web.Response(status=404)
+        return web.Response(body=body, content_type="application/pdf")
 
     async def stop(self) -> None:
         if self._runner is not None:

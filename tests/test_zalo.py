@@ -11,6 +11,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -165,6 +166,33 @@ async def test_onboarding_menu_and_a_petition_with_a_photo(bot: Bot, fake: FakeZ
         [petition] = (await session.exec(select(Petition))).all()
     assert [(a["kind"], a["ref"], a["channel"]) for a in petition.attachments] == [
         ("photo", url, "zalo"), ("voice", voice, "zalo")]
+
+
+async def test_sent_photos_are_kept_in_the_data_folder(engine: Engine, demo_db: Database,
+                                                       fake: FakeZalo, tmp_path: Path):
+    """Zalo's links may not last: a photo is downloaded on arrival; a failed one keeps its link."""
+    fake.media["abc.jpg"] = b"JPEG-bytes"
+    running = await Bot(engine, demo_db, fake, webhook=True, data_dir=tmp_path).start()
+    try:
+        lan = ZUser(running, "u520")
+        await onboard(lan)
+        for text in ("2", "Phản ánh, kiến nghị", "Gửi bình thường", "Đường sá, giao thông",
+                     "Khu Hòa Bình", "Bỏ qua", "Ổ gà lớn giữa đường vào khu, xe máy ngã."):
+            await lan.send(text)
+        await lan.send_event(image_event("u520", f"{fake.url}/media/abc.jpg"))
+        gone = f"{fake.url}/media/gone.jpg"
+        await lan.send_event(image_event("u520", gone))
+        assert lan.text.startswith("2 tệp đã đính kèm.")
+        await lan.send("Xong")
+        await lan.send("Gửi")
+    finally:
+        await running.stop()
+    async with demo_db.session() as session:
+        [petition] = (await session.exec(select(Petition))).all()
+    kept, linked = (a["ref"] for a in petition.attachments)
+    assert kept.startswith("received/zalo/") and kept.endswith(".jpg")
+    assert (tmp_path / kept).read_bytes() == b"JPEG-bytes"
+    assert linked == gone
 
 
 async def test_webhook_refuses_wrong_secret_and_malformed_json(hook: Bot, demo_db: Database,

@@ -8,6 +8,7 @@ import hashlib
 import time
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -68,11 +69,13 @@ class Bot(ServedBot):
 
     channel = "zalo_oa"
 
-    def __init__(self, engine: Engine, db: Database, fake: FakeZaloOA) -> None:
+    def __init__(self, engine: Engine, db: Database, fake: FakeZaloOA,
+                 data_dir: Path | None = None) -> None:
         access, refresh = fake.issue()
         super().__init__(db, fake, ZaloOARuntime(
             engine, db, app_id=APP_ID, secret_key=SECRET_KEY, app_secret=APP_SECRET,
-            access_token=access, refresh_token=refresh, api_url=fake.url, oauth_url=fake.url))
+            access_token=access, refresh_token=refresh, api_url=fake.url, oauth_url=fake.url,
+            data_dir=data_dir))
 
     async def post(self, raw: bytes, mac: str | None) -> int:
         headers = {SIGNATURE_HEADER: mac} if mac is not None else {}
@@ -459,3 +462,26 @@ async def test_stickers_get_the_choices_again_and_a_returning_follower_gets_the_
     await bot.deliver(follow_event("u11", "unfollow"), replies=0)
     [again] = await bot.deliver(follow_event("u11"))
     assert "1. Công khai thông tin" in again.text
+
+
+async def test_sent_files_are_kept_in_the_data_folder(engine: Engine, demo_db: Database,
+                                                     fake: FakeZaloOA, tmp_path: Path):
+    """Zalo's links may not last: a file a person sends is downloaded on arrival."""
+    fake.media["don.pdf"] = b"%PDF-1.4 don"
+    seen: list[Inbound] = []
+    original = engine.handle
+
+    async def recording(msg: Inbound):
+        seen.append(msg)
+        return await original(msg)
+
+    engine.handle = recording
+    running = await Bot(engine, demo_db, fake, data_dir=tmp_path).start()
+    try:
+        await running.deliver(follow_event("u12"))
+        await running.deliver(file_event("u12", f"{fake.url}/media/don.pdf", "don.pdf"))
+    finally:
+        await running.stop()
+    [kept] = seen[-1].attachments
+    assert kept.ref.startswith("received/zalo_oa/") and kept.name == "don.pdf"
+    assert (tmp_path / kept.ref).read_bytes() == b"%PDF-1.4 don"

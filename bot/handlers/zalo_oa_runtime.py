@@ -17,8 +17,10 @@ import hmac
 import json
 import logging
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from sqlmodel import select
 
@@ -37,7 +39,7 @@ from bot.handlers.zalo_oa import (
 from bot.handlers.zalo_oa_client import ZaloOAClient, ZaloOAError, ZaloOAuth
 from bot.handlers.zalo_oa_tokens import NoTokens, TokenStore
 from bot.messages import Inbound, RecipientBlocked, Undeliverable
-from bot.services import inbound_events, reachability
+from bot.services import inbound_events, reachability, received_files
 from storage.db import Database
 from storage.models import Hamlet, User, ZaloOAFollower, utcnow
 
@@ -57,7 +59,8 @@ class ZaloOARuntime:
 
     def __init__(self, engine: Engine, db: Database, *, app_id: str, secret_key: str,
                  app_secret: str = "", access_token: str | None = None,
-                 refresh_token: str | None = None, api_url: str, oauth_url: str) -> None:
+                 refresh_token: str | None = None, api_url: str, oauth_url: str,
+                 data_dir: Path | None = None) -> None:
         if not secret_key:
             raise ValueError("ZALO_OA_SECRET_KEY (the OA secret key of the webhook page) "
                              "must be set")
@@ -69,6 +72,8 @@ class ZaloOARuntime:
         self.client = ZaloOAClient(self.tokens, api_url)
         self.channel = ZaloOAChannel(self.client, db)
         self.events = inbound_events.EventLog(db, CHANNEL)
+        self.data_dir = data_dir
+        self._downloads: aiohttp.ClientSession | None = None  # photos, files, voice notes
         self.up = False
         self._users = KeyedLocks()
         self._tasks: set[asyncio.Task] = set()
@@ -95,6 +100,8 @@ class ZaloOARuntime:
         await self.events.flush()
         await self.client.close()
         await self.auth.close()
+        if self._downloads is not None:
+            await self._downloads.close()
 
     def routes(self) -> list[web.RouteDef]:
         """The webhook route."""
@@ -158,6 +165,10 @@ class ZaloOARuntime:
             if inbound is None:
                 log.debug("zalo_oa: %s ignored", name)
                 return
+            if self.data_dir is not None and inbound.attachments:  # Zalo's links may expire
+                self._downloads = self._downloads or aiohttp.ClientSession()
+                inbound = await received_files.keep(self._downloads, inbound, self.data_dir,
+                                                    self.engine.clock())
             await self._follower(user_id, at=event_time(event))
         replies = await self.engine.handle(inbound)
         try:

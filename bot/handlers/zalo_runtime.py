@@ -17,6 +17,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from bot.engine import Engine, KeyedLocks
@@ -32,7 +33,7 @@ from bot.handlers.zalo import (
 )
 from bot.handlers.zalo_client import ZaloClient, ZaloError
 from bot.messages import RecipientBlocked, Reply
-from bot.services import inbound_events, reachability
+from bot.services import inbound_events, reachability, received_files
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,8 @@ class ZaloRuntime:
                                    public_base_url=public_base_url, media_key=media_key,
                                    db=db, groups=groups, default_locale=default_locale)
         self.events = inbound_events.EventLog(db, CHANNEL)
+        self.data_dir = data_dir
+        self._downloads: aiohttp.ClientSession | None = None  # photos and voice notes
         self.up = False
         self._chats = KeyedLocks()
         self._tasks: set[asyncio.Task] = set()
@@ -97,6 +100,8 @@ class ZaloRuntime:
             await asyncio.wait(set(self._tasks), timeout=10)
         await self.events.flush()
         await self.client.close()
+        if self._downloads is not None:
+            await self._downloads.close()
 
     def routes(self) -> list[web.RouteDef]:
         """The webhook route (webhook mode) and the signed media route (PUBLIC_BASE_URL)."""
@@ -174,6 +179,10 @@ class ZaloRuntime:
         inbound = to_inbound(event, groups=self.groups)
         if inbound is None:
             return
+        if self.data_dir is not None and inbound.attachments:  # Zalo's links may not last
+            self._downloads = self._downloads or aiohttp.ClientSession()
+            inbound = await received_files.keep(self._downloads, inbound, self.data_dir,
+                                                self.engine.clock())
         if name == STICKER:
             log.debug("zalo: sticker answered with the type-or-choose nudge")
         chat_id = inbound.chat_id or inbound.user_id
