@@ -25,6 +25,7 @@ from aiohttp import web
 from sqlmodel import select
 
 from bot.engine import Engine, KeyedLocks
+from bot.handlers import received_files
 from bot.handlers.zalo_oa import (
     CHANNEL,
     FOLLOW,
@@ -39,7 +40,7 @@ from bot.handlers.zalo_oa import (
 from bot.handlers.zalo_oa_client import ZaloOAClient, ZaloOAError, ZaloOAuth
 from bot.handlers.zalo_oa_tokens import NoTokens, TokenStore
 from bot.messages import Inbound, RecipientBlocked, Undeliverable
-from bot.services import inbound_events, reachability, received_files
+from bot.services import inbound_events, reachability
 from storage.db import Database
 from storage.models import Hamlet, User, ZaloOAFollower, utcnow
 

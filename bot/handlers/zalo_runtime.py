@@ -21,6 +21,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.engine import Engine, KeyedLocks
+from bot.handlers import received_files
 from bot.handlers.zalo import (
     CHANNEL,
     STICKER,
@@ -33,7 +34,7 @@ from bot.handlers.zalo import (
 )
 from bot.handlers.zalo_client import ZaloClient, ZaloError
 from bot.messages import RecipientBlocked, Reply
-from bot.services import inbound_events, reachability, received_files
+from bot.services import inbound_events, reachability
 from storage.db import Database
 
 log = logging.getLogger(__name__)
