@@ -24,7 +24,7 @@ from bot.i18n import translations
 from bot.messages import Attachment, Reply
 from bot.services import groups, outbox
 from bot.textfold import nfc
-from storage.models import Broadcast, GroupLink, InteractionLog, OutboxMessage, User
+from storage.models import Broadcast, GroupLink, OutboxMessage, User
 from storage.repositories import InteractionLogs, Subscriptions, Users
 
 AUDIENCES = ("groups", "residents", "both")
@@ -100,7 +100,8 @@ async def create(session: AsyncSession, *, text: str, hamlet_ids: Sequence[int],
     )
     session.add(broadcast)
     await session.flush()
-    _audit(session, actor, "broadcast_create", f"#{broadcast.id} {audience} {cron or ''}")
+    InteractionLogs(session).admin("broadcast_create",
+                                   f"#{broadcast.id} {audience} {cron or ''}"[:500], actor)
     return broadcast
 
 
@@ -171,7 +172,7 @@ async def cancel(session: AsyncSession, broadcast: Broadcast, actor: str) -> int
         OutboxMessage.broadcast_id == broadcast.id,
         OutboxMessage.status == outbox.PENDING))).all()
     cancelled = await outbox.cancel(session, list(ids)) if ids else 0
-    _audit(session, actor, "broadcast_cancel", f"#{broadcast.id} {cancelled}")
+    InteractionLogs(session).admin("broadcast_cancel", f"#{broadcast.id} {cancelled}", actor)
     return cancelled
 
 
@@ -188,8 +189,8 @@ async def pause(session: AsyncSession, broadcast: Broadcast, actor: str, *,
     else:
         broadcast.status = PAUSED
     session.add(broadcast)
-    _audit(session, actor, "broadcast_resume" if resume else "broadcast_pause",
-           f"#{broadcast.id}")
+    InteractionLogs(session).admin("broadcast_resume" if resume else "broadcast_pause",
+                                   f"#{broadcast.id}", actor)
     return broadcast
 
 
@@ -261,9 +262,3 @@ async def listing(session: AsyncSession, limit: int = 50) -> Sequence[Broadcast]
 async def hamlet_notices_on(session: AsyncSession, user: User) -> bool:
     """Whether a resident gets hamlet notices in private chat."""
     return HAMLET_NOTICES in await Subscriptions(session).topics_of(user.id)
-
-
-def _audit(session: AsyncSession, actor: str, kind: str, text: str) -> None:
-    InteractionLogs(session).append(InteractionLog(
-        channel=actor.partition(":")[0][:20] or "cli", direction="admin", kind=kind,
-        text=text[:500], actor=actor))

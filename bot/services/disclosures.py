@@ -22,7 +22,7 @@ from bot.messages import Button, Reply
 from bot.services import outbox
 from bot.textfold import nfc
 from bot.workdays import add_working_days
-from storage.models import Disclosure, DisclosureComment, InteractionLog, User
+from storage.models import Disclosure, DisclosureComment, User
 from storage.repositories import (
     DisclosureComments,
     Disclosures,
@@ -204,7 +204,8 @@ async def publish(session: AsyncSession, draft: Draft, *, actor: str, now: datet
         created_by=actor,
     )
     await Disclosures(session).save(disclosure)
-    _audit(session, "disclosure_publish", f"#{disclosure.id} cat {disclosure.category}", actor)
+    InteractionLogs(session).admin("disclosure_publish",
+                                   f"#{disclosure.id} cat {disclosure.category}", actor)
     await notify_subscribers(session, disclosure, timezone=timezone, changed=False)
     return disclosure
 
@@ -239,7 +240,8 @@ async def change(session: AsyncSession, disclosure: Disclosure, *, actor: str,
     check(Draft(disclosure.category, disclosure.title, disclosure.body))
     disclosure.version += 1
     await repo.save(disclosure)
-    _audit(session, "disclosure_change", f"#{disclosure.id} v{disclosure.version}", actor)
+    InteractionLogs(session).admin("disclosure_change",
+                                   f"#{disclosure.id} v{disclosure.version}", actor)
     await notify_subscribers(session, disclosure, timezone=timezone, changed=True)
     return disclosure
 
@@ -256,7 +258,7 @@ async def respond(session: AsyncSession, disclosure: Disclosure, text: str, *, a
         raise DisclosureError("the response is empty")
     disclosure.response, disclosure.response_at = nfc(text.strip()), now
     await Disclosures(session).save(disclosure)
-    _audit(session, "disclosure_response", f"#{disclosure.id}", actor)
+    InteractionLogs(session).admin("disclosure_response", f"#{disclosure.id}", actor)
     notified = set()
     for comment in await DisclosureComments(session).of(disclosure.id):
         if comment.user_id is None or comment.user_id in notified:
@@ -355,13 +357,6 @@ async def quarter_list(session: AsyncSession, quarter: str, timezone: str) -> li
             on_time = local_day(disclosure.posted_from, timezone) <= deadline
         rows.append(QuarterRow(disclosure, on_time))
     return rows
-
-
-def _audit(session: AsyncSession, kind: str, text: str, actor: str) -> None:
-    InteractionLogs(session).append(
-        InteractionLog(channel=actor.partition(":")[0][:20] or "cli", direction="admin",
-                       kind=kind, text=text, actor=actor)
-    )
 
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "examples" / "disclosures.demo.toml"

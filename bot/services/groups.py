@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import roles
 from bot.services.outbox import Recipient
-from storage.models import GroupLink, Hamlet, InteractionLog
+from storage.models import GroupLink, Hamlet
 from storage.repositories import Hamlets, InteractionLogs
 
 STAFF, HAMLET = "staff", "hamlet"
@@ -43,7 +43,8 @@ async def link(
     row.title = title or row.title
     row.linked_by = actor
     session.add(row)
-    _audit(session, channel, "group_link", f"{row.kind} {hamlet or ''}".strip(), actor)
+    InteractionLogs(session).admin("group_link", f"{row.kind} {hamlet or ''}".strip(), actor,
+                                   channel=channel)
     return row
 
 
@@ -53,7 +54,7 @@ async def unlink(session: AsyncSession, channel: str, chat_id: str, actor: str =
     if row is None:
         return False
     await session.delete(row)
-    _audit(session, channel, "group_unlink", row.kind, actor)
+    InteractionLogs(session).admin("group_unlink", row.kind, actor, channel=channel)
     return True
 
 
@@ -64,7 +65,8 @@ async def move(session: AsyncSession, channel: str, old_chat_id: str, new_chat_i
         return False
     row.chat_id = new_chat_id
     session.add(row)
-    _audit(session, channel, "group_move", row.kind, f"{channel}:migration")
+    InteractionLogs(session).admin("group_move", row.kind, f"{channel}:migration",
+                                   channel=channel)
     return True
 
 
@@ -104,9 +106,3 @@ async def may_press_staff_buttons(session: AsyncSession, channel: str, user_id: 
 async def is_admin(session: AsyncSession, channel: str, user_id: str) -> bool:
     """True when the person may link groups."""
     return "admin" in await roles.roles_of(session, channel, user_id)
-
-
-def _audit(session: AsyncSession, channel: str, kind: str, text: str, actor: str) -> None:
-    InteractionLogs(session).append(
-        InteractionLog(channel=channel, direction="admin", kind=kind, text=text, actor=actor)
-    )

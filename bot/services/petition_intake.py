@@ -22,9 +22,10 @@ from bot.services.petition_statuses import (
     RECEIVED,
     tracking_code,
 )
-from bot.services.petitions import PetitionError, Settings, audit, local_day
+from bot.services.petitions import PetitionError, Settings, local_day
 from bot.textfold import fold, nfc
 from storage.models import Petition, PetitionEvent, PetitionIdentity, User
+from storage.repositories import InteractionLogs
 
 MAX_DESCRIPTION = 4000
 MIN_DESCRIPTION = 10
@@ -130,7 +131,8 @@ async def submit(session: AsyncSession, intake: Intake, user: User, *, now: date
     session.add(PetitionEvent(petition_id=petition.id, at=now, actor="resident",
                               kind="status", status=RECEIVED))
     await session.flush()
-    audit(session, user.channel, "petition_received", f"{petition.code}", "resident")
+    InteractionLogs(session).admin("petition_received", f"{petition.code}", "resident",
+                                   channel=user.channel)
     await petition_notices.notify_staff(session, petition, settings, timezone, new=True)
     return petition
 

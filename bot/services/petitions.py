@@ -37,7 +37,6 @@ from bot.textfold import nfc
 from bot.workdays import Calendar
 from storage.models import (
     Commune,
-    InteractionLog,
     Petition,
     PetitionEvent,
     PetitionIdentity,
@@ -273,11 +272,7 @@ async def _record(session: AsyncSession, petition: Petition, now: datetime, acto
     session.add(PetitionEvent(petition_id=petition.id, at=now, actor=actor, kind=kind,
                               status=status, note=note))
     await session.flush()
-    audit(session, actor.partition(":")[0] or "cli", f"petition_{kind}",
-          f"{petition.code} {status or ''}".strip(), actor)
+    InteractionLogs(session).admin(f"petition_{kind}", f"{petition.code} {status or ''}".strip(),
+                                   actor)
 
 
-def audit(session: AsyncSession, channel: str, kind: str, text: str, actor: str) -> None:
-    """Log a petition action in the interaction log."""
-    InteractionLogs(session).append(InteractionLog(
-        channel=channel[:20], direction="admin", kind=kind, text=text, actor=actor))

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import InteractionLog
 from storage.repositories import Hamlets, InteractionLogs, RoleGrants
 
 ROLES = ("resident", "hamlet_head", "staff", "investigator", "admin")
@@ -53,7 +52,7 @@ async def grant(
     added = 0
     for hamlet_id in ids:
         added += await grants.grant(channel, user_id, role, hamlet_id, actor)
-    _audit(session, channel, "role_grant", f"{role} {len(ids)}", actor)
+    InteractionLogs(session).admin("role_grant", f"{role} {len(ids)}", actor, channel=channel)
     return added
 
 
@@ -65,16 +64,10 @@ async def revoke(
     _check(channel, role)
     ids = await hamlet_ids(session, hamlets)
     removed = await RoleGrants(session).revoke(channel, user_id, role, ids)
-    _audit(session, channel, "role_revoke", f"{role} {removed}", actor)
+    InteractionLogs(session).admin("role_revoke", f"{role} {removed}", actor, channel=channel)
     return removed
 
 
 async def roles_of(session: AsyncSession, channel: str, user_id: str) -> set[str]:
     """The roles a channel identity holds; everyone is at least a resident."""
     return {"resident"} | {g.role for g in await RoleGrants(session).of(channel, user_id)}
-
-
-def _audit(session: AsyncSession, channel: str, kind: str, text: str, actor: str) -> None:
-    InteractionLogs(session).append(
-        InteractionLog(channel=channel, direction="admin", kind=kind, text=text, actor=actor)
-    )

@@ -16,7 +16,12 @@ from bot.services.session_reminders import drop_reminders
 from bot.services.session_rules import ACTIVE, CLOSED, SessionError, require_scheduled
 from bot.textfold import nfc
 from storage.models import DialogueSession
-from storage.repositories import DialogueSessions, SessionQuestions, SessionRegistrations
+from storage.repositories import (
+    DialogueSessions,
+    InteractionLogs,
+    SessionQuestions,
+    SessionRegistrations,
+)
 
 
 async def close(session: AsyncSession, session_id: int, outcome: str, *, actor: str,
@@ -56,5 +61,6 @@ async def close(session: AsyncSession, session_id: int, outcome: str, *, actor: 
                 topic=item.topic),
             session_id=item.id,
         )
-    sessions.audit(session, "session_close", f"#{item.id} disclosure #{published.id}", actor)
+    InteractionLogs(session).admin("session_close", f"#{item.id} disclosure #{published.id}",
+                                   actor)
     return told, item

@@ -42,7 +42,6 @@ from bot.services.session_tickets import free_ticket
 from bot.textfold import nfc
 from storage.models import (
     DialogueSession,
-    InteractionLog,
     SessionQuestion,
     SessionRegistration,
     User,
@@ -73,7 +72,7 @@ async def announce(session: AsyncSession, plan: Plan, *, actor: str, now: dateti
         created_by=actor,
     )
     await DialogueSessions(session).save(item)
-    audit(session, "session_add", f"#{item.id} cap {item.capacity}", actor)
+    InteractionLogs(session).admin("session_add", f"#{item.id} cap {item.capacity}", actor)
     return item
 
 
@@ -117,7 +116,7 @@ async def reschedule(session: AsyncSession, session_id: int, *, actor: str, now:
                 _, loc, item, r.ticket if r.status == REGISTERED else None, timezone),
             session_id=item.id,
         )
-    audit(session, "session_move", f"#{item.id} v{item.version}", actor)
+    InteractionLogs(session).admin("session_move", f"#{item.id} v{item.version}", actor)
     return told
 
 
@@ -138,7 +137,7 @@ async def cancel_session(session: AsyncSession, session_id: int, *, actor: str,
                              "cancelled. We apologise for the inconvenience.").format(
                 topic=item.topic, when=format_datetime(item.starts_at, loc, timezone)),
         )
-    audit(session, "session_cancel", f"#{item.id}", actor)
+    InteractionLogs(session).admin("session_cancel", f"#{item.id}", actor)
     return told
 
 
@@ -162,7 +161,8 @@ async def set_capacity(session: AsyncSession, session_id: int, capacity: int, *,
             taken=taken, least=taken + reserved, reserved=reserved)
     item.capacity, item.reserved = capacity, reserved
     await DialogueSessions(session).save(item)
-    audit(session, "session_capacity", f"#{item.id} cap {capacity} res {reserved}", actor)
+    InteractionLogs(session).admin("session_capacity",
+                                   f"#{item.id} cap {capacity} res {reserved}", actor)
     return await _fill_seats(session, item, now, timezone)
 
 
@@ -352,9 +352,3 @@ def grouped_by_hamlet(rows: Sequence[Any], hamlet_names: dict[int, str],
     return {name: found for name, found in groups.items() if found}
 
 
-def audit(session: AsyncSession, kind: str, text: str, actor: str) -> None:
-    """Log a staff action on sessions in the interaction log."""
-    InteractionLogs(session).append(
-        InteractionLog(channel=actor.partition(":")[0][:20] or "cli", direction="admin",
-                       kind=kind, text=text, actor=actor)
-    )
