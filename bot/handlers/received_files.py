@@ -13,6 +13,7 @@ import dataclasses
 import logging
 import mimetypes
 import secrets
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -25,6 +26,27 @@ log = logging.getLogger(__name__)
 MAX_BYTES = 20 * 1024 * 1024  # what Telegram lets bots download, and the petition limit
 TIMEOUT = aiohttp.ClientTimeout(total=30)
 FOLDER = "received"
+
+
+class ReceivedFiles:
+    """A channel's downloads of linked attachments into `data_dir` (nothing without one)."""
+
+    def __init__(self, data_dir: Path | None, clock: Callable[[], datetime]) -> None:
+        self.data_dir, self.clock = data_dir, clock
+        self._http: aiohttp.ClientSession | None = None  # opened on the first download
+
+    async def keep(self, inbound: Inbound) -> Inbound:
+        """The inbound with its linked attachments stored locally (see module docstring)."""
+        if self.data_dir is None or not inbound.attachments:
+            return inbound
+        self._http = self._http or aiohttp.ClientSession()
+        return await keep(self._http, inbound, self.data_dir, self.clock())
+
+    async def close(self) -> None:
+        """Close the HTTP session, if one was opened."""
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
 
 
 async def keep(http: aiohttp.ClientSession, inbound: Inbound, data_dir: Path,

@@ -20,7 +20,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from sqlmodel import select
 
@@ -73,8 +72,7 @@ class ZaloOARuntime:
         self.client = ZaloOAClient(self.tokens, api_url)
         self.channel = ZaloOAChannel(self.client, db)
         self.events = inbound_events.EventLog(db, CHANNEL)
-        self.data_dir = data_dir
-        self._downloads: aiohttp.ClientSession | None = None  # photos, files, voice notes
+        self.files = received_files.ReceivedFiles(data_dir, engine.clock)  # links may expire
         self.up = False
         self._users = KeyedLocks()
         self._tasks: set[asyncio.Task] = set()
@@ -101,8 +99,7 @@ class ZaloOARuntime:
         await self.events.flush()
         await self.client.close()
         await self.auth.close()
-        if self._downloads is not None:
-            await self._downloads.close()
+        await self.files.close()
 
     def routes(self) -> list[web.RouteDef]:
         """The webhook route."""
@@ -166,10 +163,7 @@ class ZaloOARuntime:
             if inbound is None:
                 log.debug("zalo_oa: %s ignored", name)
                 return
-            if self.data_dir is not None and inbound.attachments:  # Zalo's links may expire
-                self._downloads = self._downloads or aiohttp.ClientSession()
-                inbound = await received_files.keep(self._downloads, inbound, self.data_dir,
-                                                    self.engine.clock())
+            inbound = await self.files.keep(inbound)
             await self._follower(user_id, at=event_time(event))
         replies = await self.engine.handle(inbound)
         try:

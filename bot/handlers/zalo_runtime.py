@@ -17,7 +17,6 @@ import logging
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 
 from bot.engine import Engine, KeyedLocks
@@ -67,8 +66,7 @@ class ZaloRuntime:
                                    public_base_url=public_base_url, media_key=media_key,
                                    db=db, groups=groups, default_locale=default_locale)
         self.events = inbound_events.EventLog(db, CHANNEL)
-        self.data_dir = data_dir
-        self._downloads: aiohttp.ClientSession | None = None  # photos and voice notes
+        self.files = received_files.ReceivedFiles(data_dir, engine.clock)  # links may expire
         self.up = False
         self._chats = KeyedLocks()
         self._tasks: set[asyncio.Task] = set()
@@ -101,8 +99,7 @@ class ZaloRuntime:
             await asyncio.wait(set(self._tasks), timeout=10)
         await self.events.flush()
         await self.client.close()
-        if self._downloads is not None:
-            await self._downloads.close()
+        await self.files.close()
 
     def routes(self) -> list[web.RouteDef]:
         """The webhook route (webhook mode) and the signed media route (PUBLIC_BASE_URL)."""
@@ -180,10 +177,7 @@ class ZaloRuntime:
         inbound = to_inbound(event, groups=self.groups)
         if inbound is None:
             return
-        if self.data_dir is not None and inbound.attachments:  # Zalo's links may not last
-            self._downloads = self._downloads or aiohttp.ClientSession()
-            inbound = await received_files.keep(self._downloads, inbound, self.data_dir,
-                                                self.engine.clock())
+        inbound = await self.files.keep(inbound)
         if name == STICKER:
             log.debug("zalo: sticker answered with the type-or-choose nudge")
         chat_id = inbound.chat_id or inbound.user_id
