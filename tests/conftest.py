@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from sqlmodel import SQLModel
 from bot.engine import Engine
 from bot.messages import Button, Inbound, Reply, parse_command
 from bot.services import commune_setup
+from storage import clock
 from storage.db import Database, async_database_url
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
@@ -88,13 +89,21 @@ def engine(demo_db: Database) -> Engine:
 
 
 class Clock:
-    """A clock the test moves by hand (give it to Engine(clock=...))."""
+    """The program's clock, moved by hand: making one sets it (storage.clock.use); the
+    system clock comes back after each test. Move it with `clock.now = …`."""
 
     def __init__(self, now: datetime) -> None:
         self.now = now
+        clock.use(self)
 
     def __call__(self) -> datetime:
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def _system_clock_after_each_test() -> Iterator[None]:
+    yield
+    clock.use(None)
 
 
 class Chat:
