@@ -152,6 +152,8 @@ async def test_with_a_staff_group_the_clerk_handles_a_petition_in_the_group(
     assert len(fake.of("sendLocation", STAFF_CHAT)) == 1
 
     clerk = TgUser(hook, CLERK, chat_id=STAFF_CHAT)
+    await clerk.send("/help")
+    assert clerk.text.startswith("Lệnh dành cho cán bộ xã:")  # not the resident's help
     await clerk.press("Nhận xử lý", on=card)
     assert "do Anh Minh (văn phòng) xử lý" in clerk.text
     await clerk.press("Đang xử lý")

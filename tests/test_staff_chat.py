@@ -88,7 +88,7 @@ async def test_export_and_report_come_back_as_files(hook, demo_db, engine, fake,
     await _setup(demo_db, engine, tmp_path)
     staff = TgUser(hook, 901, chat_id=STAFF_CHAT)
     year = clock.today(engine.timezone).year
-    await staff.send(f"/export petitions {year}-01-01 {year}-12-31 xlsx")
+    await staff.send(f"/export petitions 01/01/{year} 31/12/{year} xlsx")  # Vietnamese dates
     assert "Đang chuẩn bị tệp" in staff.text  # at once; the file follows when it is made
     await engine.drain()
     assert await _deliver(demo_db, hook) == 2  # the petition card, then the file
@@ -100,6 +100,7 @@ async def test_export_and_report_come_back_as_files(hook, demo_db, engine, fake,
     assert rows[0][0] == "Mã" and rows[1][0].startswith("PA-")
 
     await staff.send("/export log 2026-13-01 2026-12-31")
+    assert "không đọc được ngày “2026-13-01”" in staff.text
     assert "/export log|petitions|sessions|comments" in staff.text
     await staff.send(f"/report {year}")
     assert "Đang chuẩn bị tệp" in staff.text

@@ -30,6 +30,7 @@ from bot.flows import (
     settings,
 )
 from bot.flows.base import Ctx, Flow, Step
+from bot.flows.common import staff_only
 from bot.textfold import fold
 
 FLOWS: dict[str, Flow] = {
@@ -46,7 +47,11 @@ COMMANDS: dict[str, Step] = {
     "lang": settings.change_language,
     "publish": publish.start,
     "checkin": session_desk.start_checkin,
-} | {name: petition_staff.private(command) for name, command in petition_staff.COMMANDS.items()}
+}
+# Staff commands work in a private chat too (staff only), as in the staff group.
+STAFF_COMMANDS = {**petition_staff.COMMANDS, **accountability_staff.COMMANDS,
+                  **admin_staff.COMMANDS}
+COMMANDS |= {name: staff_only(command) for name, command in STAFF_COMMANDS.items()}
 
 # Menu entries, reached by the button payload "go:<name>". Entries listed in the menu but
 # missing here answer that the feature is coming (menu.coming_soon).

@@ -3,19 +3,20 @@
 The chat hears "preparing the file" at once; the file is made after the turn, on a worker
 thread (a big export must not hold the bot), and posted through the outbox.
 
-`/export log|petitions|sessions|comments FROM TO [csv|xlsx]` (dates YYYY-MM-DD) and `/report YEAR`.
+`/export log|petitions|sessions|comments FROM TO [csv|xlsx]` (dates dd/mm/yyyy or ISO)
+and `/report YEAR`.
 Personal data is never exported from a chat (admins use the command line). The file is
 written under DATA_DIR/exports and sent as a document; the export is logged.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.flows.base import Ctx
 from bot.messages import Attachment, Reply
-from bot.services import exports, offload, yearly_report, yearly_workbook
+from bot.services import exports, offload, status_words, yearly_report, yearly_workbook
 from storage.db import Database
 from storage.models import InteractionLog
 
@@ -40,14 +41,15 @@ async def export_command(ctx: Ctx) -> None:
     """/export KIND FROM TO [FORMAT]"""
     parts = ctx.msg.args.split()
     usage = ctx._("Write: /export log|petitions|sessions|comments FROM TO [csv|xlsx], dates as "
-                  "YYYY-MM-DD, e.g. /export log 2026-01-01 2026-12-31 xlsx")
+                  "dd/mm/yyyy, e.g. /export petitions 01/12/2026 31/12/2026 xlsx")
     if len(parts) not in (3, 4):
         ctx.say(usage)
         return
-    try:
-        start, end = date.fromisoformat(parts[1]), date.fromisoformat(parts[2])
-    except ValueError:
-        ctx.say(usage)
+    today = ctx.now.astimezone(ZoneInfo(ctx.timezone)).date()
+    start, end = status_words.day_of(parts[1], today), status_words.day_of(parts[2], today)
+    if start is None or end is None:
+        ctx.say(ctx._("“{typed}” is not a date I can read.").format(
+            typed=parts[1] if start is None else parts[2]) + " " + usage)
         return
     fmt = parts[3].lower() if len(parts) == 4 else "csv"
     stamp = f"{ctx.now:%Y%m%d-%H%M%S}"

@@ -2,17 +2,17 @@
 `/petitions [filter]` (the queue), `/answer CODE [text]`, `/status CODE STATUS [reason]`
 with Vietnamese status words ("thụ lý", "dang xu ly", "không thụ lý lý do…"), and
 `/assign CODE NAME`. Buttons are in bot.flows.petition_desk. In the staff group
-bot.flows.groups has checked the role; in a private chat `private` does.
+bot.flows.groups has checked the role; in a private chat bot.flows.common.staff_only
+does.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable
 
 from bot.flows import petition_desk as desk
 from bot.flows import petition_drafts as drafts
-from bot.flows.base import STAY, Ctx, Step
+from bot.flows.base import STAY, Ctx
 from bot.services import petitions as service
 from bot.services import roles, status_words
 from bot.services.petition_statuses import ANSWERED, NEEDS_REASON, STATUS_LABELS
@@ -91,20 +91,6 @@ async def assign_command(ctx: Ctx) -> object:
     ctx.say(ctx._("{code} is now handled by {who}.").format(
         code=petition.code, who=roles.display(names, assignee, ctx._("a colleague"))))
     return STAY
-
-
-def private(command: Callable[[Ctx], Awaitable[object]]) -> Step:
-    """A staff command in a private chat: staff only, the conversation stays where it was
-    unless the command asks for words."""
-
-    async def run(ctx: Ctx) -> object:
-        if not ctx.is_staff:
-            ctx.say(ctx._("Not allowed: only commune staff can use this."))
-            return STAY
-        return await command(ctx)
-
-    run.__name__ = run.__qualname__ = f"staff_{command.__name__}"
-    return run
 
 
 ACTIONS = {"pa": desk.pressed, "pq": desk.page_pressed}
