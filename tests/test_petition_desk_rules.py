@@ -15,7 +15,7 @@ from sqlmodel import select
 from bot.engine import Engine
 from bot.i18n import LOCALES_DIR
 from bot.services import petition_cards as cards
-from bot.services import petition_intake, status_words
+from bot.services import petition_intake, roles, status_words
 from bot.services import petitions as service
 from bot.services.petition_statuses import (
     ACCEPTED,
@@ -241,3 +241,72 @@ def test_role_grant_takes_a_display_name(shell, capsys, tmp_path):
     with sqlite3.connect(tmp_path / "cli.db") as connection:
         named = dict(connection.execute("SELECT user_id, name FROM role_grants").fetchall())
     assert named["77"] == "Chị Mai (tư pháp)" and named["canbo"] == "Chị Lan (địa chính)"
+
+
+async def test_a_denunciation_shows_its_content_and_evidence_only_to_the_investigator(
+    engine: Engine, demo_db: Database,
+):
+    Clock(NOW)
+    async with demo_db.session() as session:
+        await roles.grant(session, "console", "canbo", "investigator", actor="test")
+        resident = await Users(session).get_or_create("telegram", "557", "vi")
+        settings = service.Settings.of(await Communes(session).current())
+        intake = petition_intake.Intake(
+            DENUNCIATION, "land", "Cán bộ địa chính nhận tiền để cấp sổ đỏ sai quy định.",
+            latitude=21.85, longitude=106.77,
+            attachments=[{"kind": "photo", "ref": "received/telegram/2026-12/a.jpg",
+                          "channel": "telegram"}],
+            identity=petition_intake.Identity("Phạm Thị Dung", "Khu Hòa Bình"))
+        found = await petition_intake.submit(session, intake, resident, now=NOW, timezone=TZ,
+                                             settings=settings)
+        await session.commit()
+        pushed = (await session.exec(select(OutboxMessage).where(
+            OutboxMessage.kind == "staff"))).all()
+    assert pushed and all(m.attachments == [] for m in pushed)  # no photo, no pin
+    assert all("cấp sổ đỏ" not in m.text and "Phạm Thị Dung" not in m.text for m in pushed)
+    assert all(b[0] not in ("Xem vị trí", "Xem ảnh, tệp (1)") for m in pushed
+               for b in m.buttons)
+
+    admin = Chat(engine, user_id="admin")  # staff, not the investigator
+    await admin.onboard()
+    await admin.send(payload=f"pa:show:{found.id}")
+    assert "giữ bí mật" in admin.text and "cấp sổ đỏ" not in admin.text
+    assert "Xem vị trí" not in admin.labels
+    await admin.send(payload=f"pa:pin:{found.id}")
+    assert admin.last[0].attachments == ()
+
+    investigator = await staff_chat(engine)
+    await investigator.send(payload=f"pa:show:{found.id}")
+    assert "cấp sổ đỏ" in investigator.text and "Phạm Thị Dung" in investigator.text
+    assert {"Xem ảnh, tệp (1)", "Xem vị trí"} <= set(investigator.labels)
+    await investigator.press("Xem vị trí")
+    [pin] = investigator.last[0].attachments
+    assert (pin.kind, pin.ref) == ("location", "21.85,106.77")
+
+
+async def test_extension_and_forwarding_by_buttons(engine: Engine, demo_db: Database):
+    Clock(NOW)
+    complaint = await submit(demo_db, COMPLAINT)
+    feedback = await submit(demo_db, user="558")
+    clerk = await staff_chat(engine)
+    await clerk.send(payload=f"pa:show:{complaint.id}")
+    await clerk.press("Thụ lý")
+    assert "Hạn trả lời: 01/01/2027" in clerk.text  # 30 days from acceptance
+    await clerk.press("Gia hạn")
+    assert clerk.labels == ["Vụ việc phức tạp", "Vùng sâu, vùng xa, đi lại khó khăn"]
+    await clerk.press("Vụ việc phức tạp")
+    assert f"{complaint.code}: hạn trả lời nay là 16/01/2027." in clerk.text  # 45 days
+    assert "gia hạn giải quyết — Chị Lan (địa chính)" in clerk.text  # the timeline, by name
+
+    await clerk.send(payload=f"pa:show:{feedback.id}")
+    await clerk.press("Chuyển đơn")
+    assert "đến cơ quan nào?" in clerk.text
+    await clerk.send("Điện lực huyện")
+    assert "Lý do chuyển đơn" in clerk.text and "Điện lực huyện" in clerk.text
+    await clerk.send("Đèn đường do Điện lực quản lý.")
+    assert f"{feedback.code}: Đã chuyển cơ quan có thẩm quyền. Đã báo người dân, kèm lý do." in (
+        clerk.text)
+    async with demo_db.session() as session:
+        told = (await session.exec(select(OutboxMessage).where(
+            OutboxMessage.chat_id == "558", OutboxMessage.kind == "petition"))).all()
+    assert "chuyển đến Điện lực huyện: Đèn đường do Điện lực quản lý." in told[-1].text

@@ -136,8 +136,7 @@ async def show_card(ctx: Ctx, petition: Petition, intro: str = "") -> object:
     """The card with its buttons."""
     text = await cards.card(ctx.session, petition, await settings(ctx), ctx.timezone,
                             viewer(ctx))
-    ctx.say("\n".join(p for p in (intro, text) if p),
-            *cards.buttons(petition, ctx.user.locale, ctx.msg.channel))
+    ctx.say("\n".join(p for p in (intro, text) if p), *cards.buttons(petition, viewer(ctx)))
     return END
 
 
@@ -168,8 +167,10 @@ async def pressed(ctx: Ctx) -> object:
 
 async def show_files(ctx: Ctx, petition: Petition) -> object:
     """The resident's photos (an album where the channel has one), voice notes and files."""
-    files = tuple(a for a in cards.evidence(petition, ctx.msg.channel) if a.kind != "location")
-    if not files or (petition.kind == DENUNCIATION and not viewer(ctx).investigator):
+    files = tuple(a for a in cards.evidence(petition, ctx.msg.channel,
+                                            secret=cards.secret(petition, viewer(ctx)))
+                  if a.kind != "location")
+    if not files:
         ctx.say(ctx._("No file can be shown here."))
         return STAY
     ctx.say(ctx._("Files of {code}:").format(code=petition.code), attachments=files)
@@ -178,7 +179,9 @@ async def show_files(ctx: Ctx, petition: Petition) -> object:
 
 async def show_pin(ctx: Ctx, petition: Petition) -> object:
     """The location pin, as a map location message."""
-    pin = tuple(a for a in cards.evidence(petition, ctx.msg.channel) if a.kind == "location")
+    pin = tuple(a for a in cards.evidence(petition, ctx.msg.channel,
+                                          secret=cards.secret(petition, viewer(ctx)))
+                if a.kind == "location")
     if not pin:
         ctx.say(ctx._("No location was sent with this petition."))
         return STAY

@@ -88,9 +88,13 @@ def actions(petition: Petition) -> list[str]:
     return verbs
 
 
-def evidence(petition: Petition, channel: str) -> tuple[Attachment, ...]:
+def evidence(petition: Petition, channel: str, *, secret: bool = False
+             ) -> tuple[Attachment, ...]:
     """The resident's files that `channel` can show, and the location pin as a map
-    location; a file id of another channel cannot be sent (counted by `unshown`)."""
+    location; a file id of another channel cannot be sent (counted by `unshown`). None when
+    `secret` (a denunciation seen by anyone but the investigator)."""
+    if secret:
+        return ()
     files = tuple(_attachment(f) for f in petition.attachments if _shown(f, channel))
     pin = ((Attachment("location", f"{petition.latitude},{petition.longitude}"),)
            if petition.latitude is not None and petition.longitude is not None else ())
@@ -113,16 +117,23 @@ def _attachment(stored: dict[str, Any]) -> Attachment:
                                                       "size")})
 
 
-def buttons(petition: Petition, locale: str, channel: str = "") -> tuple[Button, ...]:
-    """The card's buttons: "Xem ảnh (2)", "Xem vị trí", then the allowed actions."""
-    _ = translations(locale).gettext
+def secret(petition: Petition, viewer: Viewer) -> bool:
+    """True when the viewer may not see the petition's content or evidence."""
+    return petition.kind == st.DENUNCIATION and not (viewer.investigator or viewer.shell)
+
+
+def buttons(petition: Petition, viewer: Viewer) -> tuple[Button, ...]:
+    """The card's buttons: the allowed actions, then "Xem ảnh, tệp (2)", "Xem vị trí"."""
+    _ = translations(viewer.locale).gettext
     shown = [Button(_(ACTION_LABELS[v]), f"pa:{v}:{petition.id}") for v in actions(petition)]
-    files = [a for a in evidence(petition, channel) if a.kind != "location"]
+    hidden = secret(petition, viewer)
+    files = [a for a in evidence(petition, viewer.channel, secret=hidden)
+             if a.kind != "location"]
     extra = []
     if files:
         extra.append(Button(_("View files ({count})").format(count=len(files)),
                             f"pa:files:{petition.id}"))
-    if petition.latitude is not None:
+    if petition.latitude is not None and not hidden:
         extra.append(Button(_("View the location"), f"pa:pin:{petition.id}"))
     return tuple(shown + extra)
 
@@ -146,7 +157,7 @@ async def card(session: AsyncSession, petition: Petition, settings: core.Setting
             name=roles.display(names, petition.assignee, _("a colleague"))
             if petition.assignee else _("nobody yet")),
     ]
-    if petition.kind == st.DENUNCIATION and not (viewer.investigator or viewer.shell):
+    if secret(petition, viewer):
         lines.append(_("The content and the denouncer's identity are confidential: only "
                        "the investigator reads them, in a private chat with the bot."))
     else:

@@ -89,9 +89,9 @@ async def notify_staff(session: AsyncSession, petition: Petition, settings: core
     for recipient in recipients:
         viewer = petition_cards.Viewer(channel=recipient.channel)  # never a secret in a push
         text = await petition_cards.card(session, petition, settings, timezone, viewer)
-        reply = Reply(f"{head}\n{text}",
-                      petition_cards.buttons(petition, "vi", recipient.channel),
-                      petition_cards.evidence(petition, recipient.channel))
+        reply = Reply(f"{head}\n{text}", petition_cards.buttons(petition, viewer),
+                      petition_cards.evidence(petition, recipient.channel,
+                                              secret=petition_cards.secret(petition, viewer)))
         queued = await outbox.enqueue(
             session, recipient, reply, kind="staff",
             dedup_key=f"petition:{petition.id}:staff:{events}:{recipient.channel}:"

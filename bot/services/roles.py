@@ -104,4 +104,4 @@ def display(names: dict[str, str], who: str | None, unnamed: str) -> str:
     if who in names:
         return names[who] or unnamed
     channel, _, rest = who.partition(":")
-    return unnamed if channel in CHANNELS and rest else who
+    return unnamed if channel in (*CHANNELS, "cli") and rest else who
