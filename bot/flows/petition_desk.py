@@ -149,18 +149,15 @@ async def pressed(ctx: Ctx) -> object:
     if petition is None:
         ctx.say(ctx._("This button is no longer active."), alert=True)
         return STAY
-    if verb in drafts.STARTS:
-        return await drafts.STARTS[verb](ctx, petition)
-    if verb in drafts.PRESSES:
-        return await drafts.PRESSES[verb](ctx, petition)
-    handler = {"show": show_card, "files": show_files, "pin": show_pin, "take": take,
-               "assign": ask_assignee, "to": lambda c, p: assign_to(c, p, arg),
-               "extend": ask_extension, "complex": lambda c, p: extend(c, p, "complex"),
-               "remote": lambda c, p: extend(c, p, "remote")}.get(verb)
-    if handler is not None:
-        return await handler(ctx, petition)
+    if verb == "to":
+        return await assign_to(ctx, petition, arg)
+    if verb in ("complex", "remote"):
+        return await extend(ctx, petition, verb)
     if verb in MOVES:
         return await move(ctx, petition, MOVES[verb])
+    handler = {**drafts.STARTS, **drafts.PRESSES, **VIEWS}.get(verb)
+    if handler is not None:
+        return await handler(ctx, petition)
     ctx.say(ctx._("This button is no longer active."), alert=True)
     return STAY
 
@@ -265,4 +262,6 @@ async def extend(ctx: Ctx, petition: Petition, why: str) -> object:
                            .format(code=petition.code, day=ctx.day(petition.answer_due)))
 
 
+VIEWS = {"show": show_card, "files": show_files, "pin": show_pin, "take": take,
+         "assign": ask_assignee, "extend": ask_extension}
 FLOW = Flow.of("petition_desk", drafts.draft_input)
