@@ -74,7 +74,7 @@ async def cmd_add(app: App, args: argparse.Namespace, actor: str) -> int:
         item = await service.announce(session, plan, actor=actor, now=now,
                                       timezone=app.settings.timezone)
         await session.commit()
-    _warn(rules.warnings(item.starts_at, now))
+    _warn(rules.warnings(item.starts_at, now, app.settings.timezone))
     print(f"announced dialogue session {item.id}: {item.topic} ({_when(app, item.starts_at)}, "
           f"{rules.open_seats(item)} seats for residents); residents open it with "
           f"/start s_{item.id} on Telegram or by typing s{item.id}")
@@ -157,7 +157,7 @@ async def cmd_move(app: App, args: argparse.Namespace, actor: str) -> int:
             online_link=args.online_link, duration_minutes=args.duration)
         await session.commit()
     if args.start:
-        _warn(rules.warnings(_local(app, args.start), now))
+        _warn(rules.warnings(_local(app, args.start), now, app.settings.timezone))
     print(f"session {args.id} changed; {told} registrant(s) will be told")
     return 0
 
