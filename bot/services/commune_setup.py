@@ -12,7 +12,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import disclosures, roles, sessions
 from bot.textfold import nfc
-from storage.models import Commune, Hamlet, utcnow
+from storage import clock
+from storage.models import Commune, Hamlet
 from storage.repositories import Communes, Hamlets
 
 UNIT_TYPES = ("xã", "phường", "đặc khu")
@@ -174,6 +175,6 @@ async def load_demo_if_empty(session: AsyncSession, actor: str,
     if await Communes(session).current() is not None:
         return False
     await apply(session, read(DEMO_FILE), actor)
-    await disclosures.load_demo(session, now=utcnow(), timezone=timezone, actor=actor)
-    await sessions.load_demo(session, now=utcnow(), timezone=timezone, actor=actor)
+    await disclosures.load_demo(session, now=clock.now(), timezone=timezone, actor=actor)
+    await sessions.load_demo(session, now=clock.now(), timezone=timezone, actor=actor)
     return True

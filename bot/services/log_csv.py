@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from storage import clock
 from storage.db import Database
 
 
@@ -26,7 +27,7 @@ async def write(db: Database, path: Path, headers: list[str], first: datetime,
     naive_after = after.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
     if db.engine.dialect.name == "postgresql":
         return await _copy_log_csv(db, path, alias, naive_first, naive_after, timezone)
-    offset = int(datetime.now(ZoneInfo(timezone)).utcoffset().total_seconds() // 60)
+    offset = int(clock.now().astimezone(ZoneInfo(timezone)).utcoffset().total_seconds() // 60)
     text_columns = ("channel", "direction", "user_ref", "hamlet_code", "flow", "step", "kind",
                     "text")
     never_null = {"channel", "direction", "user_ref", "kind"}

@@ -23,6 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import disclosures as disclosure_service
 from bot.services import petitions as petition_service
 from bot.services.exports import bounds
+from storage import clock
 from storage.models import (
     Broadcast,
     DialogueSession,
@@ -179,7 +180,7 @@ async def compute(session: AsyncSession, year: int, timezone: str) -> Figures:
         if item.status == "cancelled":
             figures.sessions_cancelled += 1
             continue
-        figures.sessions_held += item.starts_at <= datetime.now(zone) or item.outcome is not None
+        figures.sessions_held += item.starts_at <= clock.now() or item.outcome is not None
         registrations = (await session.exec(select(SessionRegistration).where(
             SessionRegistration.session_id == item.id,
             SessionRegistration.status == "registered"))).all()
