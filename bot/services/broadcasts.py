@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -25,13 +25,13 @@ from bot.messages import Attachment, Reply
 from bot.services import outbox
 from bot.services.broadcast_audience import HAMLET_NOTICES, Target, announces, commune_title
 from bot.services.broadcast_audience import targets as audience_targets
+from bot.services.quiet_hours import quiet_until
 from bot.textfold import nfc
 from storage.models import Broadcast, DialogueSession, OutboxMessage, User
 from storage.repositories import Communes, InteractionLogs, Subscriptions, Users
 
 AUDIENCES = ("groups", "residents", "both")
 MAX_TEXT = 8000  # channels split long texts on paragraphs; longer than this is refused
-QUIET_FROM, QUIET_UNTIL = time(21, 0), time(6, 30)
 SCHEDULED, PAUSED, DONE, CANCELLED = "scheduled", "paused", "done", "cancelled"
 
 
@@ -52,15 +52,6 @@ def next_fire(crontab: str, after: datetime, timezone: str) -> datetime:
     if fire is None:
         raise BroadcastError(f"the schedule {crontab!r} never fires")
     return fire
-
-
-def quiet_until(moment: datetime, timezone: str) -> datetime | None:
-    """The end of the quiet hours (06:30 local) if `moment` falls inside them, else None."""
-    local = moment.astimezone(ZoneInfo(timezone))
-    if QUIET_UNTIL <= local.time() < QUIET_FROM:
-        return None
-    day = local.date() + timedelta(days=1) if local.time() >= QUIET_FROM else local.date()
-    return datetime.combine(day, QUIET_UNTIL, ZoneInfo(timezone))
 
 
 async def create(session: AsyncSession, *, text: str, hamlet_ids: Sequence[int],

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_
+from bot.services.quiet_hours import quiet_until
 from bot.workdays import NATIONAL, Calendar
 from storage.models import DialogueSession
 
@@ -24,7 +25,6 @@ MAX_QUESTION = 1_000
 MAX_TOPIC = 300
 MAX_NAME = 200
 NOTICE_DAYS = 7  # announced at least 7 days ahead (DOMAIN.md §5)
-NIGHT_FROM, NIGHT_UNTIL = time(21, 0), time(6, 30)  # the quiet hours of notices too
 OUTCOME_WITHIN_DAYS = 10  # results published within 10 days
 DEFAULT_REMINDERS = ("1d@08:00", "2h")
 _REMINDER = re.compile(r"^(?:(\d{1,2})d@([01]\d|2[0-3]):([0-5]\d)|(\d{1,3})h|(\d{1,4})m)$")
@@ -115,7 +115,7 @@ def warnings(start: datetime, now: datetime, timezone: str,
                         "the leaders can come that day.") if local.weekday() >= 5 else
                      N_("The session falls on a public holiday or a day off; check that "
                         "residents and the leaders can come that day."))
-    if local.time() >= NIGHT_FROM or local.time() < NIGHT_UNTIL:
+    if quiet_until(start, timezone) is not None:
         found.append(N_("The session starts at night (between 21:00 and 06:30); check that "
                         "the time is right."))
     return found
