@@ -96,7 +96,8 @@ def test_staff_announce_fill_check_in_move_and_cancel_from_the_shell(shell, caps
                            "--capacity", "3", "--reserved", "1", "--leader", "Chủ tịch UBND xã",
                            "--leader", "Chủ tịch Ủy ban MTTQ xã")
     assert code == 0, err
-    assert "announced dialogue session 1" in out and "2 seats for residents" in out
+    assert "saved dialogue session 1" in out and "2 seats for residents" in out
+    assert "Not announced yet: no resident has been told" in out
     assert "/start s_1" in out and err == ""
     code, out, err = shell(capsys, "session", "add", "--topic", "Họp gấp", "--start", local(3),
                            "--place", "Nhà văn hóa", "--capacity", "20")

@@ -95,6 +95,13 @@ async def test_a_hamlet_notice_with_no_recipients_is_warned_before_it_is_sent(de
     assert "• 1 người dân đăng ký nhận thông báo khu dân cư" in head.text
     assert "không đến được ai" not in head.text and "nhóm chat" not in head.text
     assert head.labels[0] == "Gửi"
+    async with demo_db.session() as session:  # a Zalo group: the hamlet head forwards it there
+        await groups.link(session, "zalo", "zg-1", hamlet="khu-1", actor="test")
+        await session.commit()
+    await head.press("Đổi người nhận")
+    await head.press("Cả hai")
+    assert "• 1 nhóm chat khu dân cư đã liên kết\n  (nhóm Zalo: 1 trưởng thôn/khu chuyển " \
+           "tiếp vào nhóm)\n• 1 người dân" in head.text
     await head.press("Hủy")
     assert "Chưa gửi" in head.text and await _broadcasts(demo_db) == []
 
@@ -121,7 +128,7 @@ async def test_an_urgent_notice_at_22_00_is_delivered_at_once(demo_db):
                  "Khẩn: gửi ngay, kể cả ban đêm")
     assert "Chỉ dùng khi thật sự khẩn cấp" in staff.text  # asked to confirm
     await staff.press("Có, đây là tin khẩn")
-    assert "KHẨN: gửi ngay cả ban đêm" in staff.text
+    assert "ngay bây giờ — tin KHẨN, gửi cả ban đêm" in staff.text
     assert "UBND xã Chi Lăng thông báo:\nKhẩn: nước lũ" in staff.text
     await staff.press("Gửi")
     assert "đã được xếp hàng gửi đến 1 người nhận" in staff.text
@@ -165,7 +172,7 @@ async def test_announcing_a_session_sends_the_invitation_to_residents(demo_db):
     assert "• 1 người dân đăng ký nhận thông báo khu dân cư" in staff.text
     assert "⚠️" not in staff.text
     await staff.press("Thông báo và mời người dân")
-    assert "Đã thông báo (số 1): giấy mời đang được gửi đến 2 người nhận" in staff.text
+    assert "Đã thông báo hội nghị số 1: giấy mời đang được gửi đến 2 người nhận" in staff.text
     assert "Đã thông báo ngày 23/11/2026" in staff.text
     assert "Thông báo cho người dân" not in staff.labels
 
@@ -199,7 +206,7 @@ async def test_a_saved_session_says_it_is_not_announced_until_staff_announce_it(
     await staff.press("Thông báo cho người dân")
     assert "• 1 người dân đăng ký nhận thông báo khu dân cư" in staff.text
     await staff.press("Thông báo và mời người dân")
-    assert "Đã thông báo (số 1): giấy mời đang được gửi đến 1 người nhận" in staff.text
+    assert "Đã thông báo hội nghị số 1: giấy mời đang được gửi đến 1 người nhận" in staff.text
     async with demo_db.session() as session:
         [row] = (await session.exec(select(OutboxMessage).where(
             OutboxMessage.kind == "broadcast_delivery"))).all()
