@@ -17,6 +17,7 @@ from bot.engine import Engine
 from bot.messages import Reply
 from bot.services import groups, roles
 from bot.services import session_rules as rules
+from bot.services import sessions as sessions_service
 from bot.services.dispatcher import Dispatcher
 from bot.workdays import NATIONAL, Calendar
 from storage.db import Database
@@ -211,6 +212,30 @@ async def test_a_saved_session_says_it_is_not_announced_until_staff_announce_it(
         [row] = (await session.exec(select(OutboxMessage).where(
             OutboxMessage.kind == "broadcast_delivery"))).all()
     assert row.chat_id == "a" and "Đối thoại về nước sạch" in row.text
+
+
+async def test_an_invitation_held_for_the_morning_is_withdrawn_when_the_session_is_cancelled(
+    demo_db,
+):
+    clock = Clock(NIGHT)  # announced at 22:00: private chats get it at 06:30
+    engine = Engine(demo_db, pseudonym_key=PSEUDONYM_KEY)
+    await _opt_in(Chat(engine, user_id="a"))
+    staff = Chat(engine, user_id="canbo")
+    await staff.onboard()
+    await _new_session(staff, "09/12/2026 08:00")
+    await staff.press("Thông báo và mời người dân")
+    assert "giấy mời đang được gửi đến 1 người nhận" in staff.text
+    async with demo_db.session() as session:
+        await sessions_service.cancel_session(session, 1, actor="cli:test", timezone=TZ)
+        await session.commit()
+    clock.now = datetime(2026, 11, 23, 23, 30, tzinfo=UTC)  # 06:30 in Hà Nội
+    console = Recorder("console")
+    await _dispatcher(demo_db, console).dispatch_due()
+    assert console.to("a") == []
+    async with demo_db.session() as session:
+        [row] = (await session.exec(select(OutboxMessage).where(
+            OutboxMessage.kind == "broadcast_delivery"))).all()
+    assert row.status == "cancelled"
 
 
 def test_a_session_on_a_weekend_a_holiday_or_at_night_warns_the_staff_member():

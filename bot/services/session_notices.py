@@ -108,6 +108,16 @@ async def invitation(session: AsyncSession, session_id: int) -> Broadcast | None
     return (await session.exec(query)).first()
 
 
+async def withdraw_invitations(session: AsyncSession, session_id: int, actor: str) -> int:
+    """The session is cancelled: invitations not yet delivered are not sent any more."""
+    from bot.services import broadcasts
+
+    query = select(Broadcast).where(Broadcast.session_id == session_id,
+                                    Broadcast.status != "cancelled")
+    return sum([await broadcasts.cancel(session, item, actor)
+                for item in (await session.exec(query)).all()])
+
+
 async def invitation_recipients(session: AsyncSession, broadcast: Broadcast) -> int:
     """How many chats the invitation was queued for."""
     from bot.services import broadcasts
