@@ -1,4 +1,5 @@
-"""`python -m bot session …`: staff announce and run dialogue sessions from the shell.
+"""`python -m bot session …`: staff save and run dialogue sessions from the shell (the
+invitation to residents is sent from the chat).
 
 Times are "YYYY-MM-DD HH:MM" in the commune's time zone. Errors raise SessionError, which
 the entry point prints as one line.
@@ -75,10 +76,12 @@ async def cmd_add(app: App, args: argparse.Namespace, actor: str) -> int:
         item = await service.announce(session, plan, actor=actor, now=now,
                                       timezone=app.settings.timezone)
         await session.commit()
-    _warn(rules.warnings(item.starts_at, now))
-    print(f"announced dialogue session {item.id}: {item.topic} ({_when(app, item.starts_at)}, "
+    _warn(rules.warnings(item.starts_at, now, app.settings.timezone))
+    print(f"saved dialogue session {item.id}: {item.topic} ({_when(app, item.starts_at)}, "
           f"{rules.open_seats(item)} seats for residents); residents open it with "
-          f"/start s_{item.id} on Telegram or by typing s{item.id}")
+          f"/start s_{item.id} on Telegram or by typing s{item.id}. Not announced yet: no "
+          f"resident has been told; staff announce it in the chat (the session's "
+          f"\"Thông báo cho người dân\")")
     return 0
 
 
@@ -158,7 +161,7 @@ async def cmd_move(app: App, args: argparse.Namespace, actor: str) -> int:
             online_link=args.online_link, duration_minutes=args.duration)
         await session.commit()
     if args.start:
-        _warn(rules.warnings(_local(app, args.start), now))
+        _warn(rules.warnings(_local(app, args.start), now, app.settings.timezone))
     print(f"session {args.id} changed; {told} registrant(s) will be told")
     return 0
 
@@ -219,7 +222,7 @@ def register(sub: argparse._SubParsersAction, run: object) -> None:
     parser = sub.add_parser("session", help="announce and run dialogue sessions")
     actions = parser.add_subparsers(dest="action", required=True)
 
-    add = actions.add_parser("add", help="announce a dialogue session")
+    add = actions.add_parser("add", help="save a dialogue session (announce it in the chat)")
     add.add_argument("--topic", required=True)
     add.add_argument("--start", required=True, type=_moment, help='"YYYY-MM-DD HH:MM", local')
     add.add_argument("--place", required=True)

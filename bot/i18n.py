@@ -43,6 +43,20 @@ def N_(message: str) -> str:  # noqa: N802  (gettext's conventional name)
     return message
 
 
+UNIT_NAMES = {  # how a commune is named, by unit type
+    "xã": N_("{name} Commune"),
+    "phường": N_("{name} Ward"),
+    "đặc khu": N_("{name} Special Zone"),
+}
+
+
+def unit_name(name: str, unit_type: str, locale: str) -> str:
+    """"xã Chi Lăng" in Vietnamese, "Chi Lăng Commune" in English (from "Xã Chi Lăng")."""
+    if name.casefold().startswith(unit_type.casefold() + " "):
+        name = name[len(unit_type) + 1 :]
+    return translations(locale).gettext(UNIT_NAMES.get(unit_type, "{name}")).format(name=name)
+
+
 def check_catalogs() -> None:
     """Fail loudly at start-up when a catalog was not compiled."""
     for locale in SUPPORTED_LOCALES:

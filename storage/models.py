@@ -356,6 +356,11 @@ class Broadcast(SQLModel, table=True):
     runs: int = 0
     created_by: str = Field(default="", max_length=120)
     created_at: datetime = _when(default_factory=clock.now)
+    # Who speaks, as the first line says: "UBND xã Chi Lăng", "Trưởng Khu Hòa Bình".
+    sender: str = Field(default="", max_length=200)
+    # Set when the notice invites residents to a dialogue session (announcing it).
+    session_id: int | None = Field(default=None, foreign_key="dialogue_sessions.id",
+                                   index=True)
     # The sender's chat, where "Đã gửi 120/500" is kept up to date (one message, edited).
     notify_channel: str | None = Field(default=None, max_length=20)
     notify_chat: str | None = Field(default=None, max_length=100)

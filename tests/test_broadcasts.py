@@ -86,7 +86,8 @@ async def test_private_chats_wait_for_the_morning_unless_urgent(engine, demo_db)
                 urgent=True)
     assert await scheduler.run_broadcasts(demo_db, TZ, NIGHT) == 4
     rows = await _rows(demo_db)
-    by_chat = {(r.chat_id, r.text[:5]): r.not_before for r in rows}
+    assert {r.text.splitlines()[0] for r in rows} == {"UBND xã Chi Lăng thông báo:"}
+    by_chat = {(r.chat_id, r.text.splitlines()[1][:5]): r.not_before for r in rows}
     assert by_chat[("a", "Thông")] == datetime(2026, 11, 23, 23, 30, tzinfo=UTC)  # 06:30 local
     assert by_chat[("-500", "Thông")] <= NIGHT  # groups are not affected
     assert by_chat[("a", "Khẩn:")] <= NIGHT

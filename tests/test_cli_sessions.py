@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.__main__ import main
 from bot.services import commune_setup, session_questions
 from bot.services import sessions as service
+from bot.workdays import is_working_day
 from storage import clock
 from storage.db import Database
 from storage.models import DialogueSession, Disclosure, OutboxMessage, User
@@ -59,8 +60,11 @@ def on_db(tmp_path: Path, work: Callable[[AsyncSession], Awaitable[object]]) -> 
 
 
 def local(days: int, hhmm: str = "08:00") -> str:
-    """A local "YYYY-MM-DD HH:MM" some days from today."""
+    """A local "YYYY-MM-DD HH:MM" some days from today, moved on to a working day (a session
+    on a weekend or holiday is warned about)."""
     day = datetime.now(ZoneInfo(TZ)).date() + timedelta(days=days)
+    while not is_working_day(day):
+        day += timedelta(days=1)
     return f"{day:%Y-%m-%d} {hhmm}"
 
 
@@ -92,7 +96,8 @@ def test_staff_announce_fill_check_in_move_and_cancel_from_the_shell(shell, caps
                            "--capacity", "3", "--reserved", "1", "--leader", "Chủ tịch UBND xã",
                            "--leader", "Chủ tịch Ủy ban MTTQ xã")
     assert code == 0, err
-    assert "announced dialogue session 1" in out and "2 seats for residents" in out
+    assert "saved dialogue session 1" in out and "2 seats for residents" in out
+    assert "Not announced yet: no resident has been told" in out
     assert "/start s_1" in out and err == ""
     code, out, err = shell(capsys, "session", "add", "--topic", "Họp gấp", "--start", local(3),
                            "--place", "Nhà văn hóa", "--capacity", "20")

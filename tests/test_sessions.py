@@ -568,8 +568,11 @@ async def test_staff_announce_check_in_list_and_publish_the_outcome_in_the_chat(
     await staff.send("Chủ tịch UBND xã, Bí thư Đảng ủy")
     assert "⚠️ Hội nghị được thông báo trước chưa đủ 7 ngày" in staff.text
     assert "Chủ trì: Chủ tịch UBND xã, Bí thư Đảng ủy" in staff.text
-    await staff.press("Thông báo")
-    assert "Đã thông báo (số 1)" in staff.text and "/start s_1" in staff.text
+    assert "Hiện chưa có ai nhận được giấy mời" in staff.text  # no group, nobody opted in
+    assert "Thông báo và mời người dân" not in staff.labels
+    await staff.press("Lưu, thông báo sau")
+    assert "Đã lưu hội nghị số 1 nhưng CHƯA thông báo" in staff.text
+    assert "Đã thông báo" not in staff.text and "Thông báo cho người dân" in staff.labels
 
     ann, binh = await people(demo_db, 2)
     seat = await register(demo_db, 1, ann)

@@ -3,20 +3,22 @@
 The chat hears "preparing the file" at once; the file is made after the turn, on a worker
 thread (a big export must not hold the bot), and posted through the outbox.
 
-`/export log|petitions|sessions|comments FROM TO [csv|xlsx]` (dates dd/mm/yyyy or ISO)
-and `/report YEAR`.
+`/export log|petitions|sessions|comments FROM TO [csv|xlsx]` (dates as people write them:
+dd/mm/yyyy, dd/mm for this year, or YYYY-MM-DD) and `/report [YEAR]` (this year by default).
 Personal data is never exported from a chat (admins use the command line). The file is
 written under DATA_DIR/exports and sent as a document; the export is logged.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.flows.base import Ctx
+from bot.flows.common import parse_day
 from bot.messages import Attachment, Reply
-from bot.services import exports, offload, status_words, yearly_report, yearly_workbook
+from bot.services import exports, offload, yearly_report, yearly_workbook
 from storage.db import Database
 from storage.models import InteractionLog
 
@@ -37,24 +39,48 @@ def _log(ctx: Ctx, text: str) -> None:
         actor=f"{ctx.msg.channel}:{ctx.msg.user_id}"))
 
 
+def _today(ctx: Ctx) -> date:
+    """Today where the commune is, by the program's clock."""
+    return ctx.now.astimezone(ZoneInfo(ctx.timezone)).date()
+
+
+def _export_usage(ctx: Ctx) -> str:
+    year = _today(ctx).year
+    return ctx._("Write: /export log|petitions|sessions|comments FROM TO [csv|xlsx] (the log, "
+                 "petitions, dialogue sessions or comments), dates as dd/mm/yyyy or dd/mm (this "
+                 "year), e.g. /export petitions 01/12/{year} 31/12/{year} xlsx").format(year=year)
+
+
+def _export_request(ctx: Ctx, parts: list[str]) -> tuple[str, date, date, str] | str:
+    """What, from, to and the format typed after /export, or what was not understood."""
+    if len(parts) not in (3, 4):
+        return ctx._("I need what to export and two dates.")
+    kind, fmt = parts[0].lower(), parts[3].lower() if len(parts) == 4 else "csv"
+    if kind not in exports.KINDS:
+        return ctx._("I cannot export “{word}”.").format(word=parts[0][:40])
+    days = [parse_day(text, _today(ctx)) for text in parts[1:3]]
+    for text, day in zip(parts[1:3], days, strict=True):
+        if day is None:
+            return ctx._("I did not understand the date “{text}”.").format(text=text[:40])
+    if fmt not in exports.FORMATS:
+        return ctx._("“{word}” is not a file format I make.").format(word=parts[3][:40])
+    start, end = days
+    if start > end:
+        return ctx._("The first date ({start}) is after the second ({end}).").format(
+            start=ctx.day(start), end=ctx.day(end))
+    return kind, start, end, fmt
+
+
 async def export_command(ctx: Ctx) -> None:
     """/export KIND FROM TO [FORMAT]"""
-    parts = ctx.msg.args.split()
-    usage = ctx._("Write: /export log|petitions|sessions|comments FROM TO [csv|xlsx], dates as "
-                  "dd/mm/yyyy, e.g. /export petitions 01/12/2026 31/12/2026 xlsx")
-    if len(parts) not in (3, 4):
-        ctx.say(usage)
+    found = _export_request(ctx, ctx.msg.args.split())
+    if isinstance(found, str):
+        ctx.say(f"{found}\n{_export_usage(ctx)}")
         return
-    today = ctx.now.astimezone(ZoneInfo(ctx.timezone)).date()
-    start, end = status_words.day_of(parts[1], today), status_words.day_of(parts[2], today)
-    if start is None or end is None:
-        ctx.say(ctx._("“{typed}” is not a date I can read.").format(
-            typed=parts[1] if start is None else parts[2]) + " " + usage)
-        return
-    fmt = parts[3].lower() if len(parts) == 4 else "csv"
+    kind, start, end, fmt = found
     stamp = f"{ctx.now:%Y%m%d-%H%M%S}"
-    path = _folder(ctx) / f"{parts[0]}-{start}-{end}-{stamp}.{fmt}"
-    request = exports.Request(kind=parts[0].lower(), start=start, end=end, fmt=fmt, path=path)
+    path = _folder(ctx) / f"{kind}-{start}-{end}-{stamp}.{fmt}"
+    request = exports.Request(kind=kind, start=start, end=end, fmt=fmt, path=path)
     try:
         exports.check_permission(set(ctx.roles), False)
         exports.check(request)
@@ -82,9 +108,12 @@ async def export_command(ctx: Ctx) -> None:
 
 async def report_command(ctx: Ctx) -> None:
     """/report YEAR"""
-    year_text = ctx.msg.args.strip()
+    typed = ctx.msg.args.strip()
+    year_text = typed or str(_today(ctx).year)
     if not (year_text.isdigit() and 2000 <= int(year_text) <= 2100):
-        ctx.say(ctx._("Write: /report followed by the year, e.g. /report 2026"))
+        ctx.say(ctx._("I did not understand the year “{text}”. Write /report followed by the "
+                      "year, e.g. /report {year}, or /report alone for this year.").format(
+            text=typed[:40], year=_today(ctx).year))
         return
     path = _folder(ctx) / f"report-{year_text}-{ctx.now:%Y%m%d-%H%M%S}.xlsx"
     year, timezone, lang = int(year_text), ctx.timezone, ctx.user.locale

@@ -6,8 +6,8 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from bot import i18n
 from bot.flows.base import STAY, Ctx, Step
-from bot.i18n import N_
 from bot.messages import Button
 
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "zalo_oa": "Zalo OA"}
@@ -15,22 +15,11 @@ CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "zalo_oa": "Zalo OA"}
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 
-UNIT_NAMES = {  # how a commune is named, by unit type
-    "xã": N_("{name} Commune"),
-    "phường": N_("{name} Ward"),
-    "đặc khu": N_("{name} Special Zone"),
-}
-
-
 def unit_name(ctx: Ctx) -> str:
     """"xã Chi Lăng" in Vietnamese, "Chi Lăng Commune" in English."""
-    commune = ctx.commune
-    if commune is None:
+    if ctx.commune is None:
         return ctx._("the commune")
-    name = commune.name
-    if name.casefold().startswith(commune.unit_type.casefold() + " "):
-        name = name[len(commune.unit_type) + 1 :]
-    return ctx._(UNIT_NAMES.get(commune.unit_type, "{name}")).format(name=name)
+    return i18n.unit_name(ctx.commune.name, ctx.commune.unit_type, ctx.user.locale)
 
 
 def committee_name(ctx: Ctx) -> str:
@@ -77,15 +66,20 @@ def reoffer(ctx: Ctx, text: str | None = None) -> object:
     return STAY
 
 
-def parse_day(text: str) -> date | None:
-    """A typed calendar day: "25/12/2026", "25-12-2026", "25.12.2026" or "2026-12-25"."""
+def parse_day(text: str, today: date | None = None) -> date | None:
+    """A typed calendar day: "25/12/2026", "25-12-2026", "25.12.2026", "2026-12-25", or
+    "25/12" (in the year of `today`, when given)."""
     cleaned = text.strip().replace(".", "/").replace("-", "/")
     parts = cleaned.split("/")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+    if len(parts) == 2 and today is not None:
+        parts.append(str(today.year))
+    if len(parts) != 3 or not all(p.isdigit() and len(p) <= 4 for p in parts):
         return None
     if len(parts[0]) == 4:
         parts = [parts[2], parts[1], parts[0]]
     day, month, year = (int(p) for p in parts)
+    if len(parts[2]) != 4:
+        return None
     try:
         return date(year, month, day)
     except ValueError:

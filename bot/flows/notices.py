@@ -1,5 +1,6 @@
-"""Hamlet heads and staff send a notice from the chat: content, hamlets, audience, time,
-preview, then follow its delivery ("Thông báo đã gửi") and cancel one not yet sent.
+"""Hamlet heads and staff send a notice from the chat: content, hamlets, audience, time
+(now, urgent, or later), then a preview that names the sender and counts the audience, and
+warns before sending to nobody. "Thông báo đã gửi" is in bot.flows.notice_history.
 
 A hamlet head may pick only the hamlets they are bound to (checked again by the service);
 staff may pick any or all. A hamlet head who forwards a message to the bot at the main menu
@@ -10,13 +11,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.flows import menu
+from bot.flows import menu, notice_history
 from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import main_menu_button, parse_moment, reoffer
-from bot.i18n import N_
+from bot.flows.notice_history import actor
 from bot.messages import Attachment, Button
 from bot.services import broadcasts
-from storage.models import Broadcast
+from bot.services.broadcast_audience import (
+    Reach,
+    announces,
+    commune_title,
+    hamlet_head_title,
+)
+from bot.services.broadcast_audience import reach as audience_reach
 from storage.repositories import Hamlets, RoleGrants
 
 SENDERS = frozenset({"staff", "admin", "hamlet_head"})
@@ -33,10 +40,6 @@ async def own_hamlets(ctx: Ctx) -> list[int] | None:
         return None
     grants = await RoleGrants(ctx.session).of(ctx.msg.channel, ctx.msg.user_id)
     return sorted({g.hamlet_id for g in grants if g.role == "hamlet_head" and g.hamlet_id})
-
-
-def _actor(ctx: Ctx) -> str:
-    return f"{ctx.msg.channel}:{ctx.msg.user_id}"
 
 
 async def start(ctx: Ctx) -> object:
@@ -58,7 +61,7 @@ async def start_with_message(ctx: Ctx) -> object:
 async def content(ctx: Ctx) -> object:
     """Keep the text and the file, then ask for the hamlets."""
     if ctx.chosen == "nt:mine":
-        return await show_mine(ctx)
+        return await notice_history.show_mine(ctx)
     if not may_send(ctx):
         return menu.show(ctx, ctx._("Only hamlet heads and commune staff can send notices."))
     text = ctx.msg.text.strip()
@@ -130,18 +133,32 @@ def ask_audience(ctx: Ctx) -> object:
 
 
 async def audience(ctx: Ctx) -> object:
-    """Keep the audience, ask when."""
+    """Keep the audience, ask when (or straight back to the preview after a change)."""
     chosen = (ctx.chosen or "").removeprefix("nt:aud:")
     if chosen not in broadcasts.AUDIENCES:
         return reoffer(ctx)
     ctx.data["audience"] = chosen
-    ctx.say(ctx._("Send now, or type a day and time (e.g. 25/12/2026 07:00):"),
-            Button(ctx._("Send now"), "nt:now"), main_menu_button(ctx))
+    if "urgent" in ctx.data:  # changed from the preview
+        return await preview(ctx)
+    ctx.say(ctx._("Send now, or type a day and time (e.g. 25/12/2026 07:00)? Residents get "
+                  "notices in private only from 06:30 to 21:00; at night they wait for the "
+                  "morning unless the notice is urgent."),
+            Button(ctx._("Send now"), "nt:now"),
+            Button(ctx._("Urgent: send now, even at night"), "nt:urgent"),
+            main_menu_button(ctx))
     return when
 
 
 async def when(ctx: Ctx) -> object:
-    """Now, or a time in the future; then the preview."""
+    """Now, urgent (asked to confirm), or a time in the future; then the preview."""
+    ctx.data["urgent"] = False
+    if ctx.chosen == "nt:urgent":
+        ctx.say(ctx._("An urgent notice reaches every recipient at once, even at night "
+                      "(21:00–06:30), and may wake people up. Use it only for emergencies: "
+                      "floods, storms, fire, epidemics. Send this notice as urgent?"),
+                Button(ctx._("Yes, it is urgent"), "nt:urgent:yes"),
+                Button(ctx._("No, send it normally"), "nt:now"), main_menu_button(ctx))
+        return urgent
     if ctx.chosen == "nt:now":
         ctx.data["at"] = None
     elif (moment := parse_moment(ctx.msg.text, ctx.timezone)) and moment > ctx.now:
@@ -152,37 +169,98 @@ async def when(ctx: Ctx) -> object:
     return await preview(ctx)
 
 
+async def urgent(ctx: Ctx) -> object:
+    """Confirm the urgent choice, or send it normally."""
+    if ctx.chosen == "nt:urgent:yes":
+        ctx.data.update(urgent=True, at=None)
+        return await preview(ctx)
+    if ctx.chosen == "nt:now":
+        ctx.data.update(urgent=False, at=None)
+        return await preview(ctx)
+    return reoffer(ctx)
+
+
+async def _sender(ctx: Ctx) -> str:
+    """Who speaks in the first line: the commune for staff, else the hamlet's head."""
+    if ctx.is_staff:
+        return commune_title(ctx.commune, ctx.user.locale)
+    chosen = [h for h in await Hamlets(ctx.session).active() if h.id in ctx.data["hamlets"]]
+    return hamlet_head_title(chosen, ctx.user.locale)
+
+
+def _audience_lines(ctx: Ctx, reach: Reach) -> list[str]:
+    """The audience in numbers, one line per kind of recipient that applies."""
+    lines = []
+    if ctx.data["audience"] != "residents":
+        lines.append(ctx.ngettext("• {count} linked hamlet group", "• {count} linked hamlet "
+                                  "groups", reach.groups).format(count=reach.groups))
+        if reach.relay_heads:
+            lines.append(ctx.ngettext(
+                "  (Zalo groups: {count} hamlet head forwards it there)",
+                "  (Zalo groups: {count} hamlet heads forward it there)",
+                reach.relay_heads).format(count=reach.relay_heads))
+    if ctx.data["audience"] != "groups":
+        lines.append(ctx.ngettext("• {count} resident who opted in to hamlet notices",
+                                  "• {count} residents who opted in to hamlet notices",
+                                  reach.residents).format(count=reach.residents))
+    return lines
+
+
 async def preview(ctx: Ctx) -> object:
-    """What will go out, to whom, when: "Gửi" or "Hủy"."""
+    """What will go out, from whom, to how many, when: "Gửi", change who, or "Hủy"."""
     data = ctx.data
     names = [h.name for h in await Hamlets(ctx.session).active() if h.id in data["hamlets"]]
     where = ctx._("all hamlets") if data.get("all") else ", ".join(names)
-    moment = (ctx.when(datetime.fromisoformat(data["at"])) if data.get("at")
-              else ctx._("now"))
-    lines = [ctx._("Please check the notice:"), "", data["text"] or "—"]
+    data["sender"] = await _sender(ctx)
+    if data.get("urgent"):
+        moment = ctx._("now, URGENT: delivered at once, even at night")
+    elif data.get("at"):
+        moment = ctx.when(datetime.fromisoformat(data["at"]))
+    else:
+        moment = ctx._("now (private chats at night get it at 06:30)")
+    reach = await audience_reach(ctx.session, data["hamlets"], data["audience"])
+    lines = [ctx._("Please check the notice:"), "", announces(data["sender"], ctx.user.locale),
+             data["text"] or "—"]
     if data["files"]:
         lines.append(ctx._("Files: {count}").format(count=len(data["files"])))
-    lines += ["", ctx._("To: {where}").format(where=where),
+    lines += ["", ctx._("To: {where}").format(where=where), *_audience_lines(ctx, reach),
               ctx._("When: {moment}").format(moment=moment)]
-    ctx.say("\n".join(lines), Button(ctx._("Send"), "nt:send"),
+    change = (Button(ctx._("Change who gets it"), "nt:change:aud"),
+              Button(ctx._("Change hamlets"), "nt:change:hamlets"))
+    if reach.nobody:
+        lines += ["", "⚠️ " + ctx._(
+            "Nobody would receive this notice: the chosen hamlets have no linked group and no "
+            "resident who opted in to hamlet notices for this audience. Change who gets it, "
+            "or cancel. (Residents turn hamlet notices on in “Settings”; an admin links a "
+            "hamlet's group.)")]
+        ctx.say("\n".join(lines), *change, Button(ctx._("Cancel"), "nt:cancel"))
+        return confirm
+    ctx.say("\n".join(lines), Button(ctx._("Send"), "nt:send"), *change,
             Button(ctx._("Cancel"), "nt:cancel"))
     return confirm
 
 
 async def confirm(ctx: Ctx) -> object:
-    """Queue it (the service checks the hamlets again), or drop it."""
+    """Queue it (the service checks the hamlets again), change who gets it, or drop it."""
     if ctx.chosen == "nt:cancel":
         return menu.show(ctx, ctx._("Not sent. Nothing was saved."))
+    if ctx.chosen == "nt:change:aud":
+        return ask_audience(ctx)
+    if ctx.chosen == "nt:change:hamlets":
+        return await ask_hamlets(ctx)
     if ctx.chosen != "nt:send":
         return reoffer(ctx)
     if not may_send(ctx):
         return menu.show(ctx, ctx._("Only hamlet heads and commune staff can send notices."))
     data = ctx.data
+    if (await audience_reach(ctx.session, data["hamlets"], data["audience"])).nobody:
+        return await preview(ctx)  # the last group was unlinked meanwhile: warn again
     try:
         item = await broadcasts.create(
             ctx.session, text=data["text"], hamlet_ids=data["hamlets"],
-            audience=data["audience"], actor=_actor(ctx), now=ctx.now, timezone=ctx.timezone,
+            audience=data["audience"], actor=actor(ctx), now=ctx.now, timezone=ctx.timezone,
             send_at=datetime.fromisoformat(data["at"]) if data.get("at") else None,
+            urgent=bool(data.get("urgent")), sender=data["sender"],
             attachments=[Attachment(**f) for f in data["files"]],
             allowed_hamlets=await own_hamlets(ctx))
         item.notify_channel, item.notify_chat = ctx.msg.channel, ctx.msg.user_id
@@ -198,44 +276,5 @@ async def confirm(ctx: Ctx) -> object:
         "sent”.", recipients).format(number=item.id, count=recipients))
 
 
-async def show_mine(ctx: Ctx, intro: str = "") -> object:
-    """My notices with their delivery progress; a scheduled one can be cancelled."""
-    mine = [b for b in await broadcasts.listing(ctx.session, 100)
-            if b.created_by == _actor(ctx)][:10]
-    if not mine:
-        return menu.show(ctx, ctx._("You have not sent any notice yet."))
-    lines, buttons = [intro, ctx._("Your notices (newest first):")], []
-    for item in mine:
-        counts = await broadcasts.progress(ctx.session, item.id)
-        total = sum(counts.values())
-        lines.append(ctx._("• No. {number}: sent {sent}/{total}, {status} — {text}").format(
-            number=item.id, sent=counts.get("sent", 0), total=total,
-            status=ctx._(STATUS_WORDS.get(item.status, item.status)), text=item.text[:40]))
-        if item.status in (broadcasts.SCHEDULED, broadcasts.PAUSED) or counts.get("pending"):
-            buttons.append(Button(ctx._("Cancel no. {number}").format(number=item.id),
-                                  f"nt:stop:{item.id}"))
-    ctx.say("\n".join(line for line in lines if line), *buttons, main_menu_button(ctx))
-    return mine_step
-
-
-async def mine_step(ctx: Ctx) -> object:
-    """Cancel one of my notices."""
-    chosen = ctx.chosen or ""
-    if chosen.startswith("nt:stop:") and chosen[8:].isdigit():
-        item = await ctx.session.get(Broadcast, int(chosen[8:]))
-        if item is None or item.created_by != _actor(ctx):
-            return reoffer(ctx)
-        count = await broadcasts.cancel(ctx.session, item, _actor(ctx))
-        return await show_mine(ctx, ctx._("Cancelled; {count} message(s) not sent.").format(
-            count=count))
-    return reoffer(ctx)
-
-
-STATUS_WORDS = {
-    broadcasts.SCHEDULED: N_("scheduled"),
-    broadcasts.PAUSED: N_("paused"),
-    broadcasts.DONE: N_("queued"),
-    broadcasts.CANCELLED: N_("cancelled"),
-}
-
-FLOW = Flow.of("notice", content, hamlets_step, audience, when, confirm, mine_step)
+FLOW = Flow.of("notice", content, hamlets_step, audience, when, urgent, confirm,
+               notice_history.mine_step)

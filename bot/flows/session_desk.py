@@ -1,16 +1,15 @@
-"""Staff side of dialogue sessions in the chat: announce a session, check tickets at the door
-(/checkin), see registrations and questions grouped by hamlet, publish the outcome.
+"""Staff side of dialogue sessions in the chat: the desk, tickets checked at the door
+(/checkin), registrations and questions grouped by hamlet (in as many messages as it takes),
+the outcome. Announcing a session is in bot.flows.session_announce.
 
 The role is checked at every step. Imports no channel library.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from bot.flows import menu, sessions
+from bot.flows import menu, session_announce, sessions
 from bot.flows.base import STAY, Ctx, Flow
-from bot.flows.common import main_menu_button, parse_moment, reoffer
+from bot.flows.common import main_menu_button, reoffer
 from bot.messages import Button
 from bot.services import session_outcome, session_tickets
 from bot.services import session_rules as rules
@@ -46,7 +45,7 @@ async def desk(ctx: Ctx) -> object:
     if not ctx.is_staff:
         return await not_allowed(ctx)
     if ctx.chosen == "desk:new":
-        return ask_topic(ctx)
+        return session_announce.ask_topic(ctx)
     if ctx.chosen == "desk:checkin":
         return await start_checkin(ctx)
     if (session_id := sessions.number(ctx.chosen, "ss:open:")) is not None:
@@ -99,6 +98,20 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _pages(lines: list[str]) -> list[str]:
+    """The lines in as many messages as it takes, each under MAX_MESSAGE, cut between
+    lines (a line longer than that is cut itself: questions are shortened already)."""
+    pages, page = [], ""
+    for line in lines:
+        line = _cut(line, MAX_MESSAGE)
+        if page and len(page) + 1 + len(line) > MAX_MESSAGE:
+            pages.append(page)
+            page = line.lstrip("\n")
+        else:
+            page = f"{page}\n{line}" if page else line
+    return [*pages, page]
+
+
 async def show_registrations(ctx: Ctx) -> object:
     """Who registered and what they asked, grouped by hamlet."""
     if not ctx.is_staff:
@@ -126,11 +139,10 @@ async def show_registrations(ctx: Ctx) -> object:
     for hamlet, rows in service.grouped_by_hamlet(questions, hamlets, nowhere).items():
         lines.append(f"\n{hamlet} ({len(rows)})")
         lines += [f"- {_cut(row.text, MAX_SHOWN_QUESTION)}" for row in rows]
-    text = "\n".join(lines)
-    if len(text) > MAX_MESSAGE:
-        text = text[:MAX_MESSAGE].rsplit("\n", 1)[0] + "\n…\n" + ctx._(
-            "The full list: python -m bot session show {id}").format(id=item.id)
-    ctx.say(text, Button(ctx._("Back"), "ss:detail"), main_menu_button(ctx))
+    messages = _pages(lines)
+    for text in messages[:-1]:
+        ctx.say(text)
+    ctx.say(messages[-1], Button(ctx._("Back"), "ss:detail"), main_menu_button(ctx))
     return sessions.detail
 
 
@@ -168,112 +180,4 @@ async def outcome(ctx: Ctx) -> object:
     return await sessions.show_again(ctx, note)
 
 
-# --- announcing a session -------------------------------------------------------------------
-
-
-def ask_topic(ctx: Ctx) -> object:
-    """First question of a new session: its topic."""
-    ctx.data.clear()
-    ctx.say(ctx._("New dialogue session. What is the topic?"), main_menu_button(ctx))
-    return new_topic
-
-
-async def new_topic(ctx: Ctx) -> object:
-    """Keep the topic, ask for the time."""
-    if not ctx.is_staff:
-        return await not_allowed(ctx)
-    text = " ".join(ctx.msg.text.split())
-    if not text or len(text) > rules.MAX_TOPIC:
-        ctx.say(ctx._("Please type the topic (at most 300 characters)."), *ctx.offered)
-        return STAY
-    ctx.data["topic"] = text
-    ctx.say(ctx._("When does it start? Type the day and time, e.g. 20/12/2026 08:00. The law "
-                  "asks for at least 7 days' notice."), main_menu_button(ctx))
-    return new_start
-
-
-async def new_start(ctx: Ctx) -> object:
-    """Keep the start, ask for the place."""
-    if not ctx.is_staff:
-        return await not_allowed(ctx)
-    moment = parse_moment(ctx.msg.text, ctx.timezone)
-    if moment is None or moment <= ctx.now:
-        ctx.say(ctx._("Please type a future day and time like 20/12/2026 08:00."),
-                *ctx.offered)
-        return STAY
-    ctx.data["start"] = moment.isoformat()
-    ctx.say(ctx._("Where does it take place?"), main_menu_button(ctx))
-    return new_place
-
-
-async def new_place(ctx: Ctx) -> object:
-    """Keep the place, ask for the number of seats."""
-    if not ctx.is_staff:
-        return await not_allowed(ctx)
-    text = " ".join(ctx.msg.text.split())
-    if not text or len(text) > 300:
-        ctx.say(ctx._("Please type the place (at most 300 characters)."), *ctx.offered)
-        return STAY
-    ctx.data["place"] = text
-    ctx.say(ctx._("How many seats are there for residents?"), main_menu_button(ctx))
-    return new_capacity
-
-
-async def new_capacity(ctx: Ctx) -> object:
-    """Keep the seats, ask who leads the session."""
-    if not ctx.is_staff:
-        return await not_allowed(ctx)
-    typed = ctx.msg.text.strip()
-    if not typed.isdigit() or not 1 <= int(typed) <= 100_000:
-        ctx.say(ctx._("Please type the number of seats, e.g. 60."), *ctx.offered)
-        return STAY
-    ctx.data["capacity"] = int(typed)
-    ctx.say(ctx._("Who leads it? Type the names or titles, separated by commas, or tap "
-                  "“Skip”."), Button(ctx._("Skip"), "desk:skip"), main_menu_button(ctx))
-    return new_leaders
-
-
-def _plan(ctx: Ctx) -> rules.Plan:
-    return rules.Plan(topic=ctx.data["topic"], start=datetime.fromisoformat(ctx.data["start"]),
-                      place=ctx.data["place"], capacity=ctx.data["capacity"],
-                      leaders=ctx.data.get("leaders", []))
-
-
-async def new_leaders(ctx: Ctx) -> object:
-    """Keep the leaders and show the preview with the legal warnings."""
-    if not ctx.is_staff:
-        return await not_allowed(ctx)
-    if ctx.chosen != "desk:skip":
-        ctx.data["leaders"] = [x.strip() for x in ctx.msg.text.split(",") if x.strip()][:10]
-    plan = _plan(ctx)
-    lines = [ctx._("Please check before announcing:"), "", f"🗣 {plan.topic}",
-             ctx._("With: {leaders}").format(leaders=", ".join(plan.leaders) or "—"),
-             f"🕗 {ctx.when(plan.start)}", f"📍 {plan.place}",
-             ctx._("Seats: {seats}").format(seats=plan.capacity)]
-    lines += ["⚠️ " + ctx._(warning) for warning in rules.warnings(plan.start, ctx.now)]
-    ctx.say("\n".join(lines), Button(ctx._("Announce"), "desk:announce"),
-            Button(ctx._("Cancel"), "desk:drop"))
-    return new_confirm
-
-
-async def new_confirm(ctx: Ctx) -> object:
-    """Announce the session, or drop the draft."""
-    if not ctx.is_staff:
-        return await not_allowed(ctx)
-    if ctx.chosen == "desk:drop":
-        return menu.show(ctx, ctx._("Not announced. Nothing was saved."))
-    if ctx.chosen != "desk:announce":
-        return reoffer(ctx)
-    try:
-        item = await service.announce(ctx.session, _plan(ctx),
-                                      actor=f"{ctx.msg.channel}:{ctx.msg.user_id}",
-                                      now=ctx.now, timezone=ctx.timezone)
-    except service.SessionError as exc:
-        return menu.show(ctx, exc.translated(ctx._))
-    return await sessions.show_session(ctx, item.id, ctx._(
-        "Announced (number {number}). Residents can open it with the code s{number}, or on "
-        "Telegram with /start s_{number}.").format(number=item.id))
-
-
-FLOW = Flow.of("session_desk", desk, ticket, outcome, new_topic, new_start, new_place,
-               new_capacity, new_leaders, new_confirm)
+FLOW = Flow.of("session_desk", desk, ticket, outcome, *session_announce.STEPS)

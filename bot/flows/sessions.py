@@ -12,6 +12,7 @@ from bot.flows import session_questions, session_registration
 from bot.flows.base import Ctx, Flow
 from bot.flows.common import main_menu_button, reoffer
 from bot.messages import Button
+from bot.services import session_notices
 from bot.services import session_rules as rules
 from bot.services import sessions as service
 from storage.models import DialogueSession, SessionRegistration
@@ -179,6 +180,13 @@ async def show_session(ctx: Ctx, session_id: int, intro: str = "") -> object:
             buttons.append(Button(ctx._("Show my ticket"), "ss:ticket"))
         buttons.append(Button(ctx._("Cancel registration"), "ss:cancel"))
     if ctx.is_staff:
+        invitation = await session_notices.invitation(ctx.session, item.id)
+        if invitation is None and is_open(item, ctx):
+            lines += ["", "⚠️ " + ctx._("Not announced yet: no resident has been told.")]
+            buttons.append(Button(ctx._("Announce to residents"), "ss:staff:announce"))
+        elif invitation is not None:
+            lines += ["", ctx._("Announced on {day} (notice no. {number}).").format(
+                day=ctx.day(invitation.created_at), number=invitation.id)]
         buttons.append(Button(ctx._("Registrations and questions"), "ss:staff:list"))
         if item.status == rules.SCHEDULED and item.starts_at <= ctx.now:
             buttons.append(Button(ctx._("Publish the outcome"), "ss:staff:close"))
@@ -204,9 +212,11 @@ async def detail(ctx: Ctx) -> object:
             return await show_again(ctx)
         case "ss:list":
             return await open_sessions(ctx)
-        case "ss:staff:list" | "ss:staff:close":
-            from bot.flows import session_desk  # it imports this module
+        case "ss:staff:list" | "ss:staff:close" | "ss:staff:announce":
+            from bot.flows import session_announce, session_desk  # they import this module
 
+            if ctx.chosen == "ss:staff:announce":
+                return await session_announce.ask_announce(ctx)
             if ctx.chosen == "ss:staff:list":
                 return await session_desk.show_registrations(ctx)
             return await session_desk.ask_outcome(ctx)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -22,15 +22,16 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import translations
 from bot.messages import Attachment, Reply
-from bot.services import groups, outbox
+from bot.services import outbox
+from bot.services.broadcast_audience import HAMLET_NOTICES, Target, announces, commune_title
+from bot.services.broadcast_audience import targets as audience_targets
+from bot.services.quiet_hours import quiet_until
 from bot.textfold import nfc
-from storage.models import Broadcast, GroupLink, OutboxMessage, User
-from storage.repositories import InteractionLogs, Subscriptions, Users
+from storage.models import Broadcast, DialogueSession, OutboxMessage, User
+from storage.repositories import Communes, InteractionLogs, Subscriptions, Users
 
 AUDIENCES = ("groups", "residents", "both")
-HAMLET_NOTICES = "hamlet_notices"  # the residents' opt-in topic (Settings)
 MAX_TEXT = 8000  # channels split long texts on paragraphs; longer than this is refused
-QUIET_FROM, QUIET_UNTIL = time(21, 0), time(6, 30)
 SCHEDULED, PAUSED, DONE, CANCELLED = "scheduled", "paused", "done", "cancelled"
 
 
@@ -53,29 +54,17 @@ def next_fire(crontab: str, after: datetime, timezone: str) -> datetime:
     return fire
 
 
-def quiet_until(moment: datetime, timezone: str) -> datetime | None:
-    """The end of the quiet hours (06:30 local) if `moment` falls inside them, else None."""
-    local = moment.astimezone(ZoneInfo(timezone))
-    if QUIET_UNTIL <= local.time() < QUIET_FROM:
-        return None
-    day = local.date() + timedelta(days=1) if local.time() >= QUIET_FROM else local.date()
-    return datetime.combine(day, QUIET_UNTIL, ZoneInfo(timezone))
-
-
-@dataclass(frozen=True)
-class Target:
-    """One recipient of a broadcast: a chat, and whether it is a person's private chat."""
-
-    recipient: outbox.Recipient
-    private: bool
-
-
 async def create(session: AsyncSession, *, text: str, hamlet_ids: Sequence[int],
                  audience: str, actor: str, now: datetime, timezone: str,
                  send_at: datetime | None = None, cron: str | None = None, urgent: bool = False,
                  attachments: Sequence[Attachment] = (),
-                 allowed_hamlets: Sequence[int] | None = None) -> Broadcast:
-    """Schedule a broadcast; `allowed_hamlets` limits a hamlet head to their own hamlets."""
+                 allowed_hamlets: Sequence[int] | None = None, sender: str = "",
+                 session_id: int | None = None, locale: str = "vi") -> Broadcast:
+    """Schedule a broadcast; `allowed_hamlets` limits a hamlet head to their own hamlets.
+
+    `sender` speaks in the first line ("Trưởng Khu Hòa Bình"); by default the commune's
+    People's Committee, named in `locale`. `session_id`: the invitation to that session.
+    """
     text = nfc(text.strip())
     if not text and not attachments:
         raise BroadcastError("the notice is empty")
@@ -96,7 +85,8 @@ async def create(session: AsyncSession, *, text: str, hamlet_ids: Sequence[int],
     broadcast = Broadcast(
         text=text, attachments=[vars(a).copy() for a in attachments],
         hamlet_ids=list(hamlet_ids), audience=audience, urgent=urgent, cron=cron or None,
-        next_run_at=next_run, created_by=actor, created_at=now,
+        next_run_at=next_run, created_by=actor, created_at=now, session_id=session_id,
+        sender=sender or commune_title(await Communes(session).current(), locale),
     )
     session.add(broadcast)
     await session.flush()
@@ -105,23 +95,11 @@ async def create(session: AsyncSession, *, text: str, hamlet_ids: Sequence[int],
     return broadcast
 
 
-async def targets(session: AsyncSession, broadcast: Broadcast) -> list[Target]:
+async def targets(session: AsyncSession, broadcast: Broadcast,
+                  default_locale: str = "vi") -> list[Target]:
     """Who gets it: the hamlets' linked groups and/or their residents who opted in."""
-    found: list[Target] = []
-    if broadcast.audience in ("groups", "both"):
-        query = select(GroupLink).where(GroupLink.kind == groups.HAMLET)
-        if broadcast.hamlet_ids:
-            query = query.where(col(GroupLink.hamlet_id).in_(broadcast.hamlet_ids))
-        for link in (await session.exec(query.order_by(GroupLink.id))).all():
-            found.append(Target(outbox.Recipient(link.channel, link.chat_id), private=False))
-    if broadcast.audience in ("residents", "both"):
-        for user in await Subscriptions(session).subscribers(HAMLET_NOTICES):
-            if user.hamlet_id is None or user.blocked_at is not None:
-                continue
-            if broadcast.hamlet_ids and user.hamlet_id not in broadcast.hamlet_ids:
-                continue
-            found.append(Target(outbox.Recipient(user.channel, user.external_id), private=True))
-    return found
+    return await audience_targets(session, broadcast.hamlet_ids, broadcast.audience,
+                                  default_locale)
 
 
 async def run_due(session: AsyncSession, now: datetime, timezone: str) -> int:
@@ -141,13 +119,14 @@ async def _run(session: AsyncSession, broadcast: Broadcast, now: datetime, timez
     broadcast.runs += 1
     broadcast.progress_ref = broadcast.progress_text = None  # a new run: a new progress line
     broadcast.progress_done = False
-    reply = Reply(broadcast.text, (), tuple(Attachment(**a) for a in broadcast.attachments))
+    files = tuple(Attachment(**a) for a in broadcast.attachments)
     morning = None if broadcast.urgent else quiet_until(now, timezone)
     queued = 0
     for target in await targets(session, broadcast):
         recipient = target.recipient
         new = await outbox.enqueue(
-            session, recipient, reply, kind="broadcast_delivery", broadcast_id=broadcast.id,
+            session, recipient, await _reply(session, broadcast, target, files, timezone),
+            kind="broadcast_delivery", broadcast_id=broadcast.id,
             not_before=morning if target.private and morning else now,
             dedup_key=f"broadcast:{broadcast.id}:{broadcast.runs}:{recipient.channel}:"
                       f"{recipient.chat_id}",
@@ -160,6 +139,23 @@ async def _run(session: AsyncSession, broadcast: Broadcast, now: datetime, timez
     session.add(broadcast)
     await session.flush()
     return queued
+
+
+async def _reply(session: AsyncSession, broadcast: Broadcast, target: Target,
+                 files: tuple[Attachment, ...], timezone: str) -> Reply:
+    """The notice as one target reads it: the sender's line in the target's language, and
+    for a session's invitation the invitation itself, with a button in private chats."""
+    text, buttons = broadcast.text, ()
+    if broadcast.session_id is not None:
+        from bot.services import session_notices  # it builds on this module
+
+        item = await session.get(DialogueSession, broadcast.session_id)
+        if item is not None:
+            text = session_notices.invitation_text(target.locale, item, timezone)
+            if target.private:
+                buttons = session_notices.invitation_buttons(target.locale, item)
+    head = announces(broadcast.sender, target.locale)
+    return Reply(f"{head}\n{text}" if head else text, buttons, files)
 
 
 async def cancel(session: AsyncSession, broadcast: Broadcast, actor: str) -> int:

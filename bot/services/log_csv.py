@@ -9,12 +9,15 @@ Local time is computed in SQL; headers come already translated.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.services import adbc_csv
 from storage import clock
 from storage.db import Database
 
@@ -53,34 +56,18 @@ async def write(db: Database, path: Path, headers: list[str], first: datetime,
            "AND at >= ? AND at < ? ORDER BY id")
     params = (low or 0, high or -1, *window)
     database_path = db.engine.url.database
-    return await _in_thread(_adbc_csv, database_path, sql, params, path, headers)
+    return await _in_child_process(adbc_csv.write, database_path, sql, params, path,
+                                   headers)
 
 
-async def _in_thread(function: Callable[..., int], *args: Any) -> int:
-    return await asyncio.to_thread(function, *args)
-
-
-def _adbc_csv(database_path: str, sql: str, params: tuple, path: Path,
-              headers: list[str]) -> int:
-    import adbc_driver_sqlite.dbapi as adbc
-    import pyarrow as pa
-    import pyarrow.csv as pacsv
-
-    count = 0
-    with adbc.connect(database_path) as connection, connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        reader = cursor.fetch_record_batch()
-        with path.open("wb") as handle:
-            handle.write(b"\xef\xbb\xbf")
-            schema = reader.schema
-            if not len(schema):  # no rows: ADBC gives no columns, write the header alone
-                schema = pa.schema([(h, pa.string()) for h in headers])
-            writer = pacsv.CSVWriter(handle, schema)
-            for batch in reader:
-                writer.write_batch(batch)
-                count += batch.num_rows
-            writer.close()
-    return count
+async def _in_child_process(function: Callable[..., int], *args: Any) -> int:
+    """Run `function` in a fresh process. ADBC's driver carries its own copy of SQLite: in
+    the bot's process it would open the database file beside the bot's SQLite, and closing
+    it drops the bot's POSIX locks (SQLite warns against two copies of the library in one
+    process; seen here as "disk I/O error" on the next query)."""
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
 
 
 async def _copy_log_csv(db: Database, path: Path, alias: list[str], first: datetime,

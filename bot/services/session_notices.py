@@ -6,18 +6,20 @@ Nothing here decides who has a seat; bot.services.sessions does, and calls these
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.config import SUPPORTED_LOCALES
 from bot.i18n import format_datetime, translations
 from bot.messages import Attachment, Button, Reply
 from bot.services import groups, outbox
-from storage.models import DialogueSession, RoleGrant, User
-from storage.repositories import Users
+from bot.services.session_rules import require_scheduled
+from storage.models import Broadcast, DialogueSession, RoleGrant, User
+from storage.repositories import InteractionLogs, Users
 
 ALERT_PERCENTS = (80, 100)
 STAFF_ROLES = ("staff", "admin")
@@ -55,6 +57,72 @@ def change_text(_: Callable[[str], str], locale: str, item: DialogueSession,
     else:
         text += " " + _("You are still on the waiting list.")
     return text
+
+
+def invitation_text(locale: str, item: DialogueSession, timezone: str) -> str:
+    """The invitation a session's announcement sends: time, place, content and how to
+    attend, as the law asks of the 7-day notice."""
+    _ = translations(locale).gettext
+    lines = [_("Invitation to a dialogue session with the commune's leaders: “{topic}”.").format(
+        topic=item.topic)]
+    if item.leaders:
+        lines.append(_("With: {leaders}").format(leaders=", ".join(item.leaders)))
+    lines += [f"🕗 {format_datetime(item.starts_at, locale, timezone)}", f"📍 {item.place}"]
+    if item.online_link:
+        lines.append(_("Online: {link}").format(link=item.online_link))
+    lines.append(_("Seats for residents: {seats}. To register or send a question in advance, "
+                   "open “Dialogue sessions” in the chat with the assistant, or type the code "
+                   "s{number} there.").format(seats=item.capacity - item.reserved,
+                                              number=item.id))
+    return "\n".join(lines)
+
+
+def invitation_buttons(locale: str, item: DialogueSession) -> tuple[Button, ...]:
+    """In a private chat the invitation opens the session at a tap."""
+    return (Button(translations(locale).gettext("View and register"), f"go:session:{item.id}"),)
+
+
+async def invite(session: AsyncSession, item: DialogueSession, *, actor: str, now: datetime,
+                 timezone: str, hamlet_ids: Sequence[int] = (), audience: str = "both",
+                 locale: str = "vi") -> Broadcast:
+    """Announce the session to residents: its invitation goes out as a notice (hamlet groups
+    and residents who opted in, as for any notice; private chats wait out the night)."""
+    from bot.services import broadcasts  # it renders invitations with this module
+
+    require_scheduled(item)
+    broadcast = await broadcasts.create(
+        session, text=invitation_text(locale, item, timezone), hamlet_ids=hamlet_ids,
+        audience=audience, actor=actor, now=now, timezone=timezone, session_id=item.id,
+        locale=locale)
+    await broadcasts.run_due(session, now, timezone)
+    InteractionLogs(session).admin("session_announce", f"#{item.id} notice #{broadcast.id}",
+                                   actor)
+    return broadcast
+
+
+async def invitation(session: AsyncSession, session_id: int) -> Broadcast | None:
+    """The latest invitation to the session that was not cancelled, if it was announced."""
+    query = (select(Broadcast).where(Broadcast.session_id == session_id,
+                                     Broadcast.status != "cancelled")
+             .order_by(col(Broadcast.id).desc()))
+    return (await session.exec(query)).first()
+
+
+async def withdraw_invitations(session: AsyncSession, session_id: int, actor: str) -> int:
+    """The session is cancelled: invitations not yet delivered are not sent any more."""
+    from bot.services import broadcasts
+
+    query = select(Broadcast).where(Broadcast.session_id == session_id,
+                                    Broadcast.status != "cancelled")
+    return sum([await broadcasts.cancel(session, item, actor)
+                for item in (await session.exec(query)).all()])
+
+
+async def invitation_recipients(session: AsyncSession, broadcast: Broadcast) -> int:
+    """How many chats the invitation was queued for."""
+    from bot.services import broadcasts
+
+    return sum((await broadcasts.progress(session, broadcast.id)).values())
 
 
 async def notify(session: AsyncSession, user_id: int | None, dedup_key: str, kind: str,

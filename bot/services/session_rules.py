@@ -13,6 +13,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.i18n import N_
+from bot.services.quiet_hours import quiet_until
+from bot.workdays import NATIONAL, Calendar
 from storage.models import DialogueSession
 
 SCHEDULED, CANCELLED, CLOSED = "scheduled", "cancelled", "closed"
@@ -99,12 +101,24 @@ def check(plan: Plan, now: datetime, timezone: str) -> None:
         reminder_due(spec, plan.start, timezone)
 
 
-def warnings(start: datetime, now: datetime) -> list[str]:
-    """What the rules ask and this timing does not do (announced anyway; staff are told)."""
+def warnings(start: datetime, now: datetime, timezone: str,
+             calendar: Calendar = NATIONAL) -> list[str]:
+    """What the rules ask and this timing does not do (announced anyway; staff are told):
+    7 days' notice, and a time people can come (not a weekend, a holiday or the night)."""
+    found = []
     if start - now < timedelta(days=NOTICE_DAYS):
-        return [N_("The session is announced less than 7 days ahead; the law asks for at "
-                   "least 7 days' notice (time, place, content, how to attend).")]
-    return []
+        found.append(N_("The session is announced less than 7 days ahead; the law asks for at "
+                        "least 7 days' notice (time, place, content, how to attend)."))
+    local = start.astimezone(ZoneInfo(timezone))
+    if not calendar.is_working_day(local.date()):
+        found.append(N_("The session falls on a Saturday or Sunday; check that residents and "
+                        "the leaders can come that day.") if local.weekday() >= 5 else
+                     N_("The session falls on a public holiday or a day off; check that "
+                        "residents and the leaders can come that day."))
+    if quiet_until(start, timezone) is not None:
+        found.append(N_("The session starts at night (between 21:00 and 06:30); check that "
+                        "the time is right."))
+    return found
 
 
 def require_scheduled(item: DialogueSession) -> None:

@@ -128,6 +128,7 @@ async def cancel_session(session: AsyncSession, session_id: int, *, actor: str,
     item.status = CANCELLED
     await DialogueSessions(session).save(item)
     await drop_reminders(session, item.id)
+    await notices.withdraw_invitations(session, item.id, actor)
     told = 0
     for registration in await SessionRegistrations(session).with_status(item.id, *ACTIVE):
         told += await notices.notify(

@@ -1,11 +1,8 @@
-"""The words staff type for petition statuses and dates, Vietnamese first, with or without
+"""The words staff type for petition statuses, Vietnamese first, with or without
 accents ("thụ lý", "thu ly", "đang xử lý", "từ chối", "chuyển"…), English codes as well.
 """
 
 from __future__ import annotations
-
-import re
-from datetime import date
 
 from bot.services.petition_statuses import (
     ACCEPTED,
@@ -31,7 +28,6 @@ WORDS: dict[str, str] = {
     "mo lai": REOPENED, "reopen": REOPENED, "reopened": REOPENED,
 }
 SHOWN = ("thụ lý", "đang xử lý", "không thụ lý (từ chối)", "chuyển", "trả lời", "đóng")
-_DATE = re.compile(r"^(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2}|\d{4}))?$")
 
 
 def status_of(words: str) -> tuple[str | None, str]:
@@ -42,19 +38,3 @@ def status_of(words: str) -> tuple[str | None, str]:
         if len(parts) >= size and (found := WORDS.get(fold(" ".join(parts[:size])))):
             return found, " ".join(parts[size:])
     return None, words.strip()
-
-
-def day_of(text: str, today: date) -> date | None:
-    """A date typed as dd/mm/yyyy, dd/mm (this year) or yyyy-mm-dd; None if it is none."""
-    typed = text.strip()
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", typed):
-            return date.fromisoformat(typed)
-        found = _DATE.match(typed)
-        if found is None:
-            return None
-        day, month, year = int(found[1]), int(found[2]), found[3]
-        full_year = today.year if year is None else int(year) + (2000 if len(year) == 2 else 0)
-        return date(full_year, month, day)
-    except ValueError:
-        return None

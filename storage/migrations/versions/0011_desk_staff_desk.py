@@ -1,7 +1,7 @@
 """staff desk: staff display names, drafts of answers and reasons given in the chat
 
-Revision ID: 0010_desk
-Revises: 0009
+Revision ID: 0011_desk
+Revises: 0010_notices
 Create Date: 2026-12-02 12:50:00.000000
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import storage.models  # noqa: F401
 
-revision: str = "0010_desk"
-down_revision: str | None = "0009"
+revision: str = "0011_desk"
+down_revision: str | None = "0010_notices"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
