@@ -80,6 +80,29 @@ async def test_the_log_as_csv_and_xlsx_cell_by_cell(db: Database, tmp_path):
     assert sheet[2][9] == "Công khai thông tin" and sheet[3][4] == "ref-b"
 
 
+async def test_the_log_csv_converts_each_row_with_its_own_utc_offset(db: Database, tmp_path):
+    """A zone with summer time: winter rows are UTC+1, summer rows UTC+2 in Berlin, whatever
+    the day of the export."""
+    moments = [datetime(2026, 1, 15, 12, 0, tzinfo=UTC),  # winter
+               datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC),  # the last second of winter
+               datetime(2026, 3, 29, 1, 0, tzinfo=UTC),  # clocks go 02:00 -> 03:00
+               datetime(2026, 7, 15, 12, 0, tzinfo=UTC),  # summer
+               datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # 02:30 summer time
+               datetime(2026, 10, 25, 1, 30, tzinfo=UTC),  # 02:30 again, winter time
+               datetime(2026, 12, 31, 22, 30, tzinfo=UTC)]  # New Year's Eve, 23:30
+    async with db.session() as session:
+        for at in moments:
+            session.add(InteractionLog(at=at, channel="telegram", direction="in",
+                                       user_ref="ref-a", kind="text"))
+        await session.commit()
+    request = _request(tmp_path, start=date(2026, 1, 1), end=date(2026, 12, 31))
+    assert await exports.export(db, request, timezone="Europe/Berlin", key=PSEUDONYM_KEY) == 7
+    assert [row[1] for row in _csv(tmp_path / "out.csv")[1:]] == [
+        "2026-01-15 13:00:00", "2026-03-29 01:59:59", "2026-03-29 03:00:00",
+        "2026-07-15 14:00:00", "2026-10-25 02:30:00", "2026-10-25 02:30:00",
+        "2026-12-31 23:30:00"]
+
+
 async def test_an_empty_range_gives_the_headers_and_bad_requests_write_nothing(
     db: Database, tmp_path
 ):
