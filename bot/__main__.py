@@ -33,6 +33,7 @@ from bot.services.disclosures import DisclosureError
 from bot.services.exports import ExportError
 from bot.services.petitions import PetitionError
 from bot.services.sessions import SessionError
+from bot.services.yearly_report import ReportError
 
 
 async def cmd_run(app: App, args: argparse.Namespace) -> int:
@@ -194,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {field}: {first['msg']}", file=sys.stderr)
     except (commune_setup.CommuneFileError, roles.RoleError, groups.GroupError,
             CatalogMissing, DisclosureError, PetitionError, SessionError,
-            ExportError, BroadcastError) as exc:
+            ExportError, BroadcastError, ReportError) as exc:
         print(f"error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130

@@ -25,6 +25,7 @@ from storage.models import (
 from tests.conftest import PSEUDONYM_KEY
 
 TZ = "Asia/Ho_Chi_Minh"
+YEAR_OVER = datetime(2027, 1, 15, 3, 0, tzinfo=UTC)  # reports on 2026 made after it ended
 
 
 def _csv(path: Path) -> list[list[str]]:
@@ -253,7 +254,7 @@ async def test_the_yearly_report_figures_and_workbook(db: Database, tmp_path):
                                        channel=channel, direction="in", user_ref=ref,
                                        hamlet_code=hamlet, kind="text"))
         await session.commit()
-        figures = await yearly_report.compute(session, 2026, TZ)
+        figures = await yearly_report.compute(session, 2026, TZ, now=YEAR_OVER)
 
     assert figures.disclosures == 3 and figures.disclosures_with_decision == 2
     assert figures.on_time_share == 0.5
@@ -310,7 +311,7 @@ async def test_sessions_export_and_figures(db: Database, tmp_path):
                 session.add(SessionQuestion(session_id=held.id, registration_id=registration.id,
                                             user_id=user.id, hamlet_id=1, text="Khi nào?"))
         await session.commit()
-        figures = await yearly_report.compute(session, 2026, TZ)
+        figures = await yearly_report.compute(session, 2026, TZ, now=YEAR_OVER)
     assert (figures.sessions_held, figures.sessions_cancelled) == (1, 1)
     assert (figures.registrations, figures.attended) == (2, 1)
     assert (figures.questions, figures.questions_answered) == (1, 1)
@@ -347,5 +348,5 @@ async def test_the_report_counts_messages_a_channel_could_not_take(db: Database)
                                       last_error=error,
                                       created_at=datetime(2026, 5, 1, tzinfo=UTC)))
         await session.commit()
-        figures = await yearly_report.compute(session, 2026, TZ)
+        figures = await yearly_report.compute(session, 2026, TZ, now=YEAR_OVER)
     assert figures.undeliverable == 1

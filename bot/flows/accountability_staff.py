@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from bot.flows.base import Ctx
 from bot.messages import Attachment, Reply
@@ -81,21 +82,31 @@ async def export_command(ctx: Ctx) -> None:
 async def report_command(ctx: Ctx) -> None:
     """/report YEAR"""
     year_text = ctx.msg.args.strip()
-    if not (year_text.isdigit() and 2000 <= int(year_text) <= 2100):
-        ctx.say(ctx._("Write: /report followed by the year, e.g. /report 2026"))
+    this_year = ctx.now.astimezone(ZoneInfo(ctx.timezone)).year
+    if not year_text.isdigit():
+        ctx.say(ctx._("Write: /report followed by the year, e.g. /report {year}").format(
+            year=this_year))
+        return
+    if not yearly_report.FIRST_YEAR <= int(year_text) <= this_year:
+        ctx.say(ctx._("There is no report for {year}: choose a year from {first} to {last}.")
+                .format(year=year_text, first=yearly_report.FIRST_YEAR, last=this_year))
         return
     path = _folder(ctx) / f"report-{year_text}-{ctx.now:%Y%m%d-%H%M%S}.xlsx"
-    year, timezone, lang = int(year_text), ctx.timezone, ctx.user.locale
+    year, timezone, lang, now = int(year_text), ctx.timezone, ctx.user.locale, ctx.now
 
-    async def write(db: Database) -> None:
+    async def write(db: Database) -> yearly_report.Figures:
         async with db.session() as session:
-            figures = await yearly_report.compute(session, year, timezone)
+            figures = await yearly_report.compute(session, year, timezone, now=now)
         yearly_workbook.write_xlsx(figures, path, lang=lang)
+        return figures
 
     async def make() -> list[Reply]:
-        await offload.in_thread(ctx.db, write)
-        return [Reply(ctx._("The {year} report on grassroots democracy through the chatbot.")
-                      .format(year=year_text), attachments=(_document(path),))]
+        figures = await offload.in_thread(ctx.db, write)
+        text = ctx._("The {year} report on grassroots democracy through the chatbot.").format(
+            year=year_text)
+        if as_of := yearly_workbook.as_of_line(figures, lang):
+            text = f"{text}\n{as_of}"
+        return [Reply(text, attachments=(_document(path),))]
 
     _log(ctx, f"report {year_text}")
     ctx.after(make)
