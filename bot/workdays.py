@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
+from typing import Any
 
 import holidays
 
@@ -46,6 +47,13 @@ class Calendar:
     def of(cls, days_off: Iterable[date] = (), make_up_days: Iterable[date] = ()) -> Calendar:
         """A calendar with the commune's own days off and make-up working days."""
         return cls(frozenset(days_off), frozenset(make_up_days))
+
+    @classmethod
+    def of_commune(cls, options: dict[str, Any]) -> Calendar:
+        """From the commune file's [calendar] section, as kept in `Commune.options`."""
+        section = options.get("calendar", {})
+        return cls.of((date.fromisoformat(d) for d in section.get("days_off", ())),
+                      (date.fromisoformat(d) for d in section.get("make_up_days", ())))
 
     def is_working_day(self, day: date) -> bool:
         """A weekday that is neither a public holiday nor a day off, or a make-up day (the

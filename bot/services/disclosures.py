@@ -8,7 +8,6 @@ information is disclosed again; consultations last at least 20 days.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -357,33 +356,3 @@ async def quarter_list(session: AsyncSession, quarter: str, timezone: str) -> li
             on_time = local_day(disclosure.posted_from, timezone) <= deadline
         rows.append(QuarterRow(disclosure, on_time))
     return rows
-
-
-DEMO_FILE = Path(__file__).resolve().parents[2] / "examples" / "disclosures.demo.toml"
-
-
-def _read_demo(path: Path) -> list[dict[str, Any]]:
-    return tomllib.loads(path.read_text(encoding="utf-8"))["disclosures"]
-
-
-async def load_demo(session: AsyncSession, *, now: datetime, timezone: str, actor: str,
-                    path: Path = DEMO_FILE) -> int:
-    """Publish the demo disclosures with dates relative to `now`; returns how many."""
-    entries = _read_demo(path)
-    today = local_day(now, timezone)
-    for entry in entries:
-        posted = today - timedelta(days=entry["posted_days_ago"])
-        decided = entry.get("decided_days_ago")
-        draft = Draft(
-            category=entry["category"], title=entry["title"], body=entry["body"],
-            decided_on=today - timedelta(days=decided) if decided is not None else None,
-            posted_from=posted, permanent=entry.get("permanent"),
-            posted_until=posted + timedelta(days=entry["days"]) if "days" in entry else None,
-            consult_until=(posted + timedelta(days=entry["consult_days"])
-                           if "consult_days" in entry else None),
-        )
-        item = await publish(session, draft, actor=actor, now=now, timezone=timezone)
-        if entry.get("response"):
-            item.response, item.response_at = nfc(entry["response"].strip()), now
-            await Disclosures(session).save(item)
-    return len(entries)
