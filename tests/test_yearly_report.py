@@ -96,7 +96,7 @@ def test_report_year_out_of_range_is_one_line_error(shell, capsys, tmp_path):
     assert not (tmp_path / "r.xlsx").exists()
 
 
-async def test_the_staff_chat_report_says_as_of_which_day_and_refuses_other_years(
+async def test_the_staff_chat_report_says_as_of_which_day_and_examples_name_this_year(
     hook, demo_db, engine, fake, tmp_path  # noqa: F811
 ):
     Clock(datetime(2026, 12, 2, 3, 0, tzinfo=UTC))
@@ -106,6 +106,8 @@ async def test_the_staff_chat_report_says_as_of_which_day_and_refuses_other_year
         await roles.grant(session, "telegram", "901", "staff", actor="test")
         await session.commit()
     staff = TgUser(hook, 901, chat_id=STAFF_CHAT)
+    await staff.send("/export")
+    assert staff.text.endswith("ví dụ: /export log 2026-01-01 2026-12-31 xlsx")  # this year
     await staff.send("/report 9999")
     assert staff.text == "Không có báo cáo năm 9999: chọn một năm từ 2000 đến 2026."
     await staff.send("/report năm nay")

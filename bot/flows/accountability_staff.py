@@ -41,7 +41,8 @@ async def export_command(ctx: Ctx) -> None:
     """/export KIND FROM TO [FORMAT]"""
     parts = ctx.msg.args.split()
     usage = ctx._("Write: /export log|petitions|sessions|comments FROM TO [csv|xlsx], dates as "
-                  "YYYY-MM-DD, e.g. /export log 2026-01-01 2026-12-31 xlsx")
+                  "YYYY-MM-DD, e.g. /export log {year}-01-01 {year}-12-31 xlsx").format(
+        year=ctx.now.astimezone(ZoneInfo(ctx.timezone)).year)
     if len(parts) not in (3, 4):
         ctx.say(usage)
         return
