@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test install catalogs compile-catalogs lint
+.PHONY: run test test-shifted install catalogs compile-catalogs lint
 
 run: install compile-catalogs
 	$(BIN)/python -m bot run
@@ -13,6 +13,18 @@ run: install compile-catalogs
 test: install compile-catalogs
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+# The SQLite suite once more with the wall clock of every process it starts moved years ahead,
+# to 00:30 on 1 January in Hà Nội (17:30 UTC the day before, so the local and UTC years differ):
+# a test that depends on today's date fails the day it is written. Debian's libfaketime
+# (package faketime) shifts the whole process tree (monotonic time by the same amount:
+# leaving it alone breaks time.sleep under libfaketime 0.9.10).
+SHIFT_TO ?= 2030-12-31 17:30:00 UTC
+test-shifted: install compile-catalogs
+	command -v faketime >/dev/null || { apt-get update -qq && apt-get install -y -qq faketime; }
+	offset=$$(( $$(date -d '$(SHIFT_TO)' +%s) - $$(date +%s) )); \
+	env -u TEST_DATABASE_URL \
+		faketime -f "+$${offset}s" $(BIN)/python -m pytest -q -p no:cacheprovider
 
 install: $(STAMP)
 

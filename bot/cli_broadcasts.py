@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo
 from bot.services import broadcasts
 from bot.services.broadcasts import BroadcastError
 from bot.services.roles import RoleError, hamlet_ids
-from storage.models import Broadcast, utcnow
+from storage import clock
+from storage.models import Broadcast
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -43,7 +44,7 @@ async def cmd_send(app: App, args: argparse.Namespace, actor: str) -> int:
             raise BroadcastError(str(exc)) from None
         item = await broadcasts.create(
             session, text=args.text, hamlet_ids=ids, audience=args.audience, actor=actor,
-            now=utcnow(), timezone=tz, send_at=send_at, cron=args.every, urgent=args.urgent)
+            now=clock.now(), timezone=tz, send_at=send_at, cron=args.every, urgent=args.urgent)
         await session.commit()
         when = item.next_run_at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M")
     repeat = f", then on '{args.every}'" if args.every else ""
@@ -96,7 +97,7 @@ async def cmd_pause(app: App, args: argparse.Namespace, actor: str) -> int:
     resume = args.action == "resume"
     async with app.db.session() as session:
         item = await _get(session, args.id)
-        await broadcasts.pause(session, item, actor, resume=resume, now=utcnow(),
+        await broadcasts.pause(session, item, actor, resume=resume, now=clock.now(),
                                timezone=app.settings.timezone)
         await session.commit()
     print(f"broadcast {args.id} {'resumed' if resume else 'paused'}")

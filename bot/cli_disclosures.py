@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from bot.i18n import format_date, translations
 from bot.services import disclosures as service
 from bot.services.disclosures import DisclosureError
-from storage.models import utcnow
+from storage import clock
 from storage.repositories import DisclosureComments, Disclosures, Hamlets
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def _text_arg(text: str | None, file: str | None, what: str) -> str | None:
 def _store(app: App, file: str | None) -> dict | None:
     if not file:
         return None
-    key = f"{utcnow():%Y%m%d}-{secrets.token_hex(4)}"
+    key = f"{clock.now():%Y%m%d}-{secrets.token_hex(4)}"
     return service.store_document(Path(file), app.settings.data_dir, key)
 
 
@@ -57,13 +57,13 @@ async def cmd_add(app: App, args: argparse.Namespace, actor: str) -> int:
         permanent=True if args.permanent else None, consult_until=args.consult_until,
     )
     service.check(draft)
-    today = service.local_day(utcnow(), app.settings.timezone)
+    today = service.local_day(clock.now(), app.settings.timezone)
     for warning in service.warnings(draft, today):
         print(f"warning: {warning}", file=sys.stderr)
     draft.attachment = _store(app, args.file)
     await app.prepare()
     async with app.db.session() as session:
-        item = await service.publish(session, draft, actor=actor, now=utcnow(),
+        item = await service.publish(session, draft, actor=actor, now=clock.now(),
                                      timezone=app.settings.timezone)
         await session.commit()
     print(f"published disclosure {item.id}: {item.title}")
@@ -96,7 +96,7 @@ async def cmd_respond(app: App, args: argparse.Namespace, actor: str) -> int:
         item = await Disclosures(session).get(args.id)
         if item is None:
             raise DisclosureError(f"no disclosure {args.id}")
-        notified = await service.respond(session, item, text, actor=actor, now=utcnow())
+        notified = await service.respond(session, item, text, actor=actor, now=clock.now())
         await session.commit()
     print(f"response published; {notified} commenter(s) will be told")
     return 0

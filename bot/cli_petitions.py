@@ -16,7 +16,8 @@ from bot.services import petitions as service
 from bot.services.petition_statuses import COMPLAINT, OPEN, TRANSITIONS
 from bot.services.petitions import PetitionError
 from bot.services.roles import roles_of
-from storage.models import InteractionLog, Petition, utcnow
+from storage import clock
+from storage.models import InteractionLog, Petition
 from storage.repositories import Communes, InteractionLogs
 
 if TYPE_CHECKING:
@@ -42,7 +43,7 @@ async def cmd_list(app: App, args: argparse.Namespace, actor: str) -> int:
     tz = app.settings.timezone
     async with app.db.session() as session:
         settings = await _settings(session)
-        today = service.local_day(utcnow(), tz)
+        today = service.local_day(clock.now(), tz)
         due_by = None
         if args.overdue:
             due_by = today - timedelta(days=1)
@@ -109,7 +110,7 @@ async def cmd_status(app: App, args: argparse.Namespace, actor: str) -> int:
     async with app.db.session() as session:
         petition = await _petition(session, args.code)
         await service.change_status(session, petition, args.status, actor=actor,
-                                    now=utcnow(), timezone=app.settings.timezone,
+                                    now=clock.now(), timezone=app.settings.timezone,
                                     settings=await _settings(session), reason=args.reason)
         await session.commit()
         print(f"{petition.code} is now {petition.status}; answer due {petition.answer_due}")
@@ -140,7 +141,7 @@ async def cmd_answer(app: App, args: argparse.Namespace, actor: str) -> int:
     await app.prepare()
     async with app.db.session() as session:
         petition = await _petition(session, args.code)
-        await service.answer(session, petition, text, actor=actor, now=utcnow(),
+        await service.answer(session, petition, text, actor=actor, now=clock.now(),
                              timezone=app.settings.timezone, files=files)
         await session.commit()
         print(f"{petition.code} answered; the resident will be told")
@@ -152,7 +153,7 @@ async def cmd_assign(app: App, args: argparse.Namespace, actor: str) -> int:
     await app.prepare()
     async with app.db.session() as session:
         petition = await _petition(session, args.code)
-        await service.assign(session, petition, args.to, actor=actor, now=utcnow())
+        await service.assign(session, petition, args.to, actor=actor, now=clock.now())
         await session.commit()
     print(f"{args.code.upper()} assigned to {args.to}")
     return 0
@@ -163,7 +164,7 @@ async def cmd_flag(app: App, args: argparse.Namespace, actor: str) -> int:
     await app.prepare()
     async with app.db.session() as session:
         petition = await _petition(session, args.code)
-        await service.set_flags(session, petition, actor=actor, now=utcnow(),
+        await service.set_flags(session, petition, actor=actor, now=clock.now(),
                                 timezone=app.settings.timezone,
                                 settings=await _settings(session), complex_case=args.complex,
                                 remote=args.remote)

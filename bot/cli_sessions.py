@@ -17,7 +17,8 @@ from bot.services import session_outcome, session_tickets
 from bot.services import session_rules as rules
 from bot.services import sessions as service
 from bot.services.sessions import SessionError
-from storage.models import DialogueSession, utcnow
+from storage import clock
+from storage.models import DialogueSession
 from storage.repositories import (
     DialogueSessions,
     Hamlets,
@@ -61,7 +62,7 @@ async def _get(app: App, session_id: int) -> DialogueSession:
 
 async def cmd_add(app: App, args: argparse.Namespace, actor: str) -> int:
     """Announce a new dialogue session."""
-    now = utcnow()
+    now = clock.now()
     reminders = [r.strip() for r in args.reminders.split(",") if r.strip()] if (
         args.reminders) else None
     plan = rules.Plan(topic=args.topic, start=_local(app, args.start), place=args.place,
@@ -134,7 +135,7 @@ async def cmd_checkin(app: App, args: argparse.Namespace, actor: str) -> int:
     """Mark attendance by ticket code (a code works once)."""
     await app.prepare()
     async with app.db.unit_of_work() as session:
-        registration = await session_tickets.check_in(session, args.ticket, now=utcnow(),
+        registration = await session_tickets.check_in(session, args.ticket, now=clock.now(),
                                                       timezone=app.settings.timezone,
                                                       session_id=args.session)
         await session.commit()
@@ -148,7 +149,7 @@ async def cmd_move(app: App, args: argparse.Namespace, actor: str) -> int:
     if not (args.start or args.place or args.online_link is not None or args.duration):
         raise SessionError("nothing to change: give --start, --place, --online-link or "
                            "--duration")
-    now = utcnow()
+    now = clock.now()
     await app.prepare()
     async with app.db.unit_of_work() as session:
         told = await service.reschedule(
@@ -185,7 +186,7 @@ def _outcome_text(text: str | None, file: str | None) -> str:
 async def cmd_close(app: App, args: argparse.Namespace, actor: str) -> int:
     """Publish the outcome: registrants and askers are told; it is also a disclosure."""
     outcome = _outcome_text(args.outcome, args.outcome_file)
-    now = utcnow()
+    now = clock.now()
     await app.prepare()
     async with app.db.unit_of_work() as session:
         told, item = await session_outcome.close(session, args.id, outcome, actor=actor, now=now,
@@ -205,7 +206,7 @@ async def cmd_capacity(app: App, args: argparse.Namespace, actor: str) -> int:
     await app.prepare()
     async with app.db.unit_of_work() as session:
         promoted = await service.set_capacity(
-            session, args.id, args.capacity, actor=actor, now=utcnow(),
+            session, args.id, args.capacity, actor=actor, now=clock.now(),
             timezone=app.settings.timezone, reserved=args.reserved)
         await session.commit()
     print(f"session {args.id} now has {args.capacity} seats; {len(promoted)} person(s) moved "

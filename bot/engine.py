@@ -16,7 +16,6 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -31,10 +30,10 @@ from bot.pseudonym import user_ref
 from bot.services import outbox
 from bot.services.roles import roles_of
 from bot.textfold import fold, nfc
-from storage import turns
+from storage import clock, turns
 from storage.batches import Batches
 from storage.db import Database
-from storage.models import InteractionLog, User, utcnow
+from storage.models import InteractionLog, User
 from storage.repositories import Communes, Hamlets, InteractionLogs, Users
 from storage.turns import ConversationState
 
@@ -95,7 +94,7 @@ class Engine:
 
     def __init__(
         self, db: Database, *, pseudonym_key: bytes, default_locale: str = "vi",
-        timezone: str = "Asia/Ho_Chi_Minh", clock: Callable[[], datetime] = utcnow,
+        timezone: str = "Asia/Ho_Chi_Minh",
         data_dir: Path | None = None,
     ) -> None:
         self.db = db
@@ -103,7 +102,6 @@ class Engine:
         self.pseudonym_key = pseudonym_key
         self.default_locale = default_locale
         self.timezone = timezone
-        self.clock = clock
         self._locks = KeyedLocks()
         self._codes: tuple[float, dict[int | None, str]] = (float("-inf"), {})
         # SQLite has one writer: turns waiting for it share a transaction (group commit).
@@ -150,7 +148,7 @@ class Engine:
         handled_at = (conv.flow, conv.step)
         ctx = Ctx(
             msg=msg, user=user, session=session, commune=state.commune,
-            now=self.clock(), timezone=self.timezone, data=conv.data,  # read afresh
+            now=clock.now(), timezone=self.timezone, data=conv.data,  # read afresh
             offered=offered, roles=state.roles, **self._tools(),
         )
         step, fresh = self._route(ctx, conv)
@@ -168,7 +166,7 @@ class Engine:
             member = User(channel=msg.channel, external_id=msg.user_id,
                           locale=self.default_locale)  # never added to the session
             ctx = Ctx(msg=msg, user=member, session=session,
-                      commune=await Communes(session).current(), now=self.clock(),
+                      commune=await Communes(session).current(), now=clock.now(),
                       timezone=self.timezone,
                       roles=frozenset(await roles_of(session, msg.channel, msg.user_id)),
                       **self._tools())
@@ -255,7 +253,7 @@ class Engine:
         conv: ConversationState, replies: list[Reply], pressed: Button | None, started: float,
     ) -> None:
         codes = await self._hamlet_codes(session)
-        now = utcnow()
+        now = clock.now()
         common = dict(
             at=now, channel=msg.channel,
             user_ref=user_ref(self.pseudonym_key, msg.channel, msg.user_id),

@@ -20,8 +20,9 @@ from bot.messages import Reply
 from bot.services import broadcasts, log_chain, outbox, petition_notices, petitions
 from bot.services.dispatcher import Dispatcher
 from bot.services.session_reminders import send_due_reminders
+from storage import clock
 from storage.db import Database
-from storage.models import Broadcast, utcnow
+from storage.models import Broadcast
 from storage.repositories import Communes
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,7 @@ async def petition_digest(db: Database, timezone: str, now: datetime | None = No
     """08:00: open petitions overdue or due within 2 working days, to staff (once a day)."""
     async with db.unit_of_work() as session:
         settings = petitions.Settings.of(await Communes(session).current())
-        count = await petition_notices.daily_digest(session, now or utcnow(), timezone,
+        count = await petition_notices.daily_digest(session, now or clock.now(), timezone,
                                                     settings)
         await session.commit()
     return count
@@ -95,7 +96,7 @@ async def seal_log(db: Database, key: bytes, now: datetime | None = None) -> int
 async def erase_old_log_texts(db: Database, keep_days: int, now: datetime | None = None) -> int:
     """Retention: erase texts in the log older than `keep_days`."""
     async with db.unit_of_work() as session:
-        count = await log_chain.erase_old_texts(session, now or utcnow(), keep_days)
+        count = await log_chain.erase_old_texts(session, now or clock.now(), keep_days)
         await session.commit()
     return count
 
@@ -103,13 +104,13 @@ async def erase_old_log_texts(db: Database, keep_days: int, now: datetime | None
 async def session_reminders(dispatcher: Dispatcher, timezone: str,
                             now: datetime | None = None) -> int:
     """Queue the dialogue-session reminders that are due (bot.services.session_reminders)."""
-    return await send_due_reminders(dispatcher.db, now or dispatcher.clock(), timezone)
+    return await send_due_reminders(dispatcher.db, now or clock.now(), timezone)
 
 
 async def run_broadcasts(db: Database, timezone: str, now: datetime | None = None) -> int:
     """Queue the broadcast runs that are due (one-off, scheduled or recurring)."""
     async with db.unit_of_work() as session:
-        count = await broadcasts.run_due(session, now or utcnow(), timezone)
+        count = await broadcasts.run_due(session, now or clock.now(), timezone)
         await session.commit()
     return count
 

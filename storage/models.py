@@ -9,12 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-from storage import search
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware UTC."""
-    return datetime.now(UTC)
+from storage import clock, search
 
 
 class UTCDateTime(TypeDecorator):
@@ -51,7 +46,7 @@ class Commune(SQLModel, table=True):
     office_email: str = Field(default="", max_length=200)
     # Optional sections of the commune file: {"petitions": {...}, "calendar": {...}}
     options: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
-    updated_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=clock.now)
 
 
 class Hamlet(SQLModel, table=True):
@@ -83,7 +78,7 @@ class User(SQLModel, table=True):
     consent_at: datetime | None = _when(default=None, nullable=True)
     consent_declined_at: datetime | None = _when(default=None, nullable=True)
     onboarded_at: datetime | None = _when(default=None, nullable=True)
-    created_at: datetime = _when(default_factory=utcnow)
+    created_at: datetime = _when(default_factory=clock.now)
     blocked_at: datetime | None = _when(default=None, nullable=True)  # blocked the bot
 
 
@@ -97,7 +92,7 @@ class Consent(SQLModel, table=True):
     version: str = Field(max_length=20)
     granted: bool
     channel: str = Field(max_length=20)
-    at: datetime = _when(default_factory=utcnow)
+    at: datetime = _when(default_factory=clock.now)
 
 
 class Conversation(SQLModel, table=True):
@@ -112,7 +107,7 @@ class Conversation(SQLModel, table=True):
     step: str | None = Field(default=None, max_length=60)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     buttons: list[list[str]] = Field(default_factory=list, sa_type=sa.JSON)
-    updated_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=clock.now)
 
 
 class RoleGrant(SQLModel, table=True):
@@ -125,7 +120,7 @@ class RoleGrant(SQLModel, table=True):
     role: str = Field(max_length=20)
     hamlet_id: int | None = Field(default=None, foreign_key="hamlets.id")
     granted_by: str = Field(default="", max_length=120)
-    granted_at: datetime = _when(default_factory=utcnow)
+    granted_at: datetime = _when(default_factory=clock.now)
 
 
 class InteractionLog(SQLModel, table=True):
@@ -137,7 +132,7 @@ class InteractionLog(SQLModel, table=True):
 
     __tablename__ = "interaction_log"
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = _when(default_factory=utcnow, index=True)
+    at: datetime = _when(default_factory=clock.now, index=True)
     channel: str = Field(max_length=20)
     direction: str = Field(max_length=8)  # in | out | admin
     user_ref: str = Field(default="", max_length=32, index=True)
@@ -176,8 +171,8 @@ class OutboxMessage(SQLModel, table=True):
     status: str = Field(default="pending", max_length=12)  # see bot.services.outbox
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=500)
-    not_before: datetime = _when(default_factory=utcnow)
-    created_at: datetime = _when(default_factory=utcnow)
+    not_before: datetime = _when(default_factory=clock.now)
+    created_at: datetime = _when(default_factory=clock.now)
     claimed_at: datetime | None = _when(default=None, nullable=True)
     sent_at: datetime | None = _when(default=None, nullable=True)
     dedup_key: str | None = Field(default=None, max_length=200, unique=True)
@@ -209,8 +204,8 @@ class Disclosure(SQLModel, table=True):
     response_at: datetime | None = _when(default=None, nullable=True)
     version: int = 1
     created_by: str = Field(default="", max_length=120)
-    created_at: datetime = _when(default_factory=utcnow)
-    updated_at: datetime = _when(default_factory=utcnow)
+    created_at: datetime = _when(default_factory=clock.now)
+    updated_at: datetime = _when(default_factory=clock.now)
 
 
 class DisclosureRevision(SQLModel, table=True):
@@ -227,7 +222,7 @@ class DisclosureRevision(SQLModel, table=True):
     posted_until: datetime | None = _when(default=None, nullable=True)
     consult_until: datetime | None = _when(default=None, nullable=True)
     changed_by: str = Field(default="", max_length=120)
-    changed_at: datetime = _when(default_factory=utcnow)
+    changed_at: datetime = _when(default_factory=clock.now)
 
 
 class Subscription(SQLModel, table=True):
@@ -240,7 +235,7 @@ class Subscription(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="users.id", index=True)
     topic: str = Field(max_length=40, index=True)  # "disclosure:7"
-    created_at: datetime = _when(default_factory=utcnow)
+    created_at: datetime = _when(default_factory=clock.now)
 
 
 class DisclosureComment(SQLModel, table=True):
@@ -252,7 +247,7 @@ class DisclosureComment(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="users.id")
     hamlet_id: int | None = Field(default=None, foreign_key="hamlets.id")
     text: str
-    created_at: datetime = _when(default_factory=utcnow)
+    created_at: datetime = _when(default_factory=clock.now)
 
 
 class Petition(SQLModel, table=True):
@@ -281,7 +276,7 @@ class Petition(SQLModel, table=True):
     assignee: str | None = Field(default=None, max_length=120)
     complex_case: bool = False
     remote_area: bool = False
-    received_at: datetime = _when(default_factory=utcnow)
+    received_at: datetime = _when(default_factory=clock.now)
     accept_due: date
     answer_due: date
     rules_version: str = Field(default="", max_length=80)
@@ -290,7 +285,7 @@ class Petition(SQLModel, table=True):
     answered_at: datetime | None = _when(default=None, nullable=True)
     rating: int | None = None
     closed_at: datetime | None = _when(default=None, nullable=True)
-    updated_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=clock.now)
 
 
 class PetitionIdentity(SQLModel, table=True):
@@ -311,7 +306,7 @@ class PetitionEvent(SQLModel, table=True):
     __tablename__ = "petition_events"
     id: int | None = Field(default=None, primary_key=True)
     petition_id: int = Field(foreign_key="petitions.id", index=True)
-    at: datetime = _when(default_factory=utcnow)
+    at: datetime = _when(default_factory=clock.now)
     actor: str = Field(default="", max_length=120)
     kind: str = Field(max_length=20)  # status | answer | rating | assign | flag
     status: str | None = Field(default=None, max_length=20)
@@ -339,7 +334,7 @@ class Broadcast(SQLModel, table=True):
     next_run_at: datetime | None = _when(default=None, nullable=True)
     runs: int = 0
     created_by: str = Field(default="", max_length=120)
-    created_at: datetime = _when(default_factory=utcnow)
+    created_at: datetime = _when(default_factory=clock.now)
     # The sender's chat, where "Đã gửi 120/500" is kept up to date (one message, edited).
     notify_channel: str | None = Field(default=None, max_length=20)
     notify_chat: str | None = Field(default=None, max_length=100)
@@ -361,7 +356,7 @@ class GroupLink(SQLModel, table=True):
     hamlet_id: int | None = Field(default=None, foreign_key="hamlets.id")
     title: str | None = Field(default=None, max_length=200)
     linked_by: str = Field(default="", max_length=120)
-    linked_at: datetime = _when(default_factory=utcnow)
+    linked_at: datetime = _when(default_factory=clock.now)
 
 
 class InboundEvent(SQLModel, table=True):
@@ -381,7 +376,7 @@ class InboundEvent(SQLModel, table=True):
     event_id: str = Field(max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     status: str = Field(default="pending", max_length=12)  # pending | done
-    received_at: datetime = _when(default_factory=utcnow)
+    received_at: datetime = _when(default_factory=clock.now)
     done_at: datetime | None = _when(default=None, nullable=True)
 
 
@@ -411,8 +406,8 @@ class DialogueSession(SQLModel, table=True):
     outcome_at: datetime | None = _when(default=None, nullable=True)
     outcome_disclosure_id: int | None = Field(default=None, foreign_key="disclosures.id")
     created_by: str = Field(default="", max_length=120)
-    created_at: datetime = _when(default_factory=utcnow)
-    updated_at: datetime = _when(default_factory=utcnow)
+    created_at: datetime = _when(default_factory=clock.now)
+    updated_at: datetime = _when(default_factory=clock.now)
 
 
 class SessionRegistration(SQLModel, table=True):
@@ -436,8 +431,8 @@ class SessionRegistration(SQLModel, table=True):
     ticket: str = Field(max_length=8, unique=True)
     status: str = Field(default="registered", max_length=12)  # registered|waitlisted|cancelled
     position: int = 0
-    created_at: datetime = _when(default_factory=utcnow)
-    updated_at: datetime = _when(default_factory=utcnow)
+    created_at: datetime = _when(default_factory=clock.now)
+    updated_at: datetime = _when(default_factory=clock.now)
     checked_in_at: datetime | None = _when(default=None, nullable=True)
 
 
@@ -452,7 +447,7 @@ class SessionQuestion(SQLModel, table=True):
     hamlet_id: int | None = Field(default=None, foreign_key="hamlets.id")
     text: str
     status: str = Field(default="active", max_length=12)  # active | withdrawn
-    created_at: datetime = _when(default_factory=utcnow)
+    created_at: datetime = _when(default_factory=clock.now)
     withdrawn_at: datetime | None = _when(default=None, nullable=True)
 
 
@@ -471,7 +466,7 @@ class SessionReminder(SQLModel, table=True):
     due_at: datetime = _when()
     status: str = Field(default="pending", max_length=12)
     outbox_id: int | None = None
-    created_at: datetime = _when(default_factory=utcnow)
+    created_at: datetime = _when(default_factory=clock.now)
     sent_at: datetime | None = _when(default=None, nullable=True)
 
 
@@ -489,7 +484,7 @@ class ZaloOAToken(SQLModel, table=True):
     refreshes: int = 0
     state: str | None = Field(default=None, max_length=64)  # of the pending authorisation
     code_verifier: str | None = Field(default=None, max_length=128)
-    updated_at: datetime = _when(default_factory=utcnow)
+    updated_at: datetime = _when(default_factory=clock.now)
 
 
 class ZaloOAFollower(SQLModel, table=True):

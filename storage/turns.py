@@ -19,7 +19,8 @@ from sqlalchemy.orm.util import identity_key
 from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.models import Commune, Conversation, RoleGrant, User, utcnow
+from storage import clock
+from storage.models import Commune, Conversation, RoleGrant, User
 
 T = TypeVar("T")
 
@@ -156,7 +157,7 @@ async def save_conversation(session: AsyncSession, channel: str, external_id: st
                             state: ConversationState) -> None:
     """Write the conversation row (inserted on the first turn)."""
     values = {"flow": state.flow, "step": state.step, "data": state.data,
-              "buttons": state.buttons, "updated_at": utcnow()}
+              "buttons": state.buttons, "updated_at": clock.now()}
     connection = await session.connection()
     if state.id is None:
         result = await connection.execute(

@@ -25,7 +25,8 @@ NIGHT = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 22:00 in Hà Nội
 
 @pytest.fixture
 def engine(demo_db: Database) -> Engine:
-    return Engine(demo_db, pseudonym_key=PSEUDONYM_KEY, clock=Clock(MONDAY_MORNING))
+    Clock(MONDAY_MORNING)
+    return Engine(demo_db, pseudonym_key=PSEUDONYM_KEY)
 
 
 async def _opt_in(chat: Chat, hamlet: str) -> None:

@@ -10,8 +10,9 @@ from sqlmodel import select
 from bot.services import petitions as service
 from bot.services.commune_setup import DEMO_FILE
 from bot.services.petition_intake import Identity, Intake, submit
+from storage import clock
 from storage.db import Database, async_database_url
-from storage.models import InteractionLog, OutboxMessage, Petition, utcnow
+from storage.models import InteractionLog, OutboxMessage, Petition
 from storage.repositories import Communes, Users
 
 
@@ -26,7 +27,7 @@ def _file_petitions(db_path: Path) -> None:
                                    ("denunciation", Identity("Phạm Thị Dung", "Khu 2"))):
                 intake = Intake(kind, "other", f"Nội dung {kind}: việc cần xem xét.",
                                 identity=identity)
-                await submit(session, intake, user, now=utcnow(),
+                await submit(session, intake, user, now=clock.now(),
                              timezone="Asia/Ho_Chi_Minh", settings=settings)
             await session.commit()
         await db.dispose()
@@ -48,7 +49,7 @@ def _rows(db_path: Path, model: type) -> list:
 def test_staff_handle_petitions_from_the_shell(shell, capsys, tmp_path):
     assert shell(capsys, "init", str(DEMO_FILE))[0] == 0
     _file_petitions(tmp_path / "cli.db")
-    year = utcnow().year
+    year = clock.today("Asia/Ho_Chi_Minh").year
 
     code, out, err = shell(capsys, "petition", "list")
     assert code == 0, err

@@ -15,8 +15,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.__main__ import main
 from bot.services import commune_setup, session_questions
 from bot.services import sessions as service
+from storage import clock
 from storage.db import Database
-from storage.models import DialogueSession, Disclosure, OutboxMessage, User, utcnow
+from storage.models import DialogueSession, Disclosure, OutboxMessage, User
 from storage.repositories import Hamlets
 
 TZ = "Asia/Ho_Chi_Minh"
@@ -74,10 +75,10 @@ def sign_up(tmp_path: Path, session_id: int, names: list[tuple[str, str | None]]
             hamlet = await Hamlets(session).by_code(code) if code else None
             registration = await service.register(
                 session, session_id, user, name=name, hamlet_id=hamlet.id if hamlet else None,
-                phone=None, now=utcnow(), timezone=TZ)
+                phone=None, now=clock.now(), timezone=TZ)
             if n == 0:
                 await session_questions.add_question(session, registration, "Bao giờ làm đường?",
-                                                     now=utcnow())
+                                                     now=clock.now())
             tickets.append(registration.ticket)
         return tickets
 
@@ -146,7 +147,7 @@ def test_the_outcome_is_published_from_a_file(shell, capsys, tmp_path):
 
     async def held_two_weeks_ago(session: AsyncSession) -> int:
         item = DialogueSession(topic="Đối thoại về giá nước", place="Hội trường",
-                               capacity=50, starts_at=utcnow() - timedelta(days=14))
+                               capacity=50, starts_at=clock.now() - timedelta(days=14))
         session.add(item)
         await session.flush()
         return item.id

@@ -28,7 +28,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def engine(demo_db: Database, clock: Clock) -> Engine:
-    return Engine(demo_db, pseudonym_key=PSEUDONYM_KEY, clock=clock)
+    return Engine(demo_db, pseudonym_key=PSEUDONYM_KEY)
 
 
 async def publish(db: Database, category: int, title: str, body: str = "Nội dung.", *,

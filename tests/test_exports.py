@@ -22,7 +22,7 @@ from storage.models import (
     PetitionIdentity,
     User,
 )
-from tests.conftest import PSEUDONYM_KEY
+from tests.conftest import PSEUDONYM_KEY, Clock
 
 TZ = "Asia/Ho_Chi_Minh"
 YEAR_OVER = datetime(2027, 1, 15, 3, 0, tzinfo=UTC)  # reports on 2026 made after it ended
@@ -196,6 +196,7 @@ def test_who_may_export():
 def test_personal_data_needs_an_admin_and_is_logged(shell, capsys, tmp_path):
     from bot.services.commune_setup import DEMO_FILE
 
+    Clock(datetime(2026, 6, 15, 3, 0, tzinfo=UTC))  # the shell commands run in this process
     assert shell(capsys, "init", str(DEMO_FILE))[0] == 0
     out = str(tmp_path / "p.csv")
     args = ["export", "petitions", "--from", "2026-01-01", "--to", "2026-12-31", "-o", out,

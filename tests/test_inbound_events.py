@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from bot.services import inbound_events
+from storage import clock
 from storage.db import Database
-from storage.models import InboundEvent, utcnow
+from storage.models import InboundEvent
 
 
 async def _rows(db: Database) -> dict[str, str]:
@@ -43,7 +44,7 @@ async def test_processed_events_older_than_a_week_are_forgotten(db: Database):
     async with db.unit_of_work() as session:
         await session.exec(sa.update(InboundEvent)
                            .where(InboundEvent.event_id.in_(["old", "old-pending"]))
-                           .values(received_at=utcnow() - timedelta(days=8)))
+                           .values(received_at=clock.now() - timedelta(days=8)))
         await session.commit()
     later = inbound_events.EventLog(db, "telegram")  # a restart prunes at its first write
     await later.store("newer", {})

@@ -19,7 +19,7 @@ from bot.services import outbox
 from bot.services.dispatcher import MAX_ATTEMPTS, Dispatcher
 from storage.db import Database
 from storage.models import InteractionLog, OutboxMessage
-from tests.conftest import PSEUDONYM_KEY, Chat
+from tests.conftest import PSEUDONYM_KEY, Chat, Clock
 
 T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 BOB = outbox.Recipient("fake", "bob")
@@ -43,19 +43,14 @@ class FakeChannel:
         self.sent.append((chat_id, reply))
 
 
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture(autouse=True)
+def clock() -> Clock:
+    """Every test here starts at T0 (the program's one clock, moved by the tests)."""
+    return Clock(T0)
 
 
-def _dispatcher(db: Database, channel: FakeChannel, clock: Clock | None = None) -> Dispatcher:
-    return Dispatcher(db, {"fake": channel}, pseudonym_key=PSEUDONYM_KEY,
-                      clock=clock or Clock())
+def _dispatcher(db: Database, channel: FakeChannel) -> Dispatcher:
+    return Dispatcher(db, {"fake": channel}, pseudonym_key=PSEUDONYM_KEY)
 
 
 async def _enqueue(db: Database, text: str = "Xin chào", commit: bool = True,
@@ -96,11 +91,11 @@ async def test_buttons_and_text_survive_the_round_trip(db):
     assert channel.sent == [("bob", Reply("Có phiên đối thoại mới", (Button("Đăng ký", "s:1"),)))]
 
 
-async def test_a_message_for_later_is_sent_when_due(db):
-    clock = Clock()
+async def test_a_message_for_later_is_sent_when_due(db, clock):
+    clock.now = T0
     await _enqueue(db, not_before=T0 + timedelta(hours=1))
     channel = FakeChannel()
-    dispatcher = _dispatcher(db, channel, clock)
+    dispatcher = _dispatcher(db, channel)
     assert await dispatcher.dispatch_due() == 0
     clock.now = T0 + timedelta(minutes=59)
     assert await dispatcher.dispatch_due() == 0
@@ -110,9 +105,9 @@ async def test_a_message_for_later_is_sent_when_due(db):
     assert (row.status, row.sent_at) == ("sent", T0 + timedelta(hours=1))
 
 
-async def test_a_failure_is_retried_with_backoff_then_sent(db):
-    clock, channel = Clock(), FakeChannel(failures=1)
-    dispatcher = _dispatcher(db, channel, clock)
+async def test_a_failure_is_retried_with_backoff_then_sent(db, clock):
+    channel = FakeChannel(failures=1)
+    dispatcher = _dispatcher(db, channel)
     await _enqueue(db, not_before=T0)
     assert await dispatcher.dispatch_due() == 0
     [row] = await _rows(db)
@@ -126,9 +121,9 @@ async def test_a_failure_is_retried_with_backoff_then_sent(db):
     assert len(channel.sent) == 1
 
 
-async def test_a_message_that_keeps_failing_ends_failed_not_in_a_loop(db):
-    clock, channel = Clock(), FakeChannel(failures=100)
-    dispatcher = _dispatcher(db, channel, clock)
+async def test_a_message_that_keeps_failing_ends_failed_not_in_a_loop(db, clock):
+    channel = FakeChannel(failures=100)
+    dispatcher = _dispatcher(db, channel)
     await _enqueue(db, not_before=T0)
     for _ in range(MAX_ATTEMPTS + 3):
         await dispatcher.dispatch_due()
@@ -138,9 +133,9 @@ async def test_a_message_that_keeps_failing_ends_failed_not_in_a_loop(db):
     assert channel.failures == 100 - MAX_ATTEMPTS
 
 
-async def test_a_blocked_recipient_is_marked_and_not_retried(db):
-    clock, channel = Clock(), FakeChannel(blocked=True)
-    dispatcher = _dispatcher(db, channel, clock)
+async def test_a_blocked_recipient_is_marked_and_not_retried(db, clock):
+    channel = FakeChannel(blocked=True)
+    dispatcher = _dispatcher(db, channel)
     await _enqueue(db, not_before=T0)
     await dispatcher.dispatch_due()
     clock.now += timedelta(days=1)
@@ -162,7 +157,7 @@ async def test_after_a_restart_every_pending_row_is_sent_once(db):
         s.add(stuck)
         await s.commit()
     channel = FakeChannel()
-    restarted = _dispatcher(db, channel, Clock(T0))
+    restarted = _dispatcher(db, channel)
     assert await restarted.dispatch_due() == 4
     assert await restarted.dispatch_due() == 0
     assert sorted(reply.text for _, reply in channel.sent) == [
@@ -189,13 +184,13 @@ async def test_rows_for_a_channel_that_is_not_configured_wait(db):
         assert await outbox.waiting_by_channel(s) == {"zalo": 1}
 
 
-async def test_a_cancelled_message_is_not_sent(db):
+async def test_a_cancelled_message_is_not_sent(db, clock):
     row_id = await _enqueue(db, not_before=T0 + timedelta(hours=1))
     async with db.session() as s:
         assert await outbox.cancel(s, [row_id]) == 1
         await s.commit()
-    clock = Clock(T0 + timedelta(hours=2))
-    assert await _dispatcher(db, FakeChannel(), clock).dispatch_due() == 0
+    clock.now = T0 + timedelta(hours=2)
+    assert await _dispatcher(db, FakeChannel()).dispatch_due() == 0
     assert (await _rows(db))[0].status == "cancelled"
 
 

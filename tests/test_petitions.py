@@ -35,7 +35,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def engine(demo_db: Database, clock: Clock) -> Engine:
-    return Engine(demo_db, pseudonym_key=PSEUDONYM_KEY, clock=clock)
+    return Engine(demo_db, pseudonym_key=PSEUDONYM_KEY)
 
 
 def photo(n: int, size: int = 1000) -> Attachment:

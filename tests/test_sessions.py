@@ -27,23 +27,13 @@ from storage.models import (
     SessionReminder,
     User,
 )
-from tests.conftest import MAIN_MENU, PSEUDONYM_KEY, Chat
+from tests.conftest import MAIN_MENU, PSEUDONYM_KEY, Chat, Clock
 
 TZ = "Asia/Ho_Chi_Minh"
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # 10:00 on Friday 20/11 in Hà Nội
 START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 08:00 on Tuesday 01/12
 EVE = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # the day before at 08:00
 TWO_HOURS = START - timedelta(hours=2)
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self, now: datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture(autouse=True)
@@ -54,12 +44,12 @@ def tickets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(NOW)
 
 
 @pytest.fixture
 def engine(demo_db: Database, clock: Clock) -> Engine:
-    return Engine(demo_db, pseudonym_key=PSEUDONYM_KEY, clock=clock)
+    return Engine(demo_db, pseudonym_key=PSEUDONYM_KEY)
 
 
 async def announce(db: Database, capacity: int = 10, *, start: datetime = START,
@@ -244,7 +234,8 @@ async def test_the_scheduler_job_uses_the_dispatcher_database_and_clock(db):
     session_id = await announce(db)
     [ann] = await people(db, 1)
     await register(db, session_id, ann)
-    dispatcher = Dispatcher(db, pseudonym_key=PSEUDONYM_KEY, clock=lambda: EVE)
+    Clock(EVE)
+    dispatcher = Dispatcher(db, pseudonym_key=PSEUDONYM_KEY)
     assert await session_reminders(dispatcher, TZ) == 1
     assert await session_reminders(dispatcher, TZ, EVE + timedelta(minutes=1)) == 0
 

@@ -34,8 +34,9 @@ from bot.handlers.zalo_oa_runtime import (
 )
 from bot.handlers.zalo_oa_tokens import NoTokens, TokenStore
 from bot.messages import Attachment, Button, Inbound, Reply
+from storage import clock
 from storage.db import Database
-from storage.models import InboundEvent, OutboxMessage, User, ZaloOAFollower, ZaloOAToken, utcnow
+from storage.models import InboundEvent, OutboxMessage, User, ZaloOAFollower, ZaloOAToken
 from tests.conftest import Clock
 from tests.fake_zalo_oa import (
     APP_ID,
@@ -60,8 +61,8 @@ async def fake() -> AsyncIterator[FakeZaloOA]:
     await server.stop()
 
 
-def _store(db: Database, fake: FakeZaloOA, clock=utcnow) -> TokenStore:
-    return TokenStore(db, ZaloOAuth(APP_ID, APP_SECRET, fake.url), clock=clock)
+def _store(db: Database, fake: FakeZaloOA) -> TokenStore:
+    return TokenStore(db, ZaloOAuth(APP_ID, APP_SECRET, fake.url))
 
 
 class Bot(ServedBot):
@@ -236,12 +237,13 @@ async def test_notices_outside_the_window_are_recorded_not_dropped(
     from bot.services.dispatcher import Dispatcher
     from tests.conftest import PSEUDONYM_KEY
 
-    now = utcnow()
+    now = clock.now()
     access, refresh = fake.issue()
     tokens = _store(demo_db, fake)
     await tokens.seed(access, refresh)
     client = ZaloOAClient(tokens, fake.url)
-    channel = ZaloOAChannel(client, demo_db, clock=Clock(now))
+    Clock(now)
+    channel = ZaloOAChannel(client, demo_db)
     async with demo_db.session() as session:
         session.add(ZaloOAFollower(user_id="recent", last_interaction_at=now - timedelta(days=6)))
         session.add(ZaloOAFollower(user_id="old", last_interaction_at=now - timedelta(days=8)))
@@ -294,14 +296,14 @@ async def test_authorize_link_uses_pkce_and_the_code_exchange_is_stored(
         row = await session.get(ZaloOAToken, APP_ID)
     assert (row.access_token, row.refresh_token) == ("AT1", "RT1")
     assert row.code_verifier is None and row.state is None
-    assert row.expires_at - utcnow() > timedelta(hours=24)
+    assert row.expires_at - clock.now() > timedelta(hours=24)
     assert await tokens.access_token() == "AT1"
 
 
 async def test_refreshes_are_serialised_and_stored_before_use(db: Database, fake: FakeZaloOA):
-    clock = Clock(utcnow())
+    moved = Clock(clock.now())
     access, refresh = fake.issue()
-    first = _store(db, fake, clock)
+    first = _store(db, fake)
     assert await first.seed(access, refresh)
     assert not await first.seed("AT-env", "RT-env")  # the stored pair wins from now on
     client = ZaloOAClient(first, fake.url)
@@ -314,11 +316,11 @@ async def test_refreshes_are_serialised_and_stored_before_use(db: Database, fake
         row = await session.get(ZaloOAToken, APP_ID)
     assert (row.access_token, row.refresh_token, row.refreshes) == ("AT2", "RT2", 1)
     # a restart uses the stored new pair, not the environment's spent one
-    again = _store(db, fake, clock)
+    again = _store(db, fake)
     assert not await again.seed(access, refresh)
     assert await again.access_token() == "AT2"
     # near the expiry, the next call refreshes first
-    clock.now += timedelta(hours=24, minutes=30)
+    moved.now += timedelta(hours=24, minutes=30)
     assert await again.access_token() == "AT3"
     assert fake.refresh_token == "RT3"
     await client.close()
@@ -332,8 +334,8 @@ async def test_two_processes_refreshing_at_once_spend_the_refresh_token_once(
     if db.is_sqlite:
         pytest.skip("the row lock is PostgreSQL's; SQLite runs one process")
     access, refresh = fake.issue()
-    clock = Clock(utcnow())
-    stores = [_store(db, fake, clock), _store(db, fake, clock)]
+    Clock(clock.now())
+    stores = [_store(db, fake), _store(db, fake)]
     await stores[0].seed(access, refresh)
     fake.refresh_delay = 0.1
     assert await asyncio.gather(*(s.refresh(access) for s in stores)) == ["AT2", "AT2"]

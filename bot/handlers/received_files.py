@@ -13,7 +13,6 @@ import dataclasses
 import logging
 import mimetypes
 import secrets
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -21,6 +20,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from bot.messages import Attachment, Inbound
+from storage import clock
 
 log = logging.getLogger(__name__)
 MAX_BYTES = 20 * 1024 * 1024  # what Telegram lets bots download, and the petition limit
@@ -31,8 +31,8 @@ FOLDER = "received"
 class ReceivedFiles:
     """A channel's downloads of linked attachments into `data_dir` (nothing without one)."""
 
-    def __init__(self, data_dir: Path | None, clock: Callable[[], datetime]) -> None:
-        self.data_dir, self.clock = data_dir, clock
+    def __init__(self, data_dir: Path | None) -> None:
+        self.data_dir = data_dir
         self._http: aiohttp.ClientSession | None = None  # opened on the first download
 
     async def keep(self, inbound: Inbound) -> Inbound:
@@ -40,7 +40,7 @@ class ReceivedFiles:
         if self.data_dir is None or not inbound.attachments:
             return inbound
         self._http = self._http or aiohttp.ClientSession()
-        return await keep(self._http, inbound, self.data_dir, self.clock())
+        return await keep(self._http, inbound, self.data_dir, clock.now())
 
     async def close(self) -> None:
         """Close the HTTP session, if one was opened."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,8 +22,9 @@ from bot.handlers.zalo import split_text
 from bot.handlers.zalo_oa_client import OUTSIDE_WINDOW, ZaloOAClient, ZaloOAError
 from bot.messages import Attachment, Inbound, Reply, Undeliverable, parse_command
 from bot.services import choices
+from storage import clock
 from storage.db import Database
-from storage.models import ZaloOAFollower, utcnow
+from storage.models import ZaloOAFollower
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo_oa"
@@ -163,9 +164,8 @@ class ZaloOAChannel:
 
     name = CHANNEL
 
-    def __init__(self, client: ZaloOAClient, db: Database, *,
-                 clock: Callable[[], datetime] = utcnow) -> None:
-        self.client, self.db, self.clock = client, db, clock
+    def __init__(self, client: ZaloOAClient, db: Database) -> None:
+        self.client, self.db = client, db
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         """Deliver one outbox message; raises OutsideWindow outside the consultation window."""
@@ -193,4 +193,4 @@ class ZaloOAChannel:
         async with self.db.session() as session:
             follower = await session.get(ZaloOAFollower, user_id)
         last = follower.last_interaction_at if follower else None
-        return last is not None and self.clock() - last <= CONSULTATION_WINDOW
+        return last is not None and clock.now() - last <= CONSULTATION_WINDOW

@@ -40,8 +40,9 @@ from bot.handlers.zalo_oa_client import ZaloOAClient, ZaloOAError, ZaloOAuth
 from bot.handlers.zalo_oa_tokens import NoTokens, TokenStore
 from bot.messages import Inbound, RecipientBlocked, Undeliverable
 from bot.services import inbound_events, reachability
+from storage import clock
 from storage.db import Database
-from storage.models import Hamlet, User, ZaloOAFollower, utcnow
+from storage.models import Hamlet, User, ZaloOAFollower
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhook/zalo-oa"
@@ -72,7 +73,7 @@ class ZaloOARuntime:
         self.client = ZaloOAClient(self.tokens, api_url)
         self.channel = ZaloOAChannel(self.client, db)
         self.events = inbound_events.EventLog(db, CHANNEL)
-        self.files = received_files.ReceivedFiles(data_dir, engine.clock)  # links may expire
+        self.files = received_files.ReceivedFiles(data_dir)  # links may expire
         self.up = False
         self._users = KeyedLocks()
         self._tasks: set[asyncio.Task] = set()
@@ -182,7 +183,7 @@ class ZaloOARuntime:
             if following is not None:
                 row.following = following
             if following is not False:
-                when = min(at or utcnow(), utcnow())
+                when = min(at or clock.now(), clock.now())
                 if row.last_interaction_at is None or when > row.last_interaction_at:
                     row.last_interaction_at = when
             session.add(row)

@@ -17,7 +17,6 @@ import base64
 import hashlib
 import logging
 import secrets
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
@@ -25,8 +24,9 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.handlers.zalo_oa_client import TokenPair, ZaloOAError, ZaloOAuth
+from storage import clock
 from storage.db import Database
-from storage.models import ZaloOAToken, utcnow
+from storage.models import ZaloOAToken
 
 log = logging.getLogger(__name__)
 REFRESH_BEFORE = timedelta(hours=1)  # access tokens live 25 h; renew in their last hour
@@ -52,9 +52,8 @@ def pkce_pair() -> tuple[str, str]:
 class TokenStore:
     """Hands out a valid access token; refreshes it before expiry, one refresh at a time."""
 
-    def __init__(self, db: Database, auth: ZaloOAuth, *,
-                 clock: Callable[[], datetime] = utcnow) -> None:
-        self.db, self.auth, self.clock = db, auth, clock
+    def __init__(self, db: Database, auth: ZaloOAuth) -> None:
+        self.db, self.auth = db, auth
         self.app_id = auth.app_id
         self._lock = asyncio.Lock()
         self._access: str | None = None
@@ -72,7 +71,7 @@ class TokenStore:
             # The expiry of an environment pair is unknown: used until Zalo refuses it.
             row.access_token, row.refresh_token, row.expires_at = (
                 access_token, refresh_token, None)
-            row.updated_at = self.clock()
+            row.updated_at = clock.now()
             session.add(row)
             await session.commit()
         return True
@@ -143,7 +142,7 @@ class TokenStore:
         state = secrets.token_urlsafe(16)
         async with self.db.unit_of_work() as session:
             row = await session.get(ZaloOAToken, self.app_id) or ZaloOAToken(app_id=self.app_id)
-            row.state, row.code_verifier, row.updated_at = state, verifier, self.clock()
+            row.state, row.code_verifier, row.updated_at = state, verifier, clock.now()
             session.add(row)
             await session.commit()
         query = urlencode({"app_id": self.app_id, "redirect_uri": redirect_uri,
@@ -163,7 +162,7 @@ class TokenStore:
         await self.store(await self.auth.exchange_code(code, row.code_verifier))
 
     def _apply(self, row: ZaloOAToken, pair: TokenPair) -> None:
-        now = self.clock()
+        now = clock.now()
         row.access_token, row.refresh_token = pair.access_token, pair.refresh_token
         row.expires_at = now + timedelta(seconds=pair.expires_in) if pair.expires_in else None
         row.updated_at = now
@@ -178,4 +177,4 @@ class TokenStore:
             self._remember(row)
 
     def _expiring(self, expires_at: datetime | None) -> bool:
-        return expires_at is not None and expires_at - self.clock() < REFRESH_BEFORE
+        return expires_at is not None and expires_at - clock.now() < REFRESH_BEFORE

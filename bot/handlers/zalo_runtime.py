@@ -66,7 +66,7 @@ class ZaloRuntime:
                                    public_base_url=public_base_url, media_key=media_key,
                                    db=db, groups=groups, default_locale=default_locale)
         self.events = inbound_events.EventLog(db, CHANNEL)
-        self.files = received_files.ReceivedFiles(data_dir, engine.clock)  # links may expire
+        self.files = received_files.ReceivedFiles(data_dir)  # links may expire
         self.up = False
         self._chats = KeyedLocks()
         self._tasks: set[asyncio.Task] = set()

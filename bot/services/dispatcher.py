@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -21,8 +21,9 @@ from sqlmodel import col, select
 from bot.messages import Channel, RecipientBlocked, Undeliverable
 from bot.pseudonym import user_ref
 from bot.services import outbox, reachability
+from storage import clock
 from storage.db import Database
-from storage.models import InteractionLog, OutboxMessage, utcnow
+from storage.models import InteractionLog, OutboxMessage
 from storage.repositories import InteractionLogs
 
 log = logging.getLogger(__name__)
@@ -42,13 +43,12 @@ class Dispatcher:
 
     def __init__(
         self, db: Database, channels: Mapping[str, Channel] | None = None, *,
-        pseudonym_key: bytes, clock: Callable[[], datetime] = utcnow, batch: int = 50,
+        pseudonym_key: bytes, batch: int = 50,
         stale_after: timedelta = timedelta(minutes=5),
     ) -> None:
         self.db = db
         self.channels: dict[str, Channel] = dict(channels or {})
         self.pseudonym_key = pseudonym_key
-        self.clock = clock
         self.batch = batch
         self.stale_after = stale_after
         self._wake = asyncio.Event()
@@ -64,7 +64,7 @@ class Dispatcher:
 
     async def dispatch_due(self, now: datetime | None = None) -> int:
         """Send every due row of the registered channels; returns how many were sent."""
-        now = now or self.clock()
+        now = now or clock.now()
         await self._release_stale(now)
         sent = 0
         while rows := await self._claim(now):
@@ -145,7 +145,7 @@ class Dispatcher:
             log.warning("outbox row %s: send failed (attempt %s of %s): %s", row.id, attempts,
                         MAX_ATTEMPTS, _reason(exc))
             return 0
-        await self._mark(row.id, status=outbox.SENT, sent_at=self.clock(), log_row=row)
+        await self._mark(row.id, status=outbox.SENT, sent_at=clock.now(), log_row=row)
         return 1
 
     async def _mark(self, row_id: int | None, log_row: OutboxMessage | None = None,
@@ -180,8 +180,8 @@ class Dispatcher:
         if next_due is None:
             return IDLE_WAKE_SECONDS
         if next_due.tzinfo is None:  # min() bypasses the column type on some drivers
-            next_due = next_due.replace(tzinfo=self.clock().tzinfo)
-        seconds = (next_due - self.clock()).total_seconds()
+            next_due = next_due.replace(tzinfo=clock.now().tzinfo)
+        seconds = (next_due - clock.now()).total_seconds()
         return min(max(seconds, 0.05), IDLE_WAKE_SECONDS)
 
 

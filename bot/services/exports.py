@@ -30,6 +30,7 @@ from bot.i18n import N_, translations
 from bot.pseudonym import user_ref
 from bot.services import log_csv, petition_rules, petition_statuses
 from bot.services import petitions as petition_service
+from storage import clock
 from storage.db import Database
 from storage.models import (
     DialogueSession,
@@ -42,7 +43,6 @@ from storage.models import (
     SessionQuestion,
     SessionRegistration,
     User,
-    utcnow,
 )
 from storage.repositories import Communes
 
@@ -350,7 +350,7 @@ async def log_export(db: Database, request: Request, actor: str) -> None:
     """Record who exported what (and whether with personal data) in the interaction log."""
     async with db.unit_of_work() as session:
         session.add(InteractionLog(
-            at=utcnow(), channel=actor.partition(":")[0][:20] or "cli", direction="admin",
+            at=clock.now(), channel=actor.partition(":")[0][:20] or "cli", direction="admin",
             kind="export_personal" if request.with_personal_data else "export",
             text=f"{request.kind} {request.start}..{request.end} {request.fmt}", actor=actor))
         await session.commit()

@@ -22,8 +22,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import clock
 from storage.db import Database
-from storage.models import InboundEvent, utcnow
+from storage.models import InboundEvent
 
 log = logging.getLogger(__name__)
 PENDING, DONE = "pending", "done"
@@ -113,7 +114,7 @@ class EventLog:
         """Insert new events; returns the ids that were not stored before."""
         if not storing:
             return set()
-        now = utcnow()
+        now = clock.now()
         rows = {event_id: {"channel": self.channel, "event_id": event_id, "payload": payload,
                            "status": PENDING, "received_at": now}
                 for event_id, payload, _ in reversed(storing)}  # the first copy wins
@@ -129,12 +130,12 @@ class EventLog:
         if closing:
             connection = await session.connection()
             await connection.execute(_CLOSE, {"of_channel": self.channel, "event_ids": closing,
-                                              "closed_at": utcnow()})
+                                              "closed_at": clock.now()})
 
 
     async def _prune(self, session: AsyncSession) -> None:
         """Now and then, forget processed events older than KEEP."""
-        now = utcnow()
+        now = clock.now()
         if self._pruned_at is not None and now - self._pruned_at < PRUNE_EVERY:
             return
         self._pruned_at = now

@@ -20,7 +20,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Attachment, Button, Reply
-from storage.models import OutboxMessage, utcnow
+from storage import clock
+from storage.models import OutboxMessage
 
 PENDING, SENDING, SENT, FAILED, BLOCKED, CANCELLED = (
     "pending", "sending", "sent", "failed", "blocked", "cancelled",
@@ -77,8 +78,8 @@ async def enqueue(
     """
     values = {
         "channel": recipient.channel, "chat_id": recipient.chat_id, "kind": kind,
-        "status": PENDING, "attempts": 0, "not_before": not_before or utcnow(),
-        "created_at": utcnow(), "dedup_key": dedup_key, "broadcast_id": broadcast_id,
+        "status": PENDING, "attempts": 0, "not_before": not_before or clock.now(),
+        "created_at": clock.now(), "dedup_key": dedup_key, "broadcast_id": broadcast_id,
         **to_row_content(reply),
     }
     dialect = session.bind.dialect.name

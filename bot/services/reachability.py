@@ -5,8 +5,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlmodel import col
 
+from storage import clock
 from storage.db import Database
-from storage.models import User, utcnow
+from storage.models import User
 
 
 async def set_blocked(db: Database, channel: str, user_id: str, blocked: bool) -> bool:
@@ -15,7 +16,7 @@ async def set_blocked(db: Database, channel: str, user_id: str, blocked: bool) -
         result = await session.exec(
             sa.update(User)
             .where(col(User.channel) == channel, col(User.external_id) == user_id)
-            .values(blocked_at=utcnow() if blocked else None)
+            .values(blocked_at=clock.now() if blocked else None)
         )
         await session.commit()
     return result.rowcount > 0

@@ -16,7 +16,8 @@ from bot.i18n import translations
 from bot.messages import Button, Reply
 from bot.pseudonym import user_ref
 from bot.services import outbox
-from storage.models import GroupLink, Hamlet, InteractionLog, OutboxMessage, RoleGrant, utcnow
+from storage import clock
+from storage.models import GroupLink, Hamlet, InteractionLog, OutboxMessage, RoleGrant
 from storage.repositories import InteractionLogs, Users
 
 RELAY, RELAYED = "relay", "relayed"
@@ -66,7 +67,7 @@ async def mark_relayed(session: AsyncSession, row_id: int, channel: str, user_id
         return False
     row.status = RELAYED
     row.last_error = None
-    row.sent_at = row.sent_at or utcnow()
+    row.sent_at = row.sent_at or clock.now()
     session.add(row)
     InteractionLogs(session).append(InteractionLog(
         channel=channel, direction="out", kind="relayed_by_hamlet_head",

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import clock
 from storage.models import (
     Commune,
     Consent,
@@ -18,7 +19,6 @@ from storage.models import (
     InteractionLog,
     RoleGrant,
     User,
-    utcnow,
 )
 
 
@@ -34,7 +34,7 @@ class Communes:
 
     async def save(self, commune: Commune) -> Commune:
         """Insert or update the commune."""
-        commune.updated_at = utcnow()
+        commune.updated_at = clock.now()
         self.session.add(commune)
         await self.session.flush()
         return commune
@@ -138,7 +138,7 @@ class Conversations:
 
     async def save(self, conversation: Conversation) -> None:
         """Insert or update the state."""
-        conversation.updated_at = utcnow()
+        conversation.updated_at = clock.now()
         self.session.add(conversation)
         await self.session.flush()
 

@@ -10,14 +10,13 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage import search
+from storage import clock, search
 from storage.models import (
     Disclosure,
     DisclosureComment,
     DisclosureRevision,
     Subscription,
     User,
-    utcnow,
 )
 from storage.textfold import fold
 
@@ -44,7 +43,7 @@ class Disclosures:
         """Insert or update; keeps the folded search columns in step with the text."""
         disclosure.search_title = fold(disclosure.title)[:300]
         disclosure.search_body = fold(disclosure.body)
-        disclosure.updated_at = utcnow()
+        disclosure.updated_at = clock.now()
         self.session.add(disclosure)
         await self.session.flush()
         return disclosure

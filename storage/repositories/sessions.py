@@ -10,12 +10,12 @@ import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage import clock
 from storage.models import (
     DialogueSession,
     SessionQuestion,
     SessionRegistration,
     SessionReminder,
-    utcnow,
 )
 
 
@@ -41,7 +41,7 @@ class DialogueSessions:
 
     async def save(self, item: DialogueSession) -> DialogueSession:
         """Insert or update."""
-        item.updated_at = utcnow()
+        item.updated_at = clock.now()
         self.session.add(item)
         await self.session.flush()
         return item
@@ -119,7 +119,7 @@ class SessionRegistrations:
 
     async def save(self, registration: SessionRegistration) -> SessionRegistration:
         """Insert or update."""
-        registration.updated_at = utcnow()
+        registration.updated_at = clock.now()
         self.session.add(registration)
         await self.session.flush()
         return registration
