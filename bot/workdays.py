@@ -14,9 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING
 
 import holidays
+
+if TYPE_CHECKING:
+    from storage.models import Commune
 
 
 @lru_cache(maxsize=32)
@@ -49,9 +52,9 @@ class Calendar:
         return cls(frozenset(days_off), frozenset(make_up_days))
 
     @classmethod
-    def of_commune(cls, options: dict[str, Any]) -> Calendar:
-        """From the commune file's [calendar] section, as kept in `Commune.options`."""
-        section = options.get("calendar", {})
+    def of_commune(cls, commune: Commune | None) -> Calendar:
+        """From the commune file's [calendar] section (the national calendar without one)."""
+        section = commune.options.get("calendar", {}) if commune else {}
         return cls.of((date.fromisoformat(d) for d in section.get("days_off", ())),
                       (date.fromisoformat(d) for d in section.get("make_up_days", ())))
 

@@ -3,11 +3,13 @@ and that the installed holiday calendar knows the current year's days off."""
 
 from __future__ import annotations
 
+import csv
 from datetime import UTC, date, datetime
 
 from sqlmodel import select
 
 from bot.messages import Contact
+from bot.services import commune_setup
 from bot.services import petition_rules as rules
 from bot.workdays import Calendar
 from storage.db import Database
@@ -98,3 +100,26 @@ async def test_a_complaint_received_before_tet_2027_is_due_on_a_working_day(
     assert "trước ngày 19/02/2027" in chat.text
     [petition] = await _petitions(demo_db)
     assert (petition.accept_due, petition.answer_due) == (date(2027, 2, 19), date(2027, 3, 22))
+
+
+def test_the_five_working_day_disclosure_rule_counts_the_communes_own_days_off(
+    shell, capsys, tmp_path
+):
+    """Decided Thursday 12/2/2026 before Tết (16-20/2 off): 5 working days end on 26/2. In a
+    commune whose file gives 26/2 off, posting on 27/2 is still on time."""
+    commune = tmp_path / "commune.toml"
+    commune.write_text(commune_setup.DEMO_FILE.read_text(encoding="utf-8").replace(
+        "days_off = []", "days_off = [2026-02-26]"), encoding="utf-8")
+    assert shell(capsys, "init", str(commune))[0] == 0
+    code, _, err = shell(capsys, "disclosure", "add", "--category", "2", "--title", "Dự toán",
+                         "--body", "Dự toán thu chi.", "--decided", "2026-02-12",
+                         "--from", "2026-02-27")
+    assert code == 0 and "later than 5 working days" not in err
+    code, _, err = shell(capsys, "disclosure", "add", "--category", "2", "--title", "Quyết toán",
+                         "--body", "Quyết toán thu chi.", "--decided", "2026-02-12",
+                         "--from", "2026-03-02")
+    assert code == 0 and "later than 5 working days" in err
+    code, _, err = shell(capsys, "report", "disclosures", "--quarter", "2026Q1", "-o", "q1.csv")
+    assert code == 0, err
+    rows = list(csv.reader((tmp_path / "q1.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert [(row[2], row[-1]) for row in rows[1:]] == [("Dự toán", "Có"), ("Quyết toán", "Không")]

@@ -94,8 +94,7 @@ def session_day(today: date, days_ahead: int, calendar: Calendar) -> date:
 async def load_sessions(session: AsyncSession, *, now: datetime, timezone: str,
                         actor: str) -> int:
     """Announce the demo sessions (one with 2 seats, to try the waitlist) on working days."""
-    commune = await Communes(session).current()
-    calendar = Calendar.of_commune(commune.options if commune else {})
+    calendar = Calendar.of_commune(await Communes(session).current())
     today = disclosures.local_day(now, timezone)
     for days, at, topic, leaders, place, capacity in SESSIONS:
         start = sessions.local_time(session_day(today, days, calendar), at, timezone)

@@ -92,7 +92,7 @@ class Settings:
         return cls(
             daily_limit=petitions.get("daily_limit", DAILY_LIMIT),
             fields=fields or DEFAULT_FIELDS,
-            calendar=Calendar.of_commune(options),
+            calendar=Calendar.of_commune(commune),
             rules=table,
         )
 
