@@ -82,6 +82,6 @@ def build(settings: Settings) -> App:
         db, pseudonym_key=key, default_locale=settings.default_locale,
         timezone=settings.timezone, data_dir=settings.data_dir,
     )
-    dispatcher = Dispatcher(db, pseudonym_key=key)
+    dispatcher = Dispatcher(db, pseudonym_key=key, timezone=settings.timezone)
     session_notices.configure(settings.data_dir)
     return App(settings, db, engine, dispatcher, jobs.build(settings.timezone))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -86,6 +86,9 @@ async def demo_db(db: Database) -> Database:
 def engine(demo_db: Database) -> Engine:
     """An engine on the demo commune."""
     return Engine(demo_db, pseudonym_key=PSEUDONYM_KEY)
+
+
+WEDNESDAY_MORNING = datetime(2026, 11, 25, 3, 0, tzinfo=UTC)  # 10:00 in Hà Nội, a working day
 
 
 class Clock:

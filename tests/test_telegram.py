@@ -25,7 +25,7 @@ from bot.services.dispatcher import Dispatcher
 from storage.db import Database
 from storage.models import GroupLink, Hamlet, InboundEvent, OutboxMessage, User
 from storage.repositories import Communes
-from tests.conftest import MAIN_MENU, PSEUDONYM_KEY
+from tests.conftest import MAIN_MENU, PSEUDONYM_KEY, WEDNESDAY_MORNING, Clock
 from tests.fake_telegram import (
     Call,
     FakeTelegram,
@@ -266,6 +266,7 @@ async def test_flood_control_waits_and_retries(hook: Bot, fake: FakeTelegram):
 
 async def test_a_user_who_blocked_the_bot_is_marked(hook: Bot, demo_db: Database,
                                                    fake: FakeTelegram):
+    Clock(WEDNESDAY_MORNING)  # pushes to private chats wait out the night
     fake.blocked_chats.add(508)
     await hook.post(message_update(508, "/start"))
     for _ in range(200):

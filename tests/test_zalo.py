@@ -26,6 +26,7 @@ from bot.handlers.zalo_runtime import SECRET_HEADER, WEBHOOK_PATH, ZaloRuntime
 from bot.messages import Attachment, Button, Inbound, Reply
 from storage.db import Database
 from storage.models import InboundEvent, Petition
+from tests.conftest import WEDNESDAY_MORNING, Clock
 from tests.fake_zalo import (
     Call,
     FakeZalo,
@@ -394,6 +395,7 @@ def test_events_become_neutral_inbounds():
 
 
 async def test_run_serves_telegram_and_zalo_together(tmp_path):
+    Clock(WEDNESDAY_MORNING)  # pushes to private chats wait out the night
     from bot import server
     from bot.app import build
     from bot.config import Settings
@@ -462,6 +464,7 @@ async def _enqueue(db: Database, chat_id: str, reply: Reply) -> None:
 
 
 async def test_a_notice_s_numbered_choice_can_be_typed(hook: Bot, demo_db: Database):
+    Clock(WEDNESDAY_MORNING)  # pushes to private chats wait out the night
     user = ZUser(hook, "u520")
     await onboard(user)
     await _enqueue(demo_db, "u520", Reply("Có thông báo mới.", (Button("Trợ giúp", "go:help"),)))

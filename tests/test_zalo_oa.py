@@ -37,7 +37,7 @@ from bot.messages import Attachment, Button, Inbound, Reply
 from storage import clock
 from storage.db import Database
 from storage.models import InboundEvent, OutboxMessage, User, ZaloOAFollower, ZaloOAToken
-from tests.conftest import Clock
+from tests.conftest import WEDNESDAY_MORNING, Clock
 from tests.fake_zalo_oa import (
     APP_ID,
     APP_SECRET,
@@ -233,6 +233,7 @@ async def test_unfollow_blocks_and_follow_again_unblocks(bot: Bot, demo_db: Data
 async def test_notices_outside_the_window_are_recorded_not_dropped(
     demo_db: Database, fake: FakeZaloOA,
 ):
+    Clock(WEDNESDAY_MORNING)  # pushes to private chats wait out the night
     from bot.services import outbox, yearly_report
     from bot.services.dispatcher import Dispatcher
     from tests.conftest import PSEUDONYM_KEY

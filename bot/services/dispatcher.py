@@ -4,7 +4,9 @@ A row is claimed (status "sending") in one short transaction, sent, then marked 
 another, so it is never sent twice in the normal path. A crash between sending and
 marking leaves it "sending"; after `stale_after` it is pending again, so that one
 message may be sent twice (at most one duplicate per in-flight row). Failures retry with
-backoff up to MAX_ATTEMPTS; a blocked recipient is marked and never retried.
+backoff up to MAX_ATTEMPTS; a blocked recipient is marked and never retried. A non-urgent
+push to a private chat that falls due in the quiet hours waits for the morning
+(bot/services/quiet_hours.py): its row is put back with the time it will go.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Channel, RecipientBlocked, Undeliverable
 from bot.pseudonym import user_ref
-from bot.services import outbox, reachability
+from bot.services import outbox, quiet_hours, reachability
 from storage import clock
 from storage.db import Database
-from storage.models import InteractionLog, OutboxMessage
+from storage.models import GroupLink, InteractionLog, OutboxMessage
 from storage.repositories import InteractionLogs
 
 log = logging.getLogger(__name__)
@@ -43,10 +46,11 @@ class Dispatcher:
 
     def __init__(
         self, db: Database, channels: Mapping[str, Channel] | None = None, *,
-        pseudonym_key: bytes, batch: int = 50,
+        pseudonym_key: bytes, timezone: str = "Asia/Ho_Chi_Minh", batch: int = 50,
         stale_after: timedelta = timedelta(minutes=5),
     ) -> None:
         self.db = db
+        self.timezone = timezone
         self.channels: dict[str, Channel] = dict(channels or {})
         self.pseudonym_key = pseudonym_key
         self.batch = batch
@@ -67,10 +71,11 @@ class Dispatcher:
         now = now or clock.now()
         await self._release_stale(now)
         sent = 0
-        while rows := await self._claim(now):
+        while True:
+            rows, seen = await self._claim(now)
             for row in rows:
                 sent += await self._deliver(row, now)
-            if len(rows) < self.batch:
+            if seen < self.batch:
                 break
         return sent
 
@@ -102,7 +107,9 @@ class Dispatcher:
             clauses.append(clause)
         return sa.or_(*clauses) if clauses else sa.false()
 
-    async def _claim(self, now: datetime) -> list[OutboxMessage]:
+    async def _claim(self, now: datetime) -> tuple[list[OutboxMessage], int]:
+        """Claim a batch of due rows; returns those to send now and how many were due."""
+        morning = quiet_hours.quiet_until(now, self.timezone)
         async with self.db.unit_of_work() as session:
             query = (
                 select(OutboxMessage)
@@ -113,11 +120,23 @@ class Dispatcher:
                 .with_for_update(skip_locked=True)
             )
             rows = list((await session.exec(query)).all())
+            groups = await self._group_chats(session) if morning and rows else set()
+            claimed = []
             for row in rows:
-                row.status, row.claimed_at = outbox.SENDING, now
+                if morning and quiet_hours.held(row.kind, (row.channel, row.chat_id) in groups):
+                    row.not_before = morning  # stays pending, due at 06:30
+                else:
+                    row.status, row.claimed_at = outbox.SENDING, now
+                    claimed.append(row)
                 session.add(row)
             await session.commit()
-        return rows
+        return claimed, len(rows)
+
+    @staticmethod
+    async def _group_chats(session: AsyncSession) -> set[tuple[str, str]]:
+        """The linked group chats (staff and hamlet groups): never quiet."""
+        links = (await session.exec(select(GroupLink))).all()
+        return {(link.channel, link.chat_id) for link in links}
 
     async def _deliver(self, row: OutboxMessage, now: datetime) -> int:
         """Send one claimed row and record the outcome; 1 when it was sent."""
