@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -317,25 +317,6 @@ async def forget_user(session: AsyncSession, user: User, *, now: datetime,
         question.user_id = None
         session.add(question)
     await session.flush()
-
-
-DEMO = (  # (days ahead, local time, topic, leaders, place, capacity)
-    (10, "08:00", "Đối thoại về quy hoạch khu dân cư mới và đường liên thôn",
-     ["Chủ tịch UBND xã", "Chủ tịch Ủy ban MTTQ xã"], "Hội trường UBND xã", 60),
-    (14, "14:00", "Đối thoại với thanh niên về việc làm và học nghề",
-     ["Phó Chủ tịch UBND xã"], "Nhà văn hóa khu Hòa Bình", 2),
-)
-
-
-async def load_demo(session: AsyncSession, *, now: datetime, timezone: str,
-                    actor: str) -> int:
-    """Announce the demo sessions relative to `now` (one with 2 seats, to try the waitlist)."""
-    for days, at, topic, leaders, place, capacity in DEMO:
-        day = now.astimezone(ZoneInfo(timezone)).date() + timedelta(days=days)
-        await announce(session, Plan(topic=topic, start=local_time(day, at, timezone),
-                                     place=place, capacity=capacity, leaders=list(leaders)),
-                       actor=actor, now=now, timezone=timezone)
-    return len(DEMO)
 
 
 def local_time(day: date, hhmm: str, timezone: str) -> datetime:
