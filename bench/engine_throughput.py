@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.engine import Engine  # noqa: E402
 from bot.messages import Inbound  # noqa: E402
 from bot.services import commune_setup  # noqa: E402
+from storage import clock  # noqa: E402
 from storage.db import Database, async_database_url  # noqa: E402
 
 SCRIPT = ["/start", "1", "đồng ý", "2", "5", "1", "2", "Menu chính", "6", "menu", "/help"]
@@ -45,7 +46,7 @@ async def run(users: int, database_url: str | None) -> dict[str, float]:
         await db.drop_all()
         await db.upgrade()
         async with db.session() as session:
-            await commune_setup.load_demo_if_empty(session, "bench")
+            await commune_setup.load_demo_if_empty(session, "bench", now=clock.now())
             await session.commit()
         engine = Engine(db, pseudonym_key=b"bench")
         latencies: list[float] = []

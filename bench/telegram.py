@@ -196,6 +196,7 @@ async def civic_bot(fake_url: str, control: str, loads: list[tuple[str, int, flo
     from bot.handlers.telegram_runtime import TelegramRuntime, build_bot
     from bot.services import commune_setup
     from bot.web import build_web_app
+    from storage import clock
     from storage.db import Database, async_database_url
 
     results = []
@@ -205,7 +206,7 @@ async def civic_bot(fake_url: str, control: str, loads: list[tuple[str, int, flo
         await db.drop_all()
         await db.upgrade()
         async with db.session() as session:
-            await commune_setup.load_demo_if_empty(session, "bench")
+            await commune_setup.load_demo_if_empty(session, "bench", now=clock.now())
             await session.commit()
         engine = Engine(db, pseudonym_key=b"bench")
         runtime = TelegramRuntime(

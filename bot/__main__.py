@@ -1,5 +1,5 @@
-"""Command line: run, chat, init, role, db, group, disclosure, report, petition, session,
-broadcast, export, log.
+"""Command line: run, chat, init, demo, role, db, group, disclosure, report, petition,
+session, broadcast, export, log.
 
 Errors print one clear line and exit non-zero.
 """
@@ -33,6 +33,9 @@ from bot.services.disclosures import DisclosureError
 from bot.services.exports import ExportError
 from bot.services.petitions import PetitionError
 from bot.services.sessions import SessionError
+from bot.services.yearly_report import ReportError
+from storage import clock
+from storage.repositories import Communes
 
 
 async def cmd_run(app: App, args: argparse.Namespace) -> int:
@@ -74,6 +77,28 @@ async def cmd_init(app: App, args: argparse.Namespace) -> int:
         await session.commit()
     print(f"{spec.commune['name']}: {counts['hamlets']} hamlets ({counts['retired']} retired), "
           f"{counts['grants']} new role grants")
+    return 0
+
+
+async def cmd_demo(app: App, args: argparse.Namespace) -> int:
+    """Load the demo commune into an empty database; with --reset, reload a demo database."""
+    await app.prepare()
+    now, timezone, actor = clock.now(), app.settings.timezone, cli_actor()
+    async with app.db.unit_of_work() as session:
+        if args.reset:
+            counts = await commune_setup.reload_demo(session, actor, timezone, now=now)
+        elif not await commune_setup.load_demo_if_empty(session, actor, timezone, now=now):
+            held = await Communes(session).current()
+            hint = ("; --reset reloads it dated from today" if await commune_setup.holds_demo(
+                session) else ", not the demo: nothing changed")
+            print(f"{held.name} is already loaded{hint}")
+            return 0
+        else:
+            counts = None
+        await session.commit()
+    done = (f"reloaded: {counts['disclosures']} disclosures, {counts['sessions']} dialogue "
+            "sessions" if counts else "loaded")
+    print(f"demo commune {done}, dated from {clock.today(timezone)}")
     return 0
 
 
@@ -136,6 +161,11 @@ def parser() -> argparse.ArgumentParser:
     init = sub.add_parser("init", help="create or update the commune from a TOML file")
     init.add_argument("file", help="commune file, e.g. examples/commune.demo.toml")
     init.set_defaults(func=cmd_init)
+    demo = sub.add_parser("demo", help="load the demo commune (dated from today) into an "
+                          "empty database")
+    demo.add_argument("--reset", action="store_true",
+                      help="empty a demo database and load the demo again, dated from today")
+    demo.set_defaults(func=cmd_demo)
     role = sub.add_parser("role", help="grant or revoke a role")
     role.add_argument("action", choices=("grant", "revoke"))
     role.add_argument("--channel", required=True, choices=roles.CHANNELS)
@@ -198,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {field}: {first['msg']}", file=sys.stderr)
     except (commune_setup.CommuneFileError, roles.RoleError, groups.GroupError,
             CatalogMissing, DisclosureError, PetitionError, SessionError,
-            ExportError, BroadcastError) as exc:
+            ExportError, BroadcastError, ReportError, commune_setup.DemoError) as exc:
         print(f"error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130

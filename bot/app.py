@@ -16,6 +16,7 @@ from bot.i18n import check_catalogs
 from bot.pseudonym import load_or_create_key
 from bot.services import commune_setup, session_notices
 from bot.services.dispatcher import Dispatcher
+from storage import clock
 from storage.db import Database
 
 
@@ -48,8 +49,8 @@ class App:
         if not demo:
             return False
         async with self.db.session() as session:
-            loaded = await commune_setup.load_demo_if_empty(session, cli_actor(),
-                                                            self.settings.timezone)
+            loaded = await commune_setup.load_demo_if_empty(
+                session, cli_actor(), self.settings.timezone, now=clock.now())
             await session.commit()
         return loaded
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from bot.services import exports, log_chain, yearly_report, yearly_workbook
 from bot.services.exports import ExportError
 from bot.services.roles import roles_of
+from storage import clock
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -76,14 +77,17 @@ async def cmd_verify(app: App, args: argparse.Namespace, actor: str) -> int:
 
 async def cmd_year(app: App, args: argparse.Namespace, actor: str) -> int:
     """The yearly review of grassroots democracy, as an Excel workbook with charts."""
-    output = Path(args.output)
+    output, now = Path(args.output), clock.now()
+    yearly_report.check_year(args.year, clock.today(app.settings.timezone))
     exports.check(exports.Request("log", date(args.year, 1, 1), date(args.year, 12, 31),
                                   "xlsx", output))
     await app.prepare()
     async with app.db.session() as session:
-        figures = await yearly_report.compute(session, args.year, app.settings.timezone)
+        figures = await yearly_report.compute(session, args.year, app.settings.timezone,
+                                              now=now)
     yearly_workbook.write_xlsx(figures, output, lang=args.lang)
-    print(f"report for {args.year} written to {output}")
+    as_of = f" as of {figures.as_of} (the year is not over)" if figures.as_of else ""
+    print(f"report for {args.year}{as_of} written to {output}")
     return 0
 
 

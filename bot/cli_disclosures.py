@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo
 from bot.i18n import format_date, translations
 from bot.services import disclosures as service
 from bot.services.disclosures import DisclosureError
+from bot.workdays import Calendar
 from storage import clock
-from storage.repositories import DisclosureComments, Disclosures, Hamlets
+from storage.repositories import Communes, DisclosureComments, Disclosures, Hamlets
 
 if TYPE_CHECKING:
     from bot.app import App
@@ -58,10 +59,12 @@ async def cmd_add(app: App, args: argparse.Namespace, actor: str) -> int:
     )
     service.check(draft)
     today = service.local_day(clock.now(), app.settings.timezone)
-    for warning in service.warnings(draft, today):
+    await app.prepare()
+    async with app.db.session() as session:
+        calendar = Calendar.of_commune(await Communes(session).current())
+    for warning in service.warnings(draft, today, calendar):
         print(f"warning: {warning}", file=sys.stderr)
     draft.attachment = _store(app, args.file)
-    await app.prepare()
     async with app.db.session() as session:
         item = await service.publish(session, draft, actor=actor, now=clock.now(),
                                      timezone=app.settings.timezone)

@@ -10,8 +10,8 @@ from sqlmodel import select
 
 from bot.engine import Engine
 from bot.messages import Attachment
+from bot.services import demo, roles
 from bot.services import disclosures as service
-from bot.services import roles
 from storage.db import Database
 from storage.models import Consent, DisclosureComment, OutboxMessage, Subscription
 from storage.repositories import Disclosures, Users
@@ -332,7 +332,7 @@ def test_quarters():
 
 async def test_demo_disclosures_cover_the_law_and_read_well(db: Database):
     async with db.session() as session:
-        count = await service.load_demo(session, now=NOW, timezone=TZ, actor="test")
+        count = await demo.load_disclosures(session, now=NOW, timezone=TZ, actor="test")
         await session.commit()
         items = await Disclosures(session).listing(100)
         board = await Disclosures(session).counts_by_category(NOW)

@@ -25,6 +25,7 @@ from storage.models import (
 from tests.conftest import PSEUDONYM_KEY, Clock
 
 TZ = "Asia/Ho_Chi_Minh"
+YEAR_OVER = datetime(2027, 1, 15, 3, 0, tzinfo=UTC)  # reports on 2026 made after it ended
 
 
 def _csv(path: Path) -> list[list[str]]:
@@ -78,6 +79,29 @@ async def test_the_log_as_csv_and_xlsx_cell_by_cell(db: Database, tmp_path):
     assert count == 3 and sheet[0][:3] == ["Row", "Time", "Channel"]
     assert sheet[1][1] == datetime(2026, 3, 1, 8, 0)  # a real date cell, local time
     assert sheet[2][9] == "Công khai thông tin" and sheet[3][4] == "ref-b"
+
+
+async def test_the_log_csv_converts_each_row_with_its_own_utc_offset(db: Database, tmp_path):
+    """A zone with summer time: winter rows are UTC+1, summer rows UTC+2 in Berlin, whatever
+    the day of the export."""
+    moments = [datetime(2026, 1, 15, 12, 0, tzinfo=UTC),  # winter
+               datetime(2026, 3, 29, 0, 59, 59, tzinfo=UTC),  # the last second of winter
+               datetime(2026, 3, 29, 1, 0, tzinfo=UTC),  # clocks go 02:00 -> 03:00
+               datetime(2026, 7, 15, 12, 0, tzinfo=UTC),  # summer
+               datetime(2026, 10, 25, 0, 30, tzinfo=UTC),  # 02:30 summer time
+               datetime(2026, 10, 25, 1, 30, tzinfo=UTC),  # 02:30 again, winter time
+               datetime(2026, 12, 31, 22, 30, tzinfo=UTC)]  # New Year's Eve, 23:30
+    async with db.session() as session:
+        for at in moments:
+            session.add(InteractionLog(at=at, channel="telegram", direction="in",
+                                       user_ref="ref-a", kind="text"))
+        await session.commit()
+    request = _request(tmp_path, start=date(2026, 1, 1), end=date(2026, 12, 31))
+    assert await exports.export(db, request, timezone="Europe/Berlin", key=PSEUDONYM_KEY) == 7
+    assert [row[1] for row in _csv(tmp_path / "out.csv")[1:]] == [
+        "2026-01-15 13:00:00", "2026-03-29 01:59:59", "2026-03-29 03:00:00",
+        "2026-07-15 14:00:00", "2026-10-25 02:30:00", "2026-10-25 02:30:00",
+        "2026-12-31 23:30:00"]
 
 
 async def test_an_empty_range_gives_the_headers_and_bad_requests_write_nothing(
@@ -231,7 +255,7 @@ async def test_the_yearly_report_figures_and_workbook(db: Database, tmp_path):
                                        channel=channel, direction="in", user_ref=ref,
                                        hamlet_code=hamlet, kind="text"))
         await session.commit()
-        figures = await yearly_report.compute(session, 2026, TZ)
+        figures = await yearly_report.compute(session, 2026, TZ, now=YEAR_OVER)
 
     assert figures.disclosures == 3 and figures.disclosures_with_decision == 2
     assert figures.on_time_share == 0.5
@@ -288,7 +312,7 @@ async def test_sessions_export_and_figures(db: Database, tmp_path):
                 session.add(SessionQuestion(session_id=held.id, registration_id=registration.id,
                                             user_id=user.id, hamlet_id=1, text="Khi nào?"))
         await session.commit()
-        figures = await yearly_report.compute(session, 2026, TZ)
+        figures = await yearly_report.compute(session, 2026, TZ, now=YEAR_OVER)
     assert (figures.sessions_held, figures.sessions_cancelled) == (1, 1)
     assert (figures.registrations, figures.attended) == (2, 1)
     assert (figures.questions, figures.questions_answered) == (1, 1)
@@ -325,5 +349,5 @@ async def test_the_report_counts_messages_a_channel_could_not_take(db: Database)
                                       last_error=error,
                                       created_at=datetime(2026, 5, 1, tzinfo=UTC)))
         await session.commit()
-        figures = await yearly_report.compute(session, 2026, TZ)
+        figures = await yearly_report.compute(session, 2026, TZ, now=YEAR_OVER)
     assert figures.undeliverable == 1

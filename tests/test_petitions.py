@@ -307,7 +307,8 @@ def test_deadlines_across_tet_a_weekend_and_make_up_days():
     extra_day_off = Calendar.of(days_off=[date(2026, 3, 2)])
     assert rules.due_date(rule, received, extra_day_off) == date(2026, 3, 6)
     resolve = rules.rule_for("complaint", "resolve", received)
-    assert rules.due_date(resolve, received, Calendar()) == date(2026, 3, 14)  # calendar days
+    # 30 calendar days end on Saturday 14/3: the next working day (Civil Code Art. 148(5)).
+    assert rules.due_date(resolve, received, Calendar()) == date(2026, 3, 16)
     assert rules.due_date(resolve, received, Calendar(), remote=True, complex_case=True) == (
         date(2026, 4, 13))
 

@@ -265,7 +265,7 @@ async def test_notices_outside_the_window_are_recorded_not_dropped(
     assert [b["payload"] for b in sent.buttons] == ["#civic:go:help"]
     async with demo_db.session() as session:
         rows = {r.chat_id: r for r in (await session.exec(select(OutboxMessage))).all()}
-        figures = await yearly_report.compute(session, now.year, "UTC")
+        figures = await yearly_report.compute(session, now.year, "UTC", now=now)
     assert rows["recent"].status == "sent"
     for chat in ("old", "never", "refused"):
         assert (rows[chat].status, rows[chat].last_error) == ("failed", OUTSIDE_WINDOW_REASON)

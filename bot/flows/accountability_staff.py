@@ -109,24 +109,33 @@ async def export_command(ctx: Ctx) -> None:
 async def report_command(ctx: Ctx) -> None:
     """/report YEAR"""
     typed = ctx.msg.args.strip()
-    year_text = typed or str(_today(ctx).year)
-    if not (year_text.isdigit() and 2000 <= int(year_text) <= 2100):
+    this_year = _today(ctx).year
+    year_text = typed or str(this_year)
+    if not year_text.isdigit():
         ctx.say(ctx._("I did not understand the year “{text}”. Write /report followed by the "
                       "year, e.g. /report {year}, or /report alone for this year.").format(
-            text=typed[:40], year=_today(ctx).year))
+            text=typed[:40], year=this_year))
+        return
+    if not yearly_report.FIRST_YEAR <= int(year_text) <= this_year:
+        ctx.say(ctx._("There is no report for {year}: choose a year from {first} to {last}.")
+                .format(year=year_text, first=yearly_report.FIRST_YEAR, last=this_year))
         return
     path = _folder(ctx) / f"report-{year_text}-{ctx.now:%Y%m%d-%H%M%S}.xlsx"
-    year, timezone, lang = int(year_text), ctx.timezone, ctx.user.locale
+    year, timezone, lang, now = int(year_text), ctx.timezone, ctx.user.locale, ctx.now
 
-    async def write(db: Database) -> None:
+    async def write(db: Database) -> yearly_report.Figures:
         async with db.session() as session:
-            figures = await yearly_report.compute(session, year, timezone)
+            figures = await yearly_report.compute(session, year, timezone, now=now)
         yearly_workbook.write_xlsx(figures, path, lang=lang)
+        return figures
 
     async def make() -> list[Reply]:
-        await offload.in_thread(ctx.db, write)
-        return [Reply(ctx._("The {year} report on grassroots democracy through the chatbot.")
-                      .format(year=year_text), attachments=(_document(path),))]
+        figures = await offload.in_thread(ctx.db, write)
+        text = ctx._("The {year} report on grassroots democracy through the chatbot.").format(
+            year=year_text)
+        if as_of := yearly_workbook.as_of_line(figures, lang):
+            text = f"{text}\n{as_of}"
+        return [Reply(text, attachments=(_document(path),))]
 
     _log(ctx, f"report {year_text}")
     ctx.after(make)

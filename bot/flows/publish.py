@@ -13,6 +13,7 @@ from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import main_menu_button, parse_day, reoffer
 from bot.messages import Button
 from bot.services import disclosures as service
+from bot.workdays import Calendar
 
 
 def _today(ctx: Ctx) -> date:
@@ -188,7 +189,7 @@ def preview(ctx: Ctx) -> object:
         lines.append(ctx._("Posted until {day}").format(day=ctx.day(end)))
     if draft.consult_until:
         lines.append(ctx._("Comments until {day}").format(day=ctx.day(draft.consult_until)))
-    for warning in service.warnings(draft, _today(ctx)):
+    for warning in service.warnings(draft, _today(ctx), Calendar.of_commune(ctx.commune)):
         lines.append("⚠️ " + ctx._(warning))
     ctx.say("\n".join(lines), Button(ctx._("Publish"), "pub:publish"),
             Button(ctx._("Cancel"), "pub:cancel"))

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.services import disclosures, roles, sessions
+from bot.services import demo, roles
 from bot.textfold import nfc
-from storage import clock
 from storage.models import Commune, Hamlet
 from storage.repositories import Communes, Hamlets
 
@@ -22,6 +22,10 @@ DEMO_FILE = Path(__file__).resolve().parents[2] / "examples" / "commune.demo.tom
 
 class CommuneFileError(ValueError):
     """The commune file is not usable; the message names the problem."""
+
+
+class DemoError(ValueError):
+    """The demo cannot be loaded here; the message says why."""
 
 
 @dataclass
@@ -172,11 +176,51 @@ async def apply(session: AsyncSession, spec: CommuneFile, actor: str) -> dict[st
 
 
 async def load_demo_if_empty(session: AsyncSession, actor: str,
-                             timezone: str = "Asia/Ho_Chi_Minh") -> bool:
-    """Load the demo commune and its disclosures into an empty database; True when it did."""
+                             timezone: str = "Asia/Ho_Chi_Minh", *, now: datetime) -> bool:
+    """Load the demo commune, dated from `now`, into an empty database; True when it did."""
     if await Communes(session).current() is not None:
         return False
-    await apply(session, read(DEMO_FILE), actor)
-    await disclosures.load_demo(session, now=clock.now(), timezone=timezone, actor=actor)
-    await sessions.load_demo(session, now=clock.now(), timezone=timezone, actor=actor)
+    await _load_demo(session, actor, timezone, now)
     return True
+
+
+async def _load_demo(session: AsyncSession, actor: str, timezone: str,
+                     now: datetime) -> dict[str, int]:
+    await apply(session, read(DEMO_FILE), actor)
+    commune = await Communes(session).current()
+    commune.options = {**commune.options, "demo": True}  # what `demo --reset` may wipe
+    await Communes(session).save(commune)
+    return {"disclosures": await demo.load_disclosures(session, now=now, timezone=timezone,
+                                                       actor=actor),
+            "sessions": await demo.load_sessions(session, now=now, timezone=timezone,
+                                                 actor=actor)}
+
+
+async def holds_demo(session: AsyncSession) -> bool:
+    """Whether the database holds the demo commune: loaded as the demo, or (databases from
+    before the mark) with the demo file's name, province and hamlets."""
+    commune = await Communes(session).current()
+    if commune is None:
+        return False
+    if commune.options.get("demo"):
+        return True
+    spec = read(DEMO_FILE)
+    hamlets = {h.code for h in await Hamlets(session).all()}
+    return ((commune.name, commune.province) == (spec.commune["name"], spec.commune["province"])
+            and hamlets == {h["code"] for h in spec.hamlets})
+
+
+async def reload_demo(session: AsyncSession, actor: str, timezone: str, *,
+                      now: datetime) -> dict[str, int]:
+    """Empty a demo database and load the demo again, dated from `now`; returns counts.
+
+    Refused (DemoError) when the database holds another commune: nothing is removed then.
+    """
+    commune = await Communes(session).current()
+    if commune is not None and not await holds_demo(session):
+        raise DemoError(f"this database holds {commune.name}, not the demo commune; "
+                        "only a demo database is reloaded")
+    for table in reversed(SQLModel.metadata.sorted_tables):
+        await session.exec(table.delete())
+    session.expunge_all()
+    return await _load_demo(session, actor, timezone, now)

@@ -8,7 +8,6 @@ information is disclosed again; consultations last at least 20 days.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -21,9 +20,10 @@ from bot.i18n import N_, format_date, translations
 from bot.messages import Button, Reply
 from bot.services import outbox
 from bot.textfold import nfc
-from bot.workdays import add_working_days
+from bot.workdays import NATIONAL, Calendar
 from storage.models import Disclosure, DisclosureComment, User
 from storage.repositories import (
+    Communes,
     DisclosureComments,
     Disclosures,
     InteractionLogs,
@@ -126,8 +126,11 @@ def check(draft: Draft) -> None:
         raise DisclosureError("the consultation ends before the disclosure is posted")
 
 
-def warnings(draft: Draft, today: date) -> list[str]:
-    """What the law asks and this draft does not do (published anyway; staff are told)."""
+def warnings(draft: Draft, today: date, calendar: Calendar = NATIONAL) -> list[str]:
+    """What the law asks and this draft does not do (published anyway; staff are told).
+
+    Working days are the commune's (`Calendar.of_commune`), the national ones by default.
+    """
     found = []
     start = draft.posted_from or today
     permanent = _is_permanent(draft)
@@ -139,7 +142,7 @@ def warnings(draft: Draft, today: date) -> list[str]:
     if draft.consult_until and (draft.consult_until - start).days < MIN_CONSULTATION_DAYS:
         found.append(N_("The consultation is shorter than the 20 days the law requires "
                         "(Art. 28)."))
-    if draft.decided_on and start > add_working_days(
+    if draft.decided_on and start > calendar.add_working_days(
         draft.decided_on, DISCLOSE_WITHIN_WORKING_DAYS
     ):
         found.append(N_("This is disclosed later than 5 working days after the decision "
@@ -205,7 +208,7 @@ async def publish(session: AsyncSession, draft: Draft, *, actor: str, now: datet
     )
     await Disclosures(session).save(disclosure)
     InteractionLogs(session).admin("disclosure_publish",
-                                   f"#{disclosure.id} cat {disclosure.category}", actor)
+                                   f"#{disclosure.id} cat {disclosure.category}", actor, now=now)
     await notify_subscribers(session, disclosure, timezone=timezone, changed=False)
     return disclosure
 
@@ -258,7 +261,7 @@ async def respond(session: AsyncSession, disclosure: Disclosure, text: str, *, a
         raise DisclosureError("the response is empty")
     disclosure.response, disclosure.response_at = nfc(text.strip()), now
     await Disclosures(session).save(disclosure)
-    InteractionLogs(session).admin("disclosure_response", f"#{disclosure.id}", actor)
+    InteractionLogs(session).admin("disclosure_response", f"#{disclosure.id}", actor, now=now)
     notified = set()
     for comment in await DisclosureComments(session).of(disclosure.id):
         if comment.user_id is None or comment.user_id in notified:
@@ -273,6 +276,7 @@ async def respond(session: AsyncSession, disclosure: Disclosure, text: str, *, a
             session, outbox.Recipient(user.channel, user.external_id),
             Reply(text_out, (Button(_("View"), f"go:disclosure:{disclosure.id}"),)),
             dedup_key=f"disclosure:{disclosure.id}:response:{user.id}", kind="consultation",
+            now=now,
         )
         notified.add(user.id)
     return len(notified)
@@ -349,41 +353,13 @@ def quarter_bounds(quarter: str, timezone: str) -> tuple[datetime, datetime]:
 async def quarter_list(session: AsyncSession, quarter: str, timezone: str) -> list[QuarterRow]:
     """Everything first posted in a quarter, with whether it met the 5-working-day rule."""
     start, end = quarter_bounds(quarter, timezone)
+    calendar = Calendar.of_commune(await Communes(session).current())
     rows = []
     for disclosure in await Disclosures(session).posted_between(start, end):
         on_time = None
         if disclosure.decided_on:
-            deadline = add_working_days(disclosure.decided_on, DISCLOSE_WITHIN_WORKING_DAYS)
+            deadline = calendar.add_working_days(disclosure.decided_on,
+                                                 DISCLOSE_WITHIN_WORKING_DAYS)
             on_time = local_day(disclosure.posted_from, timezone) <= deadline
         rows.append(QuarterRow(disclosure, on_time))
     return rows
-
-
-DEMO_FILE = Path(__file__).resolve().parents[2] / "examples" / "disclosures.demo.toml"
-
-
-def _read_demo(path: Path) -> list[dict[str, Any]]:
-    return tomllib.loads(path.read_text(encoding="utf-8"))["disclosures"]
-
-
-async def load_demo(session: AsyncSession, *, now: datetime, timezone: str, actor: str,
-                    path: Path = DEMO_FILE) -> int:
-    """Publish the demo disclosures with dates relative to `now`; returns how many."""
-    entries = _read_demo(path)
-    today = local_day(now, timezone)
-    for entry in entries:
-        posted = today - timedelta(days=entry["posted_days_ago"])
-        decided = entry.get("decided_days_ago")
-        draft = Draft(
-            category=entry["category"], title=entry["title"], body=entry["body"],
-            decided_on=today - timedelta(days=decided) if decided is not None else None,
-            posted_from=posted, permanent=entry.get("permanent"),
-            posted_until=posted + timedelta(days=entry["days"]) if "days" in entry else None,
-            consult_until=(posted + timedelta(days=entry["consult_days"])
-                           if "consult_days" in entry else None),
-        )
-        item = await publish(session, draft, actor=actor, now=now, timezone=timezone)
-        if entry.get("response"):
-            item.response, item.response_at = nfc(entry["response"].strip()), now
-            await Disclosures(session).save(item)
-    return len(entries)

@@ -3,7 +3,8 @@
 Row-by-row Python is about 5 times slower than the sqlite3 CLI on a million rows
 (../shared/reference/perf-anchors.md). On SQLite, ADBC reads Arrow record batches that
 Arrow's CSV writer streams to the file; on PostgreSQL, `COPY … TO STDOUT` does the same.
-Local time is computed in SQL; headers come already translated.
+Local time is computed in SQL, each row with the UTC offset in force at its own moment
+(summer time included); headers come already translated.
 """
 
 from __future__ import annotations
@@ -12,13 +13,12 @@ import asyncio
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.services import adbc_csv
-from storage import clock
 from storage.db import Database
 
 
@@ -30,7 +30,7 @@ async def write(db: Database, path: Path, headers: list[str], first: datetime,
     naive_after = after.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
     if db.engine.dialect.name == "postgresql":
         return await _copy_log_csv(db, path, alias, naive_first, naive_after, timezone)
-    offset = int(clock.now().astimezone(ZoneInfo(timezone)).utcoffset().total_seconds() // 60)
+    local_at = _local_time_sql("at", first, after, ZoneInfo(timezone))
     text_columns = ("channel", "direction", "user_ref", "hamlet_code", "flow", "step", "kind",
                     "text")
     never_null = {"channel", "direction", "user_ref", "kind"}
@@ -38,7 +38,7 @@ async def write(db: Database, path: Path, headers: list[str], first: datetime,
     # taken for integers, so nullable text columns become '' instead of NULL.
     select_list = ", ".join(
         [f'id AS "{alias[0]}"',
-         f"strftime('%Y-%m-%d %H:%M:%S', at, '{offset:+d} minutes') AS \"{alias[1]}\""]
+         f'{local_at} AS "{alias[1]}"']
         + [(name if name in never_null else f"coalesce({name}, '')") + f' AS "{alias[i + 2]}"'
            for i, name in enumerate(text_columns)]
         + [f"coalesce(CAST(latency_ms AS TEXT), '') AS \"{alias[10]}\"",
@@ -68,6 +68,49 @@ async def _in_child_process(function: Callable[..., int], *args: Any) -> int:
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         return await asyncio.get_running_loop().run_in_executor(pool, function, *args)
+
+
+def _offset(moment: datetime, zone: ZoneInfo) -> int:
+    """The zone's UTC offset at `moment`, in minutes."""
+    return int(moment.astimezone(zone).utcoffset().total_seconds() // 60)
+
+
+def _offsets(first: datetime, after: datetime, zone: ZoneInfo) -> list[tuple[datetime, int]]:
+    """The zone's UTC offsets over [first, after): (from this UTC moment, minutes), in order.
+
+    Walks a day at a time (no zone changes its offset twice in a day) and finds the second
+    of each change by halving.
+    """
+    first, after = first.astimezone(UTC), after.astimezone(UTC)
+    found = [(first, _offset(first, zone))]
+    start = first
+    while start < after:
+        end = min(start + timedelta(days=1), after)
+        if _offset(end, zone) != found[-1][1]:
+            low, high = 0, int((end - start).total_seconds())
+            while high - low > 1:
+                middle = (low + high) // 2
+                if _offset(start + timedelta(seconds=middle), zone) == found[-1][1]:
+                    low = middle
+                else:
+                    high = middle
+            change = start + timedelta(seconds=high)
+            found.append((change, _offset(change, zone)))
+        start = end
+    return found
+
+
+def _local_time_sql(column: str, first: datetime, after: datetime, zone: ZoneInfo) -> str:
+    """SQLite SQL for `column` (naive UTC) as local 'YYYY-MM-DD HH:MM:SS', row by row."""
+    offsets = _offsets(first, after, zone)
+    modifier = f"'{offsets[0][1]:+d} minutes'"
+    if len(offsets) > 1:
+        branches = " ".join(
+            f"WHEN {column} < '{start.replace(tzinfo=None).isoformat(sep=' ')}' "
+            f"THEN '{previous:+d} minutes'"
+            for (start, _), (_, previous) in zip(offsets[1:], offsets, strict=False))
+        modifier = f"CASE {branches} ELSE '{offsets[-1][1]:+d} minutes' END"
+    return f"strftime('%Y-%m-%d %H:%M:%S', {column}, {modifier})"
 
 
 async def _copy_log_csv(db: Database, path: Path, alias: list[str], first: datetime,

@@ -79,8 +79,13 @@ def rule_for(kind: str, clock: str, received: date,
 
 def due_date(rule: Rule, start: date, calendar: Calendar, *, complex_case: bool = False,
              remote: bool = False) -> date:
-    """The last day allowed by `rule`, counted from `start`."""
+    """The last day allowed by `rule`, counted from `start` (which does not count).
+
+    Working days skip weekends and days off. A count of calendar days that ends on a
+    weekend or a public holiday ends at the close of the next working day (Bộ luật Dân sự
+    2015, Điều 148(5)).
+    """
     days = rule.period(complex_case=complex_case, remote=remote)
     if rule.working:
         return calendar.add_working_days(start, days)
-    return start + timedelta(days=days)
+    return calendar.next_working_day(start + timedelta(days=days))

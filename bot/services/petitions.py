@@ -83,7 +83,6 @@ class Settings:
         """Read the settings from the commune row (defaults when absent)."""
         options = commune.options if commune else {}
         petitions = options.get("petitions", {})
-        calendar = options.get("calendar", {})
         table = rules.RULES
         if "feedback_answer_days" in petitions:
             table = tuple(
@@ -96,10 +95,7 @@ class Settings:
         return cls(
             daily_limit=petitions.get("daily_limit", DAILY_LIMIT),
             fields=fields or DEFAULT_FIELDS,
-            calendar=Calendar.of(
-                (date.fromisoformat(d) for d in calendar.get("days_off", ())),
-                (date.fromisoformat(d) for d in calendar.get("make_up_days", ())),
-            ),
+            calendar=Calendar.of_commune(commune),
             rules=table,
         )
 
@@ -295,6 +291,6 @@ async def _record(session: AsyncSession, petition: Petition, now: datetime, acto
                               status=status, note=note))
     await session.flush()
     InteractionLogs(session).admin(f"petition_{kind}", f"{petition.code} {status or ''}".strip(),
-                                   actor)
+                                   actor, now=now)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -72,7 +72,8 @@ async def announce(session: AsyncSession, plan: Plan, *, actor: str, now: dateti
         created_by=actor,
     )
     await DialogueSessions(session).save(item)
-    InteractionLogs(session).admin("session_add", f"#{item.id} cap {item.capacity}", actor)
+    InteractionLogs(session).admin("session_add", f"#{item.id} cap {item.capacity}", actor,
+                                   now=now)
     return item
 
 
@@ -116,7 +117,7 @@ async def reschedule(session: AsyncSession, session_id: int, *, actor: str, now:
                 _, loc, item, r.ticket if r.status == REGISTERED else None, timezone),
             session_id=item.id,
         )
-    InteractionLogs(session).admin("session_move", f"#{item.id} v{item.version}", actor)
+    InteractionLogs(session).admin("session_move", f"#{item.id} v{item.version}", actor, now=now)
     return told
 
 
@@ -163,7 +164,7 @@ async def set_capacity(session: AsyncSession, session_id: int, capacity: int, *,
     item.capacity, item.reserved = capacity, reserved
     await DialogueSessions(session).save(item)
     InteractionLogs(session).admin("session_capacity",
-                                   f"#{item.id} cap {capacity} res {reserved}", actor)
+                                   f"#{item.id} cap {capacity} res {reserved}", actor, now=now)
     return await _fill_seats(session, item, now, timezone)
 
 
@@ -317,25 +318,6 @@ async def forget_user(session: AsyncSession, user: User, *, now: datetime,
         question.user_id = None
         session.add(question)
     await session.flush()
-
-
-DEMO = (  # (days ahead, local time, topic, leaders, place, capacity)
-    (10, "08:00", "Đối thoại về quy hoạch khu dân cư mới và đường liên thôn",
-     ["Chủ tịch UBND xã", "Chủ tịch Ủy ban MTTQ xã"], "Hội trường UBND xã", 60),
-    (14, "14:00", "Đối thoại với thanh niên về việc làm và học nghề",
-     ["Phó Chủ tịch UBND xã"], "Nhà văn hóa khu Hòa Bình", 2),
-)
-
-
-async def load_demo(session: AsyncSession, *, now: datetime, timezone: str,
-                    actor: str) -> int:
-    """Announce the demo sessions relative to `now` (one with 2 seats, to try the waitlist)."""
-    for days, at, topic, leaders, place, capacity in DEMO:
-        day = now.astimezone(ZoneInfo(timezone)).date() + timedelta(days=days)
-        await announce(session, Plan(topic=topic, start=local_time(day, at, timezone),
-                                     place=place, capacity=capacity, leaders=list(leaders)),
-                       actor=actor, now=now, timezone=timezone)
-    return len(DEMO)
 
 
 def local_time(day: date, hhmm: str, timezone: str) -> datetime:

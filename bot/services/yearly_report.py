@@ -6,6 +6,10 @@ comments, petitions by type, field, hamlet and status, the share answered within
 deadline, median and 90th-percentile time to answer, ratings, and who used the bot by
 hamlet and channel; month by month. The workbook, with native Excel charts, is written by
 bot.services.yearly_workbook.
+
+Everything is counted as of the caller's `now`: a year not over yet is reported "as of" that
+day. A broadcast is counted in the year it went out, with the deliveries of that run (a
+recurring broadcast counts in each year it ran).
 """
 
 from __future__ import annotations
@@ -23,9 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import disclosures as disclosure_service
 from bot.services import petitions as petition_service
 from bot.services.exports import bounds
-from storage import clock
 from storage.models import (
-    Broadcast,
     DialogueSession,
     Disclosure,
     DisclosureComment,
@@ -38,12 +40,26 @@ from storage.models import (
 )
 from storage.repositories import Communes
 
+FIRST_YEAR = 2000
+
+
+class ReportError(ValueError):
+    """A report that cannot be made; the message says why."""
+
+
+def check_year(year: int, today: date) -> None:
+    """Refuse a year before FIRST_YEAR or after the current one."""
+    if not FIRST_YEAR <= year <= today.year:
+        raise ReportError(f"no report for {year}: give a year from {FIRST_YEAR} to "
+                          f"{today.year}")
+
 
 @dataclass
 class Figures:
     """Everything the yearly workbook shows."""
 
     year: int
+    as_of: date | None = None  # the day counted up to, while the year is not over
     hamlets: list[str] = field(default_factory=list)
     # month (1-12) -> counts
     petitions_by_month: Counter = field(default_factory=Counter)
@@ -125,11 +141,12 @@ class Figures:
         return round(sum(k * v for k, v in self.ratings.items()) / total, 2) if total else None
 
 
-async def compute(session: AsyncSession, year: int, timezone: str) -> Figures:
-    """Count everything for one calendar year (local time)."""
+async def compute(session: AsyncSession, year: int, timezone: str, *,
+                  now: datetime) -> Figures:
+    """Count everything for one calendar year (local time), as of `now`."""
     zone = ZoneInfo(timezone)
     first, after = bounds(date(year, 1, 1), date(year, 12, 31), timezone)
-    figures = Figures(year)
+    figures = Figures(year, as_of=now.astimezone(zone).date() if now < after else None)
     commune = await Communes(session).current()
     settings = petition_service.Settings.of(commune)
     hamlets = {h.id: h for h in (await session.exec(select(Hamlet).order_by(Hamlet.position)))
@@ -180,7 +197,7 @@ async def compute(session: AsyncSession, year: int, timezone: str) -> Figures:
         if item.status == "cancelled":
             figures.sessions_cancelled += 1
             continue
-        figures.sessions_held += item.starts_at <= clock.now() or item.outcome is not None
+        figures.sessions_held += item.starts_at <= now or item.outcome is not None
         registrations = (await session.exec(select(SessionRegistration).where(
             SessionRegistration.session_id == item.id,
             SessionRegistration.status == "registered"))).all()
@@ -191,13 +208,16 @@ async def compute(session: AsyncSession, year: int, timezone: str) -> Figures:
         figures.questions += asked
         figures.questions_answered += asked if item.outcome else 0
 
-    figures.broadcasts = len((await session.exec(select(Broadcast.id).where(
-        col(Broadcast.created_at) >= first, col(Broadcast.created_at) < after))).all())
-    figures.deliveries = Counter(dict((await session.exec(
-        select(OutboxMessage.status, sa.func.count())
+    # A run queues its deliveries in one transaction: the year they were queued is the run's.
+    sent = (await session.exec(
+        select(OutboxMessage.broadcast_id, OutboxMessage.status, sa.func.count())
         .where(col(OutboxMessage.broadcast_id).is_not(None),
                col(OutboxMessage.created_at) >= first, col(OutboxMessage.created_at) < after)
-        .group_by(OutboxMessage.status))).all()))
+        .group_by(OutboxMessage.broadcast_id, OutboxMessage.status))).all()
+    figures.broadcasts = len({broadcast_id for broadcast_id, _, _ in sent})
+    figures.deliveries = Counter()
+    for _, status, count in sent:
+        figures.deliveries[status] += count
 
     figures.undeliverable = (await session.exec(
         select(sa.func.count()).select_from(OutboxMessage)

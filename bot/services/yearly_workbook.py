@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.i18n import N_, translations
+from bot.i18n import N_, format_date, translations
 from bot.services import disclosures as disclosure_service
 from bot.services import petition_statuses
 from bot.services.exports import _atomic
@@ -14,6 +14,7 @@ from bot.services.yearly_report import Figures
 
 SUMMARY = N_("Summary")
 TITLE = N_("Grassroots democracy: the chatbot's figures for {year}")
+AS_OF = N_("As of {date} (the year is not over)")
 
 
 def write_xlsx(figures: Figures, path: Path, *, lang: str = "vi") -> None:
@@ -28,7 +29,7 @@ def write_xlsx(figures: Figures, path: Path, *, lang: str = "vi") -> None:
             "head": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
             "percent": book.add_format({"num_format": "0.0%"}),
         }
-        _summary(book, figures, _, styles)
+        _summary(book, figures, _, styles, lang)
         _disclosure_sheet(book, figures, _, styles, lang)
         _petition_sheet(book, figures, _, styles, lang)
         _sessions_sheet(book, figures, _, styles)
@@ -43,11 +44,21 @@ def _table(sheet, row: int, headers: list[str], rows: list[list], styles: dict) 
     return row + len(rows) + 2
 
 
-def _summary(book, figures: Figures, _, styles: dict) -> None:
+def as_of_line(figures: Figures, lang: str) -> str | None:
+    """"As of 02/12/2026 …" for a year not over yet, else None."""
+    if figures.as_of is None:
+        return None
+    day = format_date(figures.as_of, lang, "UTC")
+    return translations(lang).gettext(AS_OF).format(date=day)
+
+
+def _summary(book, figures: Figures, _, styles: dict, lang: str) -> None:
     sheet = book.add_worksheet(_(SUMMARY)[:31])
     sheet.set_column(0, 0, 52)
     sheet.set_column(1, 4, 14)
     sheet.write(0, 0, _(TITLE).format(year=figures.year), styles["title"])
+    if as_of := as_of_line(figures, lang):
+        sheet.write(1, 0, as_of)
     lines = [
         (_("Disclosures posted"), figures.disclosures),
         (_("Disclosed within 5 working days of the decision"), figures.on_time_share),
