@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import flows
 from bot.flows import groups, menu, onboarding
-from bot.flows.base import STAY, Ctx, Step
+from bot.flows.base import STAY, UNLINKED, Ctx, Step
 from bot.i18n import N_, translations
 from bot.messages import Button, Inbound, Reply
 from bot.pseudonym import user_ref
@@ -39,6 +39,7 @@ from storage.turns import ConversationState
 
 log = logging.getLogger(__name__)
 MAX_LOGGED_TEXT = 200
+REDACTED = "[đã ẩn]"  # what the log keeps of an answer given to a step asking personal data
 APOLOGY = N_("Sorry, something went wrong on our side. Please try again, or type /menu.")
 HAMLET_CODES_TTL = 60.0
 LOG_INSERT = sa.insert(InteractionLog.__table__)
@@ -146,6 +147,7 @@ class Engine:
             msg = dataclasses.replace(msg, payload=typed.payload)
         pressed = next((b for b in offered if b.payload == msg.payload), None)
         handled_at = (conv.flow, conv.step)
+        was_unlinked = bool(conv.data.get(UNLINKED))  # steps may clear the data in place
         ctx = Ctx(
             msg=msg, user=user, session=session, commune=state.commune,
             now=clock.now(), timezone=self.timezone, data=conv.data,  # read afresh
@@ -157,7 +159,10 @@ class Engine:
         next_step = await step(ctx)
         self._save_state(conv, ctx, next_step, fresh)
         await turns.save_conversation(session, msg.channel, msg.user_id, conv)
-        await self._log(session, msg, user, handled_at, conv, ctx.replies, pressed, started)
+        privacy = _Privacy(personal=getattr(step, "asks_personal_data", False),
+                           unlinked=was_unlinked or bool(ctx.data.get(UNLINKED)))
+        await self._log(session, msg, user, handled_at, conv, ctx.replies, pressed, started,
+                        privacy)
         return ctx
 
     async def _answer_group(self, msg: Inbound) -> list[Reply]:
@@ -251,15 +256,17 @@ class Engine:
     async def _log(
         self, session: AsyncSession, msg: Inbound, user: User, handled_at: tuple,
         conv: ConversationState, replies: list[Reply], pressed: Button | None, started: float,
+        privacy: _Privacy,
     ) -> None:
         codes = await self._hamlet_codes(session)
         now = clock.now()
         common = dict(
-            at=now, channel=msg.channel,
-            user_ref=user_ref(self.pseudonym_key, msg.channel, msg.user_id),
-            hamlet_code=codes.get(user.hamlet_id), actor=None, text=None, latency_ms=None,
+            at=now, channel=msg.channel, actor=None, text=None, latency_ms=None,
+            user_ref="" if privacy.unlinked else user_ref(self.pseudonym_key, msg.channel,
+                                                          msg.user_id),
+            hamlet_code=None if privacy.unlinked else codes.get(user.hamlet_id),
         )
-        kind, text = _describe(msg, pressed)
+        kind, text = _describe(msg, pressed, privacy.personal)
         flow, step = handled_at
         rows = [common | dict(direction="in", kind=kind, text=text, flow=flow, step=step)]
         latency = int((time.monotonic() - started) * 1000)
@@ -297,16 +304,30 @@ class Engine:
         return [Reply(text)]
 
 
-def _describe(msg: Inbound, pressed: Button | None) -> tuple[str, str | None]:
+@dataclasses.dataclass(frozen=True)
+class _Privacy:
+    """How a turn is logged: `personal`, the step asks personal data (its answer is hidden,
+    a button is logged by its payload); `unlinked`, the turn concerns a denunciation (no
+    person reference and no hamlet on its rows)."""
+
+    personal: bool = False
+    unlinked: bool = False
+
+
+def _describe(msg: Inbound, pressed: Button | None,
+              personal: bool = False) -> tuple[str, str | None]:
     """The log's kind of an inbound event, and the text we may keep (commands, buttons)."""
     if msg.command:
         return "command", f"/{msg.command}"[:MAX_LOGGED_TEXT]
     if msg.payload:
-        return "button", (pressed.label if pressed else msg.payload)[:MAX_LOGGED_TEXT]
+        label = pressed.label if pressed and not personal else msg.payload
+        return "button", label[:MAX_LOGGED_TEXT]
     if msg.location:
         return "location", None
     if msg.contact:
-        return "contact", None
+        return "contact", REDACTED if personal else None
+    if personal and msg.text.strip():
+        return "text", REDACTED
     if msg.attachments:
         return "attachment", None
     return ("text" if msg.text.strip() else "empty"), None

@@ -8,10 +8,16 @@ from zoneinfo import ZoneInfo
 from bot import i18n
 from bot.flows.base import STAY, Ctx
 from bot.messages import Button
+from bot.services import refusals
 
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "zalo_oa": "Zalo OA"}
 # Each language is named in itself, never translated.
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+def refused(ctx: Ctx, what: str) -> None:
+    """Log a refused staff action ("/role", "publish") with who tried, by reference."""
+    refusals.in_chat(ctx.session, ctx.pseudonym_key, ctx.msg.channel, ctx.msg.user_id, what)
 
 
 def unit_name(ctx: Ctx) -> str:

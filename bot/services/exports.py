@@ -178,6 +178,7 @@ async def _petition_rows(session: Any, context: _Context, first: datetime, after
     query = (select(Petition).where(col(Petition.received_at) >= first,
                                     col(Petition.received_at) < after).order_by(Petition.id))
     for petition in (await session.exec(query)).all():
+        denunciation = petition.kind == petition_rules.DENUNCIATION
         answered = context.local(petition.answered_at)
         in_time = None if answered is None else answered.date() <= petition.answer_due
         hamlet = context.hamlets.get(petition.hamlet_id)
@@ -188,11 +189,13 @@ async def _petition_rows(session: Any, context: _Context, first: datetime, after
             context.local(petition.received_at), petition.accept_due, petition.answer_due,
             answered or "", context.yes_no(in_time), petition.rating or "",
             context.yes_no(petition.anonymous),
-            "" if petition.anonymous else context.person(context.users.get(petition.user_id)),
+            # Nothing ties a denunciation to its sender (Law on Denunciations Art. 9(1)(b), 56).
+            "" if petition.anonymous or denunciation
+            else context.person(context.users.get(petition.user_id)),
         ]
         if context.request.with_personal_data:
             identity = identities.get(petition.id)
-            if identity is None or petition.kind == petition_rules.DENUNCIATION:
+            if identity is None or denunciation:
                 row += ["", "", ""]  # a denouncer's identity never leaves the database
             else:
                 row += [identity.full_name, identity.address, identity.phone or ""]
