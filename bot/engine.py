@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import flows
 from bot.flows import groups, menu, onboarding
-from bot.flows.base import STAY, UNLINKED, Ctx, Step
+from bot.flows.base import STAY, Ctx, Step
 from bot.i18n import N_, translations
 from bot.messages import Button, Inbound, Reply
 from bot.pseudonym import user_ref
@@ -147,7 +147,6 @@ class Engine:
             msg = dataclasses.replace(msg, payload=typed.payload)
         pressed = next((b for b in offered if b.payload == msg.payload), None)
         handled_at = (conv.flow, conv.step)
-        was_unlinked = bool(conv.data.get(UNLINKED))  # steps may clear the data in place
         ctx = Ctx(
             msg=msg, user=user, session=session, commune=state.commune,
             now=clock.now(), timezone=self.timezone, data=conv.data,  # read afresh
@@ -160,7 +159,7 @@ class Engine:
         self._save_state(conv, ctx, next_step, fresh)
         await turns.save_conversation(session, msg.channel, msg.user_id, conv)
         privacy = _Privacy(personal=getattr(step, "asks_personal_data", False),
-                           unlinked=was_unlinked or bool(ctx.data.get(UNLINKED)))
+                           unlinked=bool({handled_at[0], conv.flow} & flows.UNLINKED_FLOWS))
         await self._log(session, msg, user, handled_at, conv, ctx.replies, pressed, started,
                         privacy)
         return ctx
@@ -267,6 +266,8 @@ class Engine:
             hamlet_code=None if privacy.unlinked else codes.get(user.hamlet_id),
         )
         kind, text = _describe(msg, pressed, privacy.personal)
+        if privacy.unlinked:
+            text = None
         flow, step = handled_at
         rows = [common | dict(direction="in", kind=kind, text=text, flow=flow, step=step)]
         latency = int((time.monotonic() - started) * 1000)
@@ -307,8 +308,8 @@ class Engine:
 @dataclasses.dataclass(frozen=True)
 class _Privacy:
     """How a turn is logged: `personal`, the step asks personal data (its answer is hidden,
-    a button is logged by its payload); `unlinked`, the turn concerns a denunciation (no
-    person reference and no hamlet on its rows)."""
+    a button is logged by its payload); `unlinked`, the turn is in a flow that may concern a
+    denunciation (flows.UNLINKED_FLOWS: no person reference, hamlet or text on its rows)."""
 
     personal: bool = False
     unlinked: bool = False

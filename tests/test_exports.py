@@ -168,7 +168,9 @@ async def test_petitions_with_pseudonyms_and_never_a_denouncer(db: Database, tmp
                          key=PSEUDONYM_KEY)
     plain = _csv(tmp_path / "out.csv")
     ref = user_ref(PSEUDONYM_KEY, "telegram", "777")
-    assert [row[-1] for row in plain[1:]] == [ref, ref, ref]  # stable, the log's reference
+    # Stable, the log's reference; never on a denunciation, whose times are days only.
+    assert [row[-1] for row in plain[1:]] == [ref, ref, ""]
+    assert [row[5] for row in plain[1:]] == ["2026-03-02 07:00:00"] * 2 + ["2026-03-02"]
     assert plain[1][:5] == ["X-2026-000001", "Phản ánh, kiến nghị", "Đường sá, giao thông",
                             "Khu Hòa Bình", "Đã tiếp nhận"]
     assert "Người complaint" not in str(plain)
@@ -180,7 +182,7 @@ async def test_petitions_with_pseudonyms_and_never_a_denouncer(db: Database, tmp
     assert rows[0][-3:] == ["Họ và tên", "Địa chỉ", "Điện thoại"]
     assert rows[2][-3:] == ["Người complaint", "Khu 1", ""]
     assert rows[3][-3:] == ["", "", ""]  # the denunciation: no identity, ever
-    assert rows[1][12] == "telegram:777"
+    assert rows[1][12] == "telegram:777" and rows[3][12] == ""
     assert "Người denunciation" not in (tmp_path / "personal.csv").read_text("utf-8-sig")
 
 

@@ -21,9 +21,6 @@ from storage.models import Commune, User
 
 END = None
 STAFF_ROLES = frozenset({"staff", "admin"})
-# Flow data key: the turns of this task concern a denunciation, so the engine logs them with
-# no person reference (nothing may link a denunciation to its sender; see `unlink`).
-UNLINKED = "unlinked"
 
 
 class _Stay:
@@ -104,12 +101,6 @@ def asks_personal_data(step: Step) -> Step:
     text as "[đã ẩn]" and a pressed button by its payload, never by its label."""
     step.asks_personal_data = True  # type: ignore[attr-defined]
     return step
-
-
-def unlink(ctx: Ctx) -> None:
-    """From this turn until the task ends, log the turns with no person reference (a
-    denunciation: the law lets only the investigator know who sent it)."""
-    ctx.data[UNLINKED] = True
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ another person's code is "not found", never revealed."""
 from __future__ import annotations
 
 from bot.flows import menu
-from bot.flows.base import STAY, Ctx, Flow, unlink
+from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import main_menu_button, reoffer
 from bot.flows.petitions import kind_label, settings_of
 from bot.messages import Button
@@ -13,7 +13,6 @@ from bot.services import petitions as service
 from bot.services.petition_statuses import (
     ANSWERED,
     CLOSED,
-    DENUNCIATION,
     LEGAL_STEPS,
     NEEDS_REASON,
     STATUS_LABELS,
@@ -63,8 +62,6 @@ async def show_petition(ctx: Ctx, code: str) -> object:
                       "choose from your list."), *(ctx.offered or (main_menu_button(ctx),)))
         return STAY if ctx.offered else menu.choice
     ctx.data["code"] = petition.code
-    if petition.kind == DENUNCIATION:
-        unlink(ctx)
     settings = settings_of(ctx)
     lines = [
         f"{petition.code} — {kind_label(ctx, petition.kind)}",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.flows import petition_review
-from bot.flows.base import STAY, Ctx, Flow, asks_personal_data, unlink
+from bot.flows.base import STAY, Ctx, Flow, asks_personal_data
 from bot.flows.common import main_menu_button, reoffer
 from bot.messages import Button
 from bot.services import petition_intake as intake_service
@@ -64,8 +64,6 @@ async def kind(ctx: Ctx) -> object:
     if chosen not in PREFIXES:
         return reoffer(ctx)
     ctx.data["kind"] = chosen
-    if chosen == DENUNCIATION:
-        unlink(ctx)
     if chosen == FEEDBACK:
         ctx.say(ctx._("Send it normally, or anonymously? Anonymous feedback is still looked "
                       "at, but it is not handled as a complaint or denunciation under the law, "
