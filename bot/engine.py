@@ -34,7 +34,7 @@ from storage import clock, turns
 from storage.batches import Batches
 from storage.db import Database
 from storage.models import InteractionLog, User
-from storage.repositories import Communes, Hamlets, InteractionLogs, Users
+from storage.repositories import Communes, Conversations, Hamlets, InteractionLogs, Users
 from storage.turns import ConversationState
 
 log = logging.getLogger(__name__)
@@ -294,9 +294,13 @@ class Engine:
                 user = await Users(session).get(msg.channel, msg.user_id)
                 locale = user.locale if user else self.default_locale
                 kind, logged = _describe(msg, None)
+                conv = await Conversations(session).get(msg.channel, msg.user_id)
+                unlinked = conv is not None and conv.flow in flows.UNLINKED_FLOWS
                 InteractionLogs(session).append(InteractionLog(
-                    channel=msg.channel, direction="in", kind="error", text=logged,
-                    user_ref=user_ref(self.pseudonym_key, msg.channel, msg.user_id),
+                    channel=msg.channel, direction="in", kind="error",
+                    text=None if unlinked else logged,
+                    user_ref="" if unlinked else user_ref(self.pseudonym_key, msg.channel,
+                                                          msg.user_id),
                 ))
                 await session.commit()
             text = translations(locale).gettext(text)

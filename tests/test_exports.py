@@ -215,6 +215,9 @@ def test_personal_data_needs_an_admin_and_is_logged(shell, capsys, tmp_path):
     rows = _csv(tmp_path / "log.csv")
     exported = [row for row in rows if row[8] == "export_personal"]
     assert len(exported) == 1 and exported[0][11].endswith("as console:admin")
+    [refused] = [row for row in rows if row[8] == "refused"]  # the staff member's attempt
+    assert refused[9] == "export_personal petitions 2026-01-01..2026-12-31"
+    assert refused[11].endswith("as console:canbo")
     assert exported[0][9] == "petitions 2026-01-01..2026-12-31 csv"
     code, stdout, err = shell(capsys, "log", "verify")
     assert code == 0 and "intact" in stdout

@@ -312,6 +312,24 @@ async def test_identity_steps_are_marked_and_log_no_answer(engine: Engine, demo_
     assert not _found(IDENTITY, repr([vars(r) for r in rows]))
 
 
+async def test_a_failure_while_sending_a_petition_is_logged_without_the_person(
+        engine: Engine, demo_db, monkeypatch):
+    resident = Chat(engine, "telegram", RESIDENT)
+    await resident.onboard()
+    await resident.press("Gửi phản ánh, kiến nghị")
+
+    async def broken(ctx):
+        raise RuntimeError("boom")
+
+    monkeypatch.setitem(flows.FLOWS["petition"].steps, "kind", broken)
+    [reply] = await resident.press("Tố cáo")
+    assert "hệ thống vừa gặp trục trặc" in reply.text
+    async with demo_db.session() as session:
+        [error] = (await session.exec(select(InteractionLog).where(
+            InteractionLog.kind == "error"))).all()
+    assert (error.user_ref, error.text) == ("", None)
+
+
 async def test_refusals_and_role_changes_are_logged_with_whom_they_concern(
         engine: Engine, demo_db, clock: Clock):
     await _prepare(demo_db, clock)
@@ -320,6 +338,10 @@ async def test_refusals_and_role_changes_are_logged_with_whom_they_concern(
     assert "Không được phép" in staff_chat.replies[-1].text
     await staff_chat.send(OUTSIDER, payload="pa:accept:1")
     await staff_chat.send(STAFF, "/role grant telegram 903 investigator")
+    resident = Chat(engine, "telegram", RESIDENT)
+    await resident.onboard()
+    await resident.send("/checkin ABCD2345")
+    assert "Chỉ cán bộ UBND xã" in resident.text
     async with demo_db.session() as session:
         await roles.grant(session, "telegram", "904", "hamlet_head", ["khu-1"], actor="cli:ops",
                           key=PSEUDONYM_KEY)
@@ -329,7 +351,8 @@ async def test_refusals_and_role_changes_are_logged_with_whom_they_concern(
     outsider = user_ref(PSEUDONYM_KEY, "telegram", OUTSIDER)
     refused = [(r.text, r.user_ref, r.actor) for r in admin if r.kind == "refused"]
     assert refused == [("/export", outsider, None), ("staff button pa", outsider, None),
-                       ("/role", user_ref(PSEUDONYM_KEY, "telegram", STAFF), None)]
+                       ("/role", user_ref(PSEUDONYM_KEY, "telegram", STAFF), None),
+                       ("session desk", user_ref(PSEUDONYM_KEY, "telegram", RESIDENT), None)]
     [granted] = [r for r in admin if r.kind == "role_grant" and r.actor == "cli:ops"]
     assert granted.user_ref == user_ref(PSEUDONYM_KEY, "telegram", "904")
     assert "904" not in (granted.text or "")
