@@ -136,7 +136,7 @@ async def submit(session: AsyncSession, intake: Intake, user: User, *, now: date
     # moment would tie it to the person chatting then (its record keeps the time).
     logged = PREFIXES[DENUNCIATION] if intake.kind == DENUNCIATION else petition.code
     InteractionLogs(session).admin("petition_received", logged, "resident",
-                                   channel=user.channel)
+                                   channel=user.channel, now=now)
     await petition_notices.notify_staff(session, petition, settings, timezone, new=True)
     return petition
 

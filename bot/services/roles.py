@@ -46,11 +46,13 @@ def _check(channel: str, role: str) -> None:
 
 async def grant(
     session: AsyncSession, channel: str, user_id: str, role: str,
-    hamlets: Sequence[str] = (), actor: str = "", key: bytes = b"",
+    hamlets: Sequence[str] = (), actor: str = "", name: str | None = None, key: bytes = b"",
 ) -> int:
     """Grant `role` (per hamlet for hamlet heads); returns how many grants were added.
 
-    `key` is the pseudonym key: the log names the identity concerned by its reference."""
+    `name` is how colleagues see this person in the chat ("Chị Lan – địa chính"); `key` is
+    the pseudonym key: the log names the identity concerned by its reference.
+    """
     _check(channel, role)
     if role == "hamlet_head" and not hamlets:
         raise RoleError("a hamlet_head needs at least one --hamlet")
@@ -60,7 +62,8 @@ async def grant(
     grants = RoleGrants(session)
     added = 0
     for hamlet_id in ids:
-        added += await grants.grant(channel, user_id, role, hamlet_id, actor)
+        added += await grants.grant(channel, user_id, role, hamlet_id, actor,
+                                    " ".join((name or "").split())[:120] or None)
     _log(session, "role_grant", f"{role} {len(ids)}", actor, channel, user_id, key)
     return added
 
@@ -88,3 +91,33 @@ def _log(session: AsyncSession, kind: str, text: str, actor: str, channel: str, 
 async def roles_of(session: AsyncSession, channel: str, user_id: str) -> set[str]:
     """The roles a channel identity holds; everyone is at least a resident."""
     return {"resident"} | {g.role for g in await RoleGrants(session).of(channel, user_id)}
+
+
+STAFF = ("staff", "admin")
+
+
+def identity(channel: str, user_id: str) -> str:
+    """How a channel identity is written in records: "telegram:900001"."""
+    return f"{channel}:{user_id}"
+
+
+async def staff_names(session: AsyncSession) -> dict[str, str]:
+    """Staff and admins, identity -> the name colleagues see (a plain word when unnamed),
+    in the order they were granted."""
+    names: dict[str, str] = {}
+    for held in await RoleGrants(session).holders(STAFF):
+        key = identity(held.channel, held.user_id)
+        if held.name or key not in names:
+            names[key] = held.name or names.get(key) or ""
+    return names
+
+
+def display(names: dict[str, str], who: str | None, unnamed: str) -> str:
+    """A person's name for staff messages: the granted name, a name typed as is, or
+    `unnamed` (never a channel id)."""
+    if not who:
+        return ""
+    if who in names:
+        return names[who] or unnamed
+    channel, _, rest = who.partition(":")
+    return unnamed if channel in (*CHANNELS, "cli") and rest else who
