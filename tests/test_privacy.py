@@ -342,6 +342,10 @@ async def test_refusals_and_role_changes_are_logged_with_whom_they_concern(
     await resident.onboard()
     await resident.send("/checkin ABCD2345")
     assert "Chỉ cán bộ UBND xã" in resident.text
+    await resident.send("/export log 01/01/2026 31/12/2026")
+    assert "Không được phép" in resident.text
+    await resident.send(payload="go:desk")  # an old staff menu's "Phản ánh cần xử lý"
+    assert "Không được phép" in resident.text
     async with demo_db.session() as session:
         await roles.grant(session, "telegram", "904", "hamlet_head", ["khu-1"], actor="cli:ops",
                           key=PSEUDONYM_KEY)
@@ -352,7 +356,9 @@ async def test_refusals_and_role_changes_are_logged_with_whom_they_concern(
     refused = [(r.text, r.user_ref, r.actor) for r in admin if r.kind == "refused"]
     assert refused == [("/export", outsider, None), ("staff button pa", outsider, None),
                        ("/role", user_ref(PSEUDONYM_KEY, "telegram", STAFF), None),
-                       ("session desk", user_ref(PSEUDONYM_KEY, "telegram", RESIDENT), None)]
+                       ("session desk", user_ref(PSEUDONYM_KEY, "telegram", RESIDENT), None),
+                       ("/export", user_ref(PSEUDONYM_KEY, "telegram", RESIDENT), None),
+                       ("petition desk", user_ref(PSEUDONYM_KEY, "telegram", RESIDENT), None)]
     [granted] = [r for r in admin if r.kind == "role_grant" and r.actor == "cli:ops"]
     assert granted.user_ref == user_ref(PSEUDONYM_KEY, "telegram", "904")
     assert "904" not in (granted.text or "")

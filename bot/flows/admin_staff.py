@@ -5,7 +5,7 @@ logged with the admin as the actor (bot.services.roles)."""
 from __future__ import annotations
 
 from bot.flows.base import Ctx
-from bot.flows.common import refused
+from bot.flows.common import record_refusal
 from bot.services import roles
 
 
@@ -15,7 +15,7 @@ async def role_command(ctx: Ctx) -> None:
                   "telegram 123456789 hamlet_head khu-1. Roles: {roles}.").format(
                       roles=", ".join(roles.ROLES))
     if "admin" not in ctx.roles:
-        refused(ctx, "/role")
+        record_refusal(ctx, "/role")
         ctx.say(ctx._("Only an administrator can change roles."))
         return
     parts = ctx.msg.args.split()

@@ -16,9 +16,10 @@ CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "zalo_oa": "Zalo OA"}
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 
-def refused(ctx: Ctx, what: str) -> None:
+def record_refusal(ctx: Ctx, what: str) -> None:
     """Log a refused staff action ("/role", "publish") with who tried, by reference."""
-    refusals.in_chat(ctx.session, ctx.pseudonym_key, ctx.msg.channel, ctx.msg.user_id, what)
+    refusals.in_chat(ctx.session, ctx.pseudonym_key, ctx.msg.channel, ctx.msg.user_id, what,
+                     now=ctx.now)
 
 
 def unit_name(ctx: Ctx) -> str:
@@ -113,6 +114,7 @@ def staff_only(command: Callable[[Ctx], Awaitable[object]]) -> Step:
 
     async def run(ctx: Ctx) -> object:
         if not ctx.is_staff:
+            record_refusal(ctx, f"/{ctx.msg.command}")
             ctx.say(ctx._("Not allowed: only commune staff can use this."))
             return STAY
         answer = await command(ctx)

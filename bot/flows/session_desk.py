@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.flows import menu, session_announce, sessions
 from bot.flows.base import STAY, Ctx, Flow
-from bot.flows.common import main_menu_button, refused, reoffer
+from bot.flows.common import main_menu_button, record_refusal, reoffer
 from bot.messages import Button
 from bot.services import session_outcome, session_tickets
 from bot.services import session_rules as rules
@@ -22,7 +22,7 @@ MAX_MESSAGE = 3_500  # stays under Telegram's 4,096 and reads well on a phone
 
 async def not_allowed(ctx: Ctx) -> object:
     """A resident tried a staff action."""
-    refused(ctx, "session desk")
+    record_refusal(ctx, "session desk")
     return menu.show(ctx, ctx._("Only commune staff can do this."))
 
 

@@ -9,9 +9,12 @@ is the actor for a shell operator, and the log's pseudonymous reference for a ch
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.pseudonym import user_ref
+from storage import clock
 from storage.models import InteractionLog
 from storage.repositories import InteractionLogs
 
@@ -19,13 +22,14 @@ REFUSED = "refused"
 
 
 def record(session: AsyncSession, what: str, *, actor: str = "", channel: str = "cli",
-           ref: str = "") -> None:
-    """Add the refusal to the caller's transaction."""
+           ref: str = "", now: datetime | None = None) -> None:
+    """Add the refusal to the caller's transaction, at the caller's `now`."""
     InteractionLogs(session).append(InteractionLog(
-        channel=channel[:20] or "cli", direction="admin", kind=REFUSED, text=what[:200],
-        actor=actor[:120] or None, user_ref=ref))
+        at=now or clock.now(), channel=channel[:20] or "cli", direction="admin", kind=REFUSED,
+        text=what[:200], actor=actor[:120] or None, user_ref=ref))
 
 
-def in_chat(session: AsyncSession, key: bytes, channel: str, user_id: str, what: str) -> None:
+def in_chat(session: AsyncSession, key: bytes, channel: str, user_id: str, what: str, *,
+            now: datetime | None = None) -> None:
     """A refusal in a chat: who tried, by reference."""
-    record(session, what, channel=channel, ref=user_ref(key, channel, user_id))
+    record(session, what, channel=channel, ref=user_ref(key, channel, user_id), now=now)
