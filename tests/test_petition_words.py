@@ -177,7 +177,7 @@ async def test_each_notice_names_the_type_of_petition(engine: Engine, demo_db: D
     await chat.press("Gửi")
     assert "Hạn báo thụ lý: chậm nhất ngày 11/12/2026." in chat.text
     await move(demo_db, "TC-2026-000001", "refused", reason="Không thuộc thẩm quyền của xã.")
-    [notice] = [m.text for m in await rows(demo_db, OutboxMessage) if m.kind == "petition"]
+    [notice] = [m.text for m in await rows(demo_db, OutboxMessage) if m.chat_id == "binh"]
     assert notice == ("Tố cáo TC-2026-000001 của Anh/Chị: Không thụ lý.\n"
                       "Ghi chú: Không thuộc thẩm quyền của xã.")
     await chat.press("Phản ánh của tôi")
