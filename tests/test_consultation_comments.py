@@ -105,7 +105,7 @@ async def test_a_comment_is_previewed_counted_listed_and_withdrawn(chat: Chat, d
     assert "Anh/Chị có thể rút ý kiến đến hết ngày 10/12/2026." in chat.text
     assert chat.labels[:2] == ["Rút ý kiến 1", "Rút ý kiến 2"]
     await chat.press("Rút ý kiến 1")
-    assert "Anh/Chị muốn rút ý kiến này?" in chat.text and FIRST in chat.text
+    assert "Anh/Chị có muốn rút ý kiến này không?" in chat.text and FIRST in chat.text
     await chat.press("Giữ lại")
     assert await comments(demo_db) == [FIRST, SECOND]
     await chat.press("Rút ý kiến 1")
