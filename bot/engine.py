@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import flows
-from bot.flows import groups, menu, onboarding
+from bot.flows import drafts, groups, menu, onboarding, words
 from bot.flows.base import STAY, Ctx, Step
 from bot.i18n import N_, translations
 from bot.messages import Button, Inbound, Reply
@@ -39,7 +39,7 @@ from storage.turns import ConversationState
 
 log = logging.getLogger(__name__)
 MAX_LOGGED_TEXT = 200
-APOLOGY = N_("Sorry, something went wrong on our side. Please try again, or type /menu.")
+APOLOGY = N_("Sorry, something went wrong on our side. Please try again, or type “menu”.")
 HAMLET_CODES_TTL = 60.0
 LOG_INSERT = sa.insert(InteractionLog.__table__)
 MENU_WORDS = {"menu", "menu chinh", "main menu"}  # typed words that always open the menu
@@ -141,7 +141,7 @@ class Engine:
         user, conv = state.user, state.conversation
         offered = tuple(Button(label, payload) for label, payload in conv.buttons)
         if msg.payload is None and not msg.command and (
-            typed := match_button(msg.text, offered)
+            typed := match_button(msg.text, offered) or words.typed_choice(msg.text, offered)
         ):
             msg = dataclasses.replace(msg, payload=typed.payload)
         pressed = next((b for b in offered if b.payload == msg.payload), None)
@@ -151,11 +151,12 @@ class Engine:
             now=clock.now(), timezone=self.timezone, data=conv.data,  # read afresh
             offered=offered, roles=state.roles, **self._tools(),
         )
-        step, fresh = self._route(ctx, conv)
+        step, fresh = await words.reroute(ctx, conv, *self._route(ctx, conv), self._route)
         if fresh:
             ctx.data = {}
         next_step = await step(ctx)
         self._save_state(conv, ctx, next_step, fresh)
+        drafts.remember(conv, ctx.replies, moved=next_step is not STAY)
         await turns.save_conversation(session, msg.channel, msg.user_id, conv)
         await self._log(session, msg, user, handled_at, conv, ctx.replies, pressed, started)
         return ctx
@@ -309,4 +310,6 @@ def _describe(msg: Inbound, pressed: Button | None) -> tuple[str, str | None]:
         return "contact", None
     if msg.attachments:
         return "attachment", None
+    if msg.unread:
+        return msg.unread[:20], None
     return ("text" if msg.text.strip() else "empty"), None

@@ -53,6 +53,7 @@ class Inbound:
     language: str | None = None  # the channel's language hint, if any
     chat_id: str | None = None  # the chat it came from when that is not the private chat
     event: str | None = None  # a membership event in `chat_id`: "added" | "removed" (the bot)
+    unread: str | None = None  # content we cannot read: "sticker", "gif", "video", "unsupported"
 
     @property
     def start_parameter(self) -> str | None:
@@ -121,6 +122,34 @@ def parse_command(text: str) -> tuple[str | None, str]:
     if not name or not all(c.isalnum() or c == "_" for c in name):
         return None, text
     return name, rest.strip()
+
+
+def listed_once(reply: Reply) -> tuple[str, tuple[Button, ...]]:
+    """For channels that print choices as numbered lines: a bullet list naming the first
+    buttons in order ("• PA-2026-000123: …" for the button "PA-2026-000123") is numbered in
+    place of the bullets, so the list is printed once. Returns the text and the buttons
+    still to print, numbered after the list."""
+    lines = reply.text.split("\n")
+    for start, line in enumerate(lines):
+        if not line.startswith("• "):
+            continue
+        count = 0
+        while (start + count < len(lines) and count < len(reply.buttons)
+               and lines[start + count].startswith("• ")
+               and _names(lines[start + count], reply.buttons[count])):
+            count += 1
+        run_end = start + count
+        if count and (run_end == len(lines) or not lines[run_end].startswith("• ")):
+            for i in range(count):
+                lines[start + i] = f"{i + 1}. {lines[start + i][2:]}"
+            return "\n".join(lines), reply.buttons[count:]
+        return reply.text, reply.buttons
+    return reply.text, reply.buttons
+
+
+def _names(line: str, button: Button) -> bool:
+    label = button.label.rstrip("…").strip()
+    return bool(label) and line[2:].startswith(label)
 
 
 def split_text(text: str, limit: int) -> list[str]:

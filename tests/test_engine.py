@@ -117,10 +117,10 @@ async def test_bad_input_gets_short_polite_replies_and_is_logged(chat: Chat, dem
         "": "không có nội dung",
         "   ": "không có nội dung",
         "x" * 10_000: "Mời Anh/Chị chọn một mục",
-        "🙂🎉": "Mời Anh/Chị chọn một mục",
+        "🙂🎉": "Cảm ơn Anh/Chị! 😊",
         "42": "Không có mục số 42",
         "99999999999999999999": "Mời Anh/Chị gõ một số từ 1 đến 6",
-        "/khongco": "chưa có lệnh /khongco",
+        "/khongco": "Trợ lý chưa hiểu “/khongco”",
         "\x00\x01\ufffd": "Mời Anh/Chị chọn một mục",
     }
     for text, expected in cases.items():

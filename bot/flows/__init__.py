@@ -14,6 +14,7 @@ from bot.flows import (
     accountability_staff,
     admin_staff,
     disclosures,
+    free_text,
     groups,
     menu,
     my_petitions,
@@ -33,7 +34,7 @@ from bot.textfold import fold
 FLOWS: dict[str, Flow] = {
     f.name: f for f in (onboarding.FLOW, menu.FLOW, settings.FLOW, disclosures.FLOW, publish.FLOW,
                         petitions.FLOW, my_petitions.FLOW, sessions.FLOW, session_desk.FLOW,
-                        notices.FLOW)
+                        notices.FLOW, free_text.FLOW)
 }
 
 COMMANDS: dict[str, Step] = {
@@ -78,8 +79,10 @@ LINKS: dict[str, Callable[[Ctx, str], Awaitable[object]]] = {
 }
 
 # Short codes of links for `/start s_12` (Telegram deep links) and codes typed on other
-# channels ("s12", "S-12", "dt12" for "đối thoại").
-SHORT_LINKS: dict[str, str] = {"s": "session", "dt": "session", "d": "disclosure"}
+# channels ("s12", "S-12", "dt12" for "đối thoại", "tt12" for "thông tin"; mid-flow notices
+# say to type "DT12"/"TT12": bot.services.choices).
+SHORT_LINKS: dict[str, str] = {"s": "session", "dt": "session", "d": "disclosure",
+                               "tt": "disclosure"}
 _SHORT = re.compile(r"^([a-z]{1,3})[ _-]?(\d{1,9})$")
 
 

@@ -12,8 +12,10 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.engine import Engine
-from bot.messages import Attachment, Inbound, Reply, parse_command
+from bot.messages import Attachment, Inbound, Reply, listed_once, parse_command
+from bot.services import choices
 from bot.services.dispatcher import Dispatcher
+from storage.db import Database
 
 CHANNEL = "console"
 
@@ -44,8 +46,10 @@ def _attachment(path: Path) -> Attachment:
 
 def render(reply: Reply) -> str:
     """A reply as terminal text: the message, then "  1. label" per button."""
-    lines = [reply.text]
-    lines += [f"  {i}. {button.label}" for i, button in enumerate(reply.buttons, 1)]
+    text, rest = listed_once(reply)
+    first = len(reply.buttons) - len(rest) + 1
+    lines = [text]
+    lines += [f"  {i}. {button.label}" for i, button in enumerate(rest, first)]
     lines += [f"  [{a.kind}: {a.name or a.ref}]" for a in reply.attachments]
     return "\n".join(lines)
 
@@ -58,9 +62,11 @@ class ConsoleChannel:
 
     name = CHANNEL
 
-    def __init__(self, user_id: str, stdout: TextIO = sys.stdout) -> None:
+    def __init__(self, user_id: str, stdout: TextIO = sys.stdout,
+                 db: Database | None = None) -> None:
         self.chat_ids = frozenset({user_id})
         self.stdout = stdout
+        self.db = db
 
     async def post_progress(self, chat_id: str, text: str, ref: str | None) -> str | None:
         """A terminal cannot edit: print each new progress line."""
@@ -69,9 +75,15 @@ class ConsoleChannel:
         return "console"
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        """Print the message as the bot's own replies are printed."""
+        """Print the message as the bot's own replies are printed; its numbered choices
+        become the person's, unless they are mid-flow (bot.services.choices)."""
+        offer = False
+        if self.db is not None:
+            reply, offer = await choices.for_numbered_channel(self.db, CHANNEL, chat_id, reply)
         self.stdout.write(render(reply) + "\n\n")
         self.stdout.flush()
+        if offer and self.db is not None:
+            await choices.offer(self.db, CHANNEL, chat_id, reply.buttons)
 
 
 async def chat(engine: Engine, user_id: str, stdin: TextIO = sys.stdin,
@@ -81,7 +93,7 @@ async def chat(engine: Engine, user_id: str, stdin: TextIO = sys.stdin,
     With a dispatcher, messages waiting for this user are shown before each prompt.
     """
     if dispatcher is not None:
-        dispatcher.register(ConsoleChannel(user_id, stdout))
+        dispatcher.register(ConsoleChannel(user_id, stdout, engine.db))
     interactive = stdin.isatty()
     sent = 0
     while True:
