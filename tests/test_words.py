@@ -177,6 +177,9 @@ async def test_files_and_stickers_anywhere_are_answered(chat: Chat, demo_db):
     await chat.onboard()
     await chat.send(unread="sticker")
     assert chat.text.startswith("Cảm ơn Anh/Chị! 😊") and chat.labels == MAIN_MENU
+    await chat.send(location=(21.7, 106.5))
+    assert chat.text.startswith("Trợ lý đã nhận vị trí, nhưng ở đây không dùng đến nên chưa "
+                                "lưu lại.") and chat.labels == MAIN_MENU
     await chat.send(attachments=(VOICE,))  # at the menu: offered as a petition
     assert chat.text.startswith("Trợ lý đã nhận tin nhắn thoại của Anh/Chị. Anh/Chị có muốn "
                                 "gửi thành phản ánh lên UBND xã Chi Lăng không?")

@@ -30,6 +30,10 @@ async def understand(ctx: Ctx) -> object:
     """Text or files at the menu that are not one of its entries or a code."""
     if ctx.msg.attachments:
         return files(ctx)
+    if ctx.msg.location or ctx.msg.contact:
+        what = ctx._("location") if ctx.msg.location else ctx._("phone number")
+        return menu.show(ctx, ctx._("I received your {what}, but it is not used here, so it "
+                                    "was not kept. What would you like to do?").format(what=what))
     text = " ".join(ctx.msg.text.split())
     word = words.key(text)
     if words.emoji_only(text) or word in THANKS:

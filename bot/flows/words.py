@@ -101,8 +101,10 @@ async def _understood(ctx: Ctx, conv: ConversationState, step: Step,
             if word in words:
                 return target, True
         return step, fresh
-    if msg.command or msg.payload or msg.location or msg.contact:
+    if msg.command or msg.payload:
         return step, fresh
+    if msg.location or msg.contact:
+        return _at_menu(step), fresh
     if msg.unread and not msg.text.strip() and not msg.attachments:
         return (sticker if msg.unread == "sticker" else unread), False
     if msg.attachments:
