@@ -221,6 +221,9 @@ async def test_leaving_a_draft_asks_keep_writing_or_drop(chat: Chat, demo_db):
     assert chat.text == ("Anh/Chị đang soạn dở một phản ánh chưa gửi. Anh/Chị muốn tiếp tục "
                          "soạn hay bỏ bản nháp?")
     assert chat.labels == ["Tiếp tục soạn", "Bỏ bản nháp"]
+    await chat.send("đèn")  # neither answer: the step asks again, with its own choices
+    assert "Môi trường, rác thải" in chat.labels and "Tiếp tục soạn" not in chat.labels
+    await chat.press("Menu chính")
     await chat.send("1")  # typed on a numbered-text channel
     assert chat.text == "Bản nháp vẫn được giữ.\n\n" + FIELDS_PROMPT
     await chat.press("Điện chiếu sáng")
@@ -260,10 +263,10 @@ def test_keywords_of_notice_buttons_are_read_back():
 
     assert choices.keyword("go:petition:PA-2026-000123") == "PA-2026-000123"
     assert record_code(" pa-2026-000123 ") == "PA-2026-000123"
-    for payload in ("go:session:12", "go:disclosure:7"):
+    for payload in ("go:session:12", "go:disclosure:7", "go:relay:5"):
         code = choices.keyword(payload)
         assert short_link(code).keywords["arg"] == payload.rsplit(":", 1)[1]
-    assert choices.keyword("go:relay:3") is None and choices.keyword("pa:take:3") is None
+    assert choices.keyword("pa:take:3") is None and choices.keyword("go:help") is None
 
 
 def test_a_list_naming_the_buttons_is_printed_once():

@@ -79,10 +79,10 @@ LINKS: dict[str, Callable[[Ctx, str], Awaitable[object]]] = {
 }
 
 # Short codes of links for `/start s_12` (Telegram deep links) and codes typed on other
-# channels ("s12", "S-12", "dt12" for "đối thoại", "tt12" for "thông tin"; mid-flow notices
-# say to type "DT12"/"TT12": bot.services.choices).
+# channels ("s12", "S-12", "dt12" for "đối thoại", "tt12" for "thông tin", "ct12" for "chuyển
+# tiếp"; mid-flow notices say to type "DT12", "TT12", "CT12": bot.services.choices).
 SHORT_LINKS: dict[str, str] = {"s": "session", "dt": "session", "d": "disclosure",
-                               "tt": "disclosure"}
+                               "tt": "disclosure", "ct": "relay"}
 _SHORT = re.compile(r"^([a-z]{1,3})[ _-]?(\d{1,9})$")
 
 

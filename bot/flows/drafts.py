@@ -41,9 +41,11 @@ def pending(ctx: Ctx) -> dict[str, Any] | None:
         "text": leaving.get("text") or "", "args": leaving.get("args") or ""}
 
 
-def forget(ctx: Ctx) -> None:
-    """The person answered something else: the question is closed, the draft stays."""
-    ctx.data.pop(LEAVING, None)
+def forget(ctx: Ctx) -> tuple[Button, ...]:
+    """The person answered something else: the question is closed, the draft stays;
+    returns the step's choices, offered again."""
+    leaving = ctx.data.pop(LEAVING, None) or {}
+    return tuple(Button(label, payload) for label, payload in leaving.get("buttons", []))
 
 
 async def confirm_leave(ctx: Ctx) -> object:

@@ -32,7 +32,7 @@ BACK = frozenset({"quay lai", "tro lai", "tro ve", "quay ve", "lui lai", "back"}
 YES = frozenset({"co", "dong y", "vang", "ok", "oke", "okay", "yes", "chac chan", "dung vay"})
 NO = frozenset({"khong", "ko", "k", "no", "thoi", "thoi khong", "khong dong y"})
 RECORD_CODE = re.compile(r"^(PA|KN|TC)-\d{4}-\d{6}$")
-SHORT_CODE = re.compile(r"^(dt|tt)[ _-]?(\d{1,9})$")  # what mid-flow notices say to type
+SHORT_CODE = re.compile(r"^(dt|tt|ct)[ _-]?(\d{1,9})$")  # what mid-flow notices say to type
 # Steps that take files; anywhere else a file is answered, never silently dropped.
 FILE_FLOWS = frozenset({"publish", "notices", "free_text"})
 FILE_STEPS = frozenset({("petition", "describe"), ("petition", "photos"), ("menu", "choice")})
@@ -74,14 +74,17 @@ async def reroute(ctx: Ctx, conv: ConversationState, step: Step, fresh: bool,
     if (conv.flow == "onboarding" or ctx.user.onboarded_at is None
             or step in (onboarding.greet, onboarding.renew)):
         return step, fresh
-    if (pending := drafts.pending(ctx)) is not None:
-        if msg.payload == drafts.DROP:
-            ctx.msg = dataclasses.replace(msg, **pending)
-            ctx.data = {}
-            return await _understood(ctx, conv, *route(ctx, conv))
-        if msg.payload == drafts.KEEP:
-            return drafts.keep, False
-        drafts.forget(ctx)
+    pending = drafts.pending(ctx)
+    if pending is not None and msg.payload == drafts.DROP:
+        ctx.msg = dataclasses.replace(msg, **pending)  # do what was asked for
+        ctx.data = {}
+        return await _understood(ctx, conv, *route(ctx, conv))
+    if msg.payload == drafts.KEEP:  # also from an older question: the draft stays
+        return drafts.keep, False
+    if msg.payload == drafts.DROP:  # an older question, answered now
+        return menu.cancel, True
+    if pending is not None:
+        ctx.offered = drafts.forget(ctx)  # the step answers with its own choices
     step, fresh = await _understood(ctx, conv, step, fresh)
     if fresh and step is not menu.cancel and drafts.in_draft(conv):
         if step is menu.help_text:
@@ -144,16 +147,16 @@ def _right(text: str) -> bool:
 
 
 async def _short_link(ctx: Ctx, word: str) -> Step | None:
-    """A session ("DT12") or disclosure ("TT12") code typed mid-flow, if that record exists
-    (so an address like "ĐT 741" is not mistaken for one)."""
+    """A session ("DT12"), disclosure ("TT12") or relayed notice ("CT12") code typed
+    mid-flow, if that record exists (so an address like "ĐT 741" is not taken for one)."""
     from bot.flows import LINKS  # the registry imports this module
-    from storage.models import DialogueSession, Disclosure
+    from storage.models import DialogueSession, Disclosure, OutboxMessage
 
     found = SHORT_CODE.match(word)
     if found is None:
         return None
-    name, model = ("session", DialogueSession) if found[1] == "dt" else (
-        "disclosure", Disclosure)
+    name, model = {"dt": ("session", DialogueSession), "tt": ("disclosure", Disclosure),
+                   "ct": ("relay", OutboxMessage)}[found[1]]
     if await ctx.session.get(model, int(found[2])) is None:
         return None
     return partial(LINKS[name], arg=found[2])

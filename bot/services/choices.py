@@ -20,7 +20,8 @@ from storage.repositories import Conversations, Users
 log = logging.getLogger(__name__)
 IDLE_FLOWS = (None, "menu")  # where a notice's choices may replace the ones on screen
 # What to type for a link button "go:<name>:<arg>" (bot.flows reads the same codes back).
-KEYWORDS = {"petition": "{arg}", "session": "DT{arg}", "disclosure": "TT{arg}"}
+KEYWORDS = {"petition": "{arg}", "session": "DT{arg}", "disclosure": "TT{arg}",
+            "relay": "CT{arg}"}
 
 
 def keyword(payload: str) -> str | None:
