@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot import messages
 from bot.engine import Engine
 from bot.messages import Attachment, Inbound, Reply, listed_once, parse_command
 from bot.services import choices
@@ -50,7 +51,8 @@ def render(reply: Reply) -> str:
     first = len(reply.buttons) - len(rest) + 1
     lines = [text]
     lines += [f"  {i}. {button.label}" for i, button in enumerate(rest, first)]
-    lines += [f"  [{a.kind}: {a.name or a.ref}]" for a in reply.attachments]
+    lines += [f"  [{a.kind}: {messages.map_link(a) or a.name or a.ref}]"
+              for a in reply.attachments]
     return "\n".join(lines)
 
 
