@@ -33,9 +33,10 @@ YES = frozenset({"co", "dong y", "vang", "ok", "oke", "okay", "yes", "chac chan"
 NO = frozenset({"khong", "ko", "k", "no", "thoi", "thoi khong", "khong dong y"})
 RECORD_CODE = re.compile(r"^(PA|KN|TC)-\d{4}-\d{6}$")
 SHORT_CODE = re.compile(r"^(dt|tt|ct)[ _-]?(\d{1,9})$")  # what mid-flow notices say to type
-# Steps that take files; anywhere else a file is answered, never silently dropped.
-FILE_FLOWS = frozenset({"publish", "notices", "free_text"})
-FILE_STEPS = frozenset({("petition", "describe"), ("petition", "photos"), ("menu", "choice")})
+# Resident flows whose steps take no file: a file there is answered, never silently dropped
+# (in a petition it is kept as evidence, the steps that ask for files take it themselves).
+NO_FILE_FLOWS = frozenset({"disclosures", "sessions", "my_petitions", "settings"})
+PETITION_FILE_STEPS = frozenset({"describe", "photos"})
 FILE_KINDS = {"voice": N_("voice message"), "photo": N_("photo"), "image": N_("photo"),
               "document": N_("file")}
 Route = Callable[[Ctx, ConversationState], tuple[Step, bool]]
@@ -111,9 +112,11 @@ async def _understood(ctx: Ctx, conv: ConversationState, step: Step,
     if msg.unread and not msg.text.strip() and not msg.attachments:
         return (sticker if msg.unread == "sticker" else unread), False
     if msg.attachments:
-        if conv.flow is None or (conv.flow, conv.step) in FILE_STEPS or conv.flow in FILE_FLOWS:
-            return _at_menu(step), fresh
-        return (petition_files if conv.flow == "petition" else files_here), False
+        if conv.flow == "petition" and conv.step not in PETITION_FILE_STEPS:
+            return petition_files, False
+        if conv.flow in NO_FILE_FLOWS:
+            return files_here, False
+        return _at_menu(step), fresh
     word = key(msg.text)
     if word in CANCEL and not _right(msg.text):
         return menu.cancel, True
