@@ -22,13 +22,14 @@ CHANNEL = "console"
 
 
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+VOICE_SUFFIXES = (".ogg", ".oga", ".opus", ".m4a", ".aac", ".mp3", ".amr")
 
 
 def to_inbound(line: str, user_id: str) -> Inbound:
     """A typed line as an Inbound: "/x args" is a command, anything else is text.
 
     "/attach PATH | caption" sends a file as a chat app would: a photo for image files, a
-    document otherwise, with the caption as the message text.
+    voice message for audio files, a document otherwise, with the caption as the message text.
     """
     text = line.rstrip("\r\n")
     command, args = parse_command(text)
@@ -40,7 +41,9 @@ def to_inbound(line: str, user_id: str) -> Inbound:
 
 
 def _attachment(path: Path) -> Attachment:
-    kind = "photo" if path.suffix.lower() in PHOTO_SUFFIXES else "document"
+    suffix = path.suffix.lower()
+    kind = ("photo" if suffix in PHOTO_SUFFIXES else "voice" if suffix in VOICE_SUFFIXES
+            else "document")
     size = path.stat().st_size if path.is_file() else None
     return Attachment(kind, str(path.resolve()), name=path.name, size=size)
 
