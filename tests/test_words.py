@@ -79,6 +79,17 @@ async def test_free_text_at_the_menu_offers_a_prefilled_petition_and_a_search(ch
     assert petition.description == "den duong hong, toi om"
 
 
+async def test_words_typed_where_a_choice_is_expected_are_understood_too(chat: Chat):
+    await chat.onboard()
+    await chat.press("Cài đặt")
+    await chat.send("9")  # a wrong number is still a wrong number
+    assert "Không có mục số 9" in chat.text
+    await chat.send("nuoc sinh hoat bi dung tu hom qua")
+    assert chat.text == ("Anh/Chị muốn làm gì với nội dung “nuoc sinh hoat bi dung tu hom "
+                         "qua”?")
+    assert chat.labels[0] == "Gửi thành phản ánh"
+
+
 async def test_a_question_at_the_menu_puts_the_search_first(chat: Chat, demo_db):
     async with demo_db.session() as session:
         await demo.load_disclosures(session, now=NOW, timezone="Asia/Ho_Chi_Minh", actor="t")

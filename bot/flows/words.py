@@ -37,6 +37,10 @@ SHORT_CODE = re.compile(r"^(dt|tt|ct)[ _-]?(\d{1,9})$")  # what mid-flow notices
 # (in a petition it is kept as evidence, the steps that ask for files take it themselves).
 NO_FILE_FLOWS = frozenset({"disclosures", "sessions", "my_petitions", "settings"})
 PETITION_FILE_STEPS = frozenset({"describe", "photos"})
+# Steps that expect a choice, never text: words typed there are understood as at the menu.
+CHOICE_STEPS = frozenset({("disclosures", "detail"), ("disclosures", "subscriptions"),
+                          ("sessions", "listing"), ("sessions", "detail"),
+                          ("my_petitions", "petition_view"), ("settings", "setting")})
 FILE_KINDS = {"voice": N_("voice message"), "photo": N_("photo"), "image": N_("photo"),
               "document": N_("file")}
 Route = Callable[[Ctx, ConversationState], tuple[Step, bool]]
@@ -130,6 +134,8 @@ async def _understood(ctx: Ctx, conv: ConversationState, step: Step,
         return partial(LINKS["petition"], arg=code), True
     if conv.flow not in (None, "menu") and (link := await _short_link(ctx, word)):
         return link, True
+    if (conv.flow, conv.step) in CHOICE_STEPS and any(c.isalpha() for c in msg.text):
+        return menu.choice, True
     return _at_menu(step), fresh
 
 
