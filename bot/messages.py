@@ -135,23 +135,23 @@ def listed_once(reply: Reply) -> tuple[str, tuple[Button, ...]]:
     """For channels that print choices as numbered lines: a bullet list naming the first
     buttons in order ("• PA-2026-000123: …" for the button "PA-2026-000123") is numbered in
     place of the bullets, so the list is printed once. Returns the text and the buttons
-    still to print, numbered after the list."""
+    still to print, numbered after the list. A list only partly named stays as it is."""
     lines = reply.text.split("\n")
-    for start, line in enumerate(lines):
+    matched: list[int] = []
+    for i, line in enumerate(lines):
         if not line.startswith("• "):
+            if matched and line.strip():
+                break  # the list ended
             continue
-        count = 0
-        while (start + count < len(lines) and count < len(reply.buttons)
-               and lines[start + count].startswith("• ")
-               and _names(lines[start + count], reply.buttons[count])):
-            count += 1
-        run_end = start + count
-        if count and (run_end == len(lines) or not lines[run_end].startswith("• ")):
-            for i in range(count):
-                lines[start + i] = f"{i + 1}. {lines[start + i][2:]}"
-            return "\n".join(lines), reply.buttons[count:]
+        if len(matched) < len(reply.buttons) and _names(line, reply.buttons[len(matched)]):
+            matched.append(i)
+        elif matched:
+            return reply.text, reply.buttons  # a bullet of the same list names no button
+    if not matched:
         return reply.text, reply.buttons
-    return reply.text, reply.buttons
+    for number, i in enumerate(matched, 1):
+        lines[i] = f"{number}. {lines[i][2:]}"
+    return "\n".join(lines), reply.buttons[len(matched):]
 
 
 def _names(line: str, button: Button) -> bool:

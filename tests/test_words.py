@@ -290,3 +290,8 @@ def test_a_list_naming_the_buttons_is_printed_once():
                              "2. PA-2026-000001: Đã trả lời\n  3. Menu chính")
     unrelated = Reply("Lưu ý:\n• một\n• hai", (Button("Đồng ý", "y"),))
     assert listed_once(unrelated) == (unrelated.text, unrelated.buttons)
+    partly = Reply("• Khiếu nại: …\n• Ghi chú", (Button("Khiếu nại", "k"), Button("Khác", "x")))
+    assert listed_once(partly) == (partly.text, partly.buttons)
+    spaced = Reply("Gửi gì?\n\n• Khiếu nại: a\n\n• Tố cáo: b",
+                   (Button("Khiếu nại", "k"), Button("Tố cáo", "t"), Button("Menu chính", "m")))
+    assert render(spaced) == "Gửi gì?\n\n1. Khiếu nại: a\n\n2. Tố cáo: b\n  3. Menu chính"

@@ -91,7 +91,10 @@ async def test_on_zalo_huy_free_text_and_a_voice_note_at_the_description_step(za
                                 "thon”?")
     assert user.text.endswith("1. Gửi thành phản ánh\n2. Tìm trong thông tin công khai\n"
                               "3. Menu chính")
-    await user.send("1", replies=2)  # what will be sent, then the types
+    [_, types] = await user.send("1", replies=2)  # what will be sent, then the types
+    assert "\n\n1. Phản ánh, kiến nghị: " in types.text  # listed once, numbered
+    assert "\n\n2. Khiếu nại: " in types.text and "• " not in types.text
+    assert types.text.endswith("\n\n4. Menu chính")
     await send_all(user, "Phản ánh, kiến nghị", "Gửi bình thường", "Môi trường, rác thải",
                    "Khu Hòa Bình")
     await user.send("Bỏ qua")
