@@ -72,7 +72,7 @@ async def test_a_complaint_shows_one_acceptance_deadline_then_one_answer_deadlin
     assert "Hạn trả lời" not in receipt and "trước ngày" not in receipt
 
     await resident.press("Phản ánh của tôi")
-    assert ("• Khiếu nại KN-2026-000001: Đã tiếp nhận, chờ thụ lý. " + accept + ".") \
+    assert ("• KN-2026-000001 — Khiếu nại: Đã tiếp nhận, chờ thụ lý. " + accept + ".") \
         in resident.text
     await resident.press("KN-2026-000001")
     shown = resident.text
@@ -105,7 +105,7 @@ async def test_a_complaint_shows_one_acceptance_deadline_then_one_answer_deadlin
     assert shown.count("thụ lý") == 2  # the status and its timeline line, each once
     assert "• 04/12/2026: Đã thụ lý, đang xem xét" in shown
     await resident.press("Phản ánh của tôi")
-    assert ("• Khiếu nại KN-2026-000001: Đã thụ lý, đang xem xét. " + answer + ".") \
+    assert ("• KN-2026-000001 — Khiếu nại: Đã thụ lý, đang xem xét. " + answer + ".") \
         in resident.text
 
 
@@ -154,7 +154,7 @@ async def test_feedback_reads_plain_statuses_and_never_thu_ly(engine: Engine,
     ]
     await chat.press("Phản ánh của tôi")
     said.append(chat.text)
-    assert "• Phản ánh PA-2026-000001: Đã trả lời.\n" in chat.text + "\n"
+    assert "• PA-2026-000001 — Phản ánh, kiến nghị: Đã trả lời.\n" in chat.text + "\n"
     await chat.press("PA-2026-000001")
     said.append(chat.text)
     assert "• 02/12/2026: Đã tiếp nhận\n• 02/12/2026: Đang xử lý\n• 02/12/2026: Đã trả lời" \
@@ -181,7 +181,7 @@ async def test_each_notice_names_the_type_of_petition(engine: Engine, demo_db: D
     assert notice == ("Tố cáo TC-2026-000001 của Anh/Chị: Không thụ lý.\n"
                       "Ghi chú: Không thuộc thẩm quyền của xã.")
     await chat.press("Phản ánh của tôi")
-    assert "• Tố cáo TC-2026-000001: Không thụ lý." in chat.text
+    assert "• TC-2026-000001 — Tố cáo: Không thụ lý." in chat.text
     assert "Hạn" not in chat.text  # no deadline once refused
     assert "Phản ánh TC-" not in chat.text and "Phản ánh TC-" not in notice
 
@@ -196,6 +196,7 @@ async def test_the_anonymous_choice_changes_what_staff_see(engine: Engine, demo_
     assert ("cán bộ xã không thấy ai gửi và không gọi lại được cho Anh/Chị; câu trả lời vẫn "
             "được gửi đến Anh/Chị ngay trong khung trò chuyện này") in named.text
     await named.press("Menu chính")
+    await named.press("Bỏ bản nháp")
     review = await send_feedback(named, anonymous=False)
     assert "Người gửi: Lò Thị Mai, điện thoại 0912345678 (cán bộ xã có thể gọi lại)" in review
     await hidden.onboard()

@@ -14,6 +14,7 @@ from bot.services import petitions as service
 from bot.services.petition_statuses import (
     ANSWERED,
     CLOSED,
+    KIND_LABELS,
     NAMED,
     NEEDS_REASON,
     OPEN,
@@ -49,7 +50,9 @@ async def open_mine(ctx: Ctx, intro: str = "") -> object:
                          ctx._("You have not sent any petition yet."))
     lines = [intro, ctx._("Your petitions (newest first). Choose one, or type its code:")]
     for petition in mine:
-        line = f"• {named(ctx, petition)}: {status_of(ctx, petition)}."
+        # the code first: on numbered-text channels the bullet becomes the button's number
+        line = (f"• {petition.code} — {ctx._(KIND_LABELS[petition.kind])}: "
+                f"{status_of(ctx, petition)}.")
         if due := due_of(ctx, petition):
             line += f" {due}."
         lines.append(line)
