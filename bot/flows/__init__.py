@@ -13,6 +13,7 @@ from functools import partial
 from bot.flows import (
     accountability_staff,
     admin_staff,
+    data_rights,
     disclosures,
     groups,
     menu,
@@ -33,7 +34,7 @@ from bot.textfold import fold
 FLOWS: dict[str, Flow] = {
     f.name: f for f in (onboarding.FLOW, menu.FLOW, settings.FLOW, disclosures.FLOW, publish.FLOW,
                         petitions.FLOW, my_petitions.FLOW, sessions.FLOW, session_desk.FLOW,
-                        notices.FLOW)
+                        notices.FLOW, data_rights.FLOW)
 }
 
 COMMANDS: dict[str, Step] = {
