@@ -269,6 +269,6 @@ async def _record(session: AsyncSession, petition: Petition, now: datetime, acto
                               status=status, note=note))
     await session.flush()
     InteractionLogs(session).admin(f"petition_{kind}", f"{petition.code} {status or ''}".strip(),
-                                   actor)
+                                   actor, now=now)
 
 

@@ -193,12 +193,14 @@ class InteractionLogs:
         """Add one row; it is written with the caller's transaction."""
         self.session.add(entry)
 
-    def admin(self, kind: str, text: str, actor: str, channel: str | None = None) -> None:
-        """Record a staff or shell action; the channel defaults to the actor's own
-        ("telegram:123" -> telegram, a shell operator -> cli)."""
+    def admin(self, kind: str, text: str, actor: str, channel: str | None = None, *,
+              now: datetime | None = None) -> None:
+        """Record a staff or shell action at the caller's `now` (the one clock's when not
+        given); the channel defaults to the actor's own ("telegram:123" -> telegram, a shell
+        operator -> cli)."""
         channel = channel or actor.partition(":")[0] or "cli"
-        self.append(InteractionLog(channel=channel[:20], direction="admin", kind=kind,
-                                   text=text, actor=actor))
+        self.append(InteractionLog(at=now or clock.now(), channel=channel[:20],
+                                   direction="admin", kind=kind, text=text, actor=actor))
 
     async def all(self) -> Sequence[InteractionLog]:
         """Every row in order (tests and small exports)."""
