@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -124,6 +125,12 @@ async def prune_outbox(db: Database, keep_days: int, now: datetime | None = None
     return count
 
 
+async def forget_unsent_files(db: Database, data_dir: Path, now: datetime | None = None) -> int:
+    """Delete the files of drafts that were never sent (retention.forget_unsent_files)."""
+    async with db.session() as session:
+        return await retention.forget_unsent_files(session, data_dir, now or clock.now())
+
+
 async def session_reminders(dispatcher: Dispatcher, timezone: str,
                             now: datetime | None = None) -> int:
     """Queue the dialogue-session reminders that are due (bot.services.session_reminders)."""
@@ -168,7 +175,8 @@ async def broadcast_progress(dispatcher: Dispatcher, now: datetime | None = None
 
 
 def add_jobs(scheduler: AsyncIOScheduler, dispatcher: Dispatcher,
-             log_retention_days: int = 365, outbox_retention_days: int = 30) -> None:
+             log_retention_days: int = 365, outbox_retention_days: int = 30,
+             data_dir: Path | None = None) -> None:
     """Every job of the product; feature issues add theirs here in one line each."""
     timezone = str(scheduler.timezone)
     every(scheduler, deliver_outbox, OUTBOX_TICK_SECONDS, dispatcher)
@@ -177,6 +185,8 @@ def add_jobs(scheduler: AsyncIOScheduler, dispatcher: Dispatcher,
     cron(scheduler, erase_old_log_texts, "30 2 * * *", dispatcher.db, log_retention_days)
     every(scheduler, clear_stale_drafts, 15 * 60, dispatcher.db)
     cron(scheduler, prune_outbox, "45 2 * * *", dispatcher.db, outbox_retention_days)
+    if data_dir is not None:
+        cron(scheduler, forget_unsent_files, "15 3 * * *", dispatcher.db, data_dir)
     every(scheduler, session_reminders, 60, dispatcher, timezone)
     every(scheduler, run_broadcasts, BROADCAST_TICK_SECONDS, dispatcher.db, timezone)
     every(scheduler, broadcast_progress, PROGRESS_TICK_SECONDS, dispatcher)

@@ -5,14 +5,16 @@ times out; outbox texts are erased after the retention period."""
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from bot import scheduler
 from bot.engine import Engine
-from bot.messages import Reply
+from bot.messages import Attachment, Reply
 from bot.services import inbound_events, outbox, retention
 from storage.db import Database
 from storage.models import (
@@ -210,3 +212,53 @@ async def test_on_telegram_nothing_but_the_account_id_is_kept_before_consent(
              for r in await everything(demo_db, model)]
     everywhere = " ".join(json.dumps(vars(r), default=str, ensure_ascii=False) for r in found)
     assert "User602" not in everywhere and "Chưa Đồng Ý" not in everywhere
+
+
+def _received_file(data_dir: Path, name: str, written: datetime) -> str:
+    """A file as the Zalo edge downloads it (DATA_DIR/received/…), written at `written`."""
+    relative = f"received/zalo/2026-11/{name}"
+    path = data_dir / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"\xff\xd8 photo")
+    os.utime(path, (written.timestamp(), written.timestamp()))
+    return relative
+
+
+async def test_photos_of_a_cancelled_denunciation_are_deleted_after_a_day(
+        chat: Chat, demo_db, clock, tmp_path):
+    data_dir = tmp_path / "data"
+    cancelled = _received_file(data_dir, "cancelled.jpg", NOW)
+    sent = _received_file(data_dir, "sent.jpg", NOW)
+    in_draft = _received_file(data_dir, "draft.jpg", NOW)
+    await chat.onboard()
+    for ref, then in ((cancelled, "Hủy"), (sent, "Gửi")):
+        await chat.press("Gửi phản ánh, kiến nghị")
+        await chat.press("Tố cáo")
+        await chat.send(DENOUNCER[0])
+        await chat.send(DENOUNCER[1])
+        await chat.press("Bỏ qua")
+        await chat.press("Khác")
+        await chat.press("Bỏ qua")
+        await chat.press("Bỏ qua")
+        await chat.send("Cán bộ địa chính nhận tiền để làm nhanh hồ sơ đất của người quen.",
+                        attachments=(Attachment("photo", ref, size=8),))
+        await chat.press("Xong")
+        await chat.press(then)
+    other = Chat(chat.engine, user_id="43")
+    await other.onboard()
+    await other.press("Gửi phản ánh, kiến nghị")
+    await other.press("Phản ánh, kiến nghị")
+    await other.press("Gửi bình thường")
+    await other.press("Khác")
+    await other.press("Khu Hòa Bình")
+    await other.press("Bỏ qua")
+    await other.send("Rác tồn đọng ở đầu ngõ ba hôm nay.",
+                     attachments=(Attachment("photo", in_draft, size=8),))
+    clock.now = NOW + retention.FLOW_TIMEOUT - timedelta(minutes=1)
+    assert await scheduler.forget_unsent_files(demo_db, data_dir) == 0
+    clock.now = NOW + retention.FLOW_TIMEOUT + timedelta(minutes=1)
+    assert await scheduler.forget_unsent_files(demo_db, data_dir) == 1  # in the draft: kept
+    assert not (data_dir / cancelled).exists()
+    assert (data_dir / sent).exists() and (data_dir / in_draft).exists()
+    [petition] = await everything(demo_db, Petition)
+    assert petition.attachments[0]["ref"] == sent

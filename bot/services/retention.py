@@ -5,11 +5,15 @@ engine) and, for a flow left unfinished, FLOW_TIMEOUT after the last message (th
 `clear_stale_drafts` job). The texts of messages that went out through the outbox are
 erased `keep_days` after delivery (OUTBOX_RETENTION_DAYS, default 30); the row (kind,
 status, times) stays for the delivery counts of the yearly report. Files made for one
-person ("my data") are deleted with their message's text.
+person ("my data") are deleted with their message's text. Files people sent that were
+downloaded for a draft (DATA_DIR/received/) and that no row refers to FLOW_TIMEOUT later
+(the draft was cancelled or abandoned) are deleted by `forget_unsent_files`.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,10 +22,23 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import outbox
-from storage.models import Conversation, OutboxMessage
+from storage.models import (
+    Broadcast,
+    Conversation,
+    Disclosure,
+    DisclosureRevision,
+    OutboxMessage,
+    Petition,
+)
 
 FLOW_TIMEOUT = timedelta(hours=24)
 PERSONAL_FILES = "mydata"  # the folder under DATA_DIR of files made for one person
+RECEIVED = "received"  # bot.handlers.received_files.FOLDER (services import no handler)
+_RECEIVED_REF = re.compile(RECEIVED + r'/[^"\s]+')
+# Every column that may hold a file people sent (as an attachment's "ref").
+_FILE_COLUMNS = (Conversation.data, Petition.attachments, Petition.answer_files,
+                 Broadcast.attachments, Disclosure.attachment, DisclosureRevision.attachment,
+                 OutboxMessage.attachments)
 _FINISHED = (outbox.SENT, outbox.FAILED, outbox.BLOCKED, outbox.CANCELLED)
 _ERASED = {"text": "", "buttons": [], "attachments": []}
 
@@ -35,6 +52,28 @@ async def clear_stale_drafts(session: AsyncSession, now: datetime) -> int:
         .values(flow=None, step=None, data={}, buttons=[])
     )
     return result.rowcount
+
+
+async def forget_unsent_files(session: AsyncSession, data_dir: Path, now: datetime) -> int:
+    """Delete files people sent that no draft, petition, notice or message refers to and
+    that are older than FLOW_TIMEOUT (a cancelled or abandoned draft's photos)."""
+    referenced: set[str] = set()
+    for column in _FILE_COLUMNS:
+        for value in (await session.exec(select(column).where(column.is_not(None)))).all():
+            referenced.update(_RECEIVED_REF.findall(json.dumps(value, ensure_ascii=False)))
+    return _remove_unreferenced(data_dir, referenced, now - FLOW_TIMEOUT)
+
+
+def _remove_unreferenced(data_dir: Path, referenced: set[str], older_than: datetime) -> int:
+    """Remove files under DATA_DIR/received/ not in `referenced`, last written before."""
+    removed = 0
+    for path in sorted((data_dir / RECEIVED).rglob("*")):
+        relative = path.relative_to(data_dir).as_posix()
+        if (path.is_file() and relative not in referenced
+                and path.stat().st_mtime < older_than.timestamp()):
+            path.unlink()
+            removed += 1
+    return removed
 
 
 async def prune_outbox(session: AsyncSession, now: datetime, keep_days: int) -> int:
