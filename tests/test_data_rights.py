@@ -272,3 +272,24 @@ async def test_deleting_my_data_lists_what_is_cancelled_and_kept_then_erases_it(
     assert not exists(my_file)
     await chat.send("chào")
     assert chat.labels == ["Tiếng Việt", "English"]  # asked again from the start
+
+
+async def test_someone_who_declined_still_sees_and_deletes_their_data(chat: Chat, demo_db):
+    await chat.send("/start")
+    await chat.press("Tiếng Việt")
+    await chat.press("Không đồng ý")
+    assert chat.labels == LIMITED_MENU
+    await chat.press("Cài đặt")
+    assert chat.labels == ["Ngôn ngữ", "Dữ liệu của tôi", "Xóa dữ liệu của tôi", "Menu chính"]
+    await chat.send(payload="settings:subs")  # an old keyboard's entry that needs consent
+    assert "tin nhắn cũ" in chat.text and "Theo dõi lĩnh vực" not in chat.labels
+    await chat.press("Dữ liệu của tôi")
+    assert "Không đồng ý với thông báo: phiên bản 2026-11, lúc 10:00" in chat.text
+    assert "Họ tên: không lưu" in chat.text
+    await chat.press("Cài đặt")
+    await chat.press("Xóa dữ liệu của tôi")
+    assert "Những gì sẽ dừng:" not in chat.text and "lần rút lại này" not in chat.text
+    assert "Hồ sơ các lần Anh/Chị đồng ý hoặc không đồng ý" in chat.text
+    await chat.press("Có, xóa dữ liệu")
+    [decision] = await rows(demo_db, Consent)
+    assert (decision.purpose, decision.granted) == ("privacy_notice", False)  # kept as proof

@@ -230,8 +230,9 @@ async def _consequences(ctx: Ctx, deleting: bool) -> str:
                 ctx._("• Your seat at “{topic}” ({when}) is given up; the next person waiting "
                       "gets it."))
         stops.append(line.format(topic=item.topic, when=ctx.when(item.starts_at)))
-    stops.append(ctx._("• Sending petitions, registering for sessions and commenting need "
-                       "your consent again."))
+    if user.consent_version is not None:
+        stops.append(ctx._("• Sending petitions, registering for sessions and commenting "
+                           "need your consent again."))
     kept = [ctx._("• {code}: kept by the commune and still handled; its answer reaches you "
                   "here.").format(code=p.code)
             for p in await personal_data.kept_petitions(ctx.session, user)]
@@ -241,8 +242,12 @@ async def _consequences(ctx: Ctx, deleting: bool) -> str:
                              "(and your identity in a complaint or denunciation)."))
     kept.append(ctx._("• The record of your consent decisions (what you agreed to, when and "
                       "on which version of the notice): it proves how your data was "
-                      "processed, so it is never deleted; this withdrawal is added to it."))
-    parts = [ctx._("What stops:"), *stops]
+                      "processed, so it is never deleted; this withdrawal is added to it.")
+                if user.consent_version is not None else
+                ctx._("• The record of your consent decisions (what you decided, when and on "
+                      "which version of the notice): it proves how your data was processed, "
+                      "so it is never deleted."))
+    parts = [ctx._("What stops:"), *stops] if stops else []
     if deleting:
         parts += [ctx._("What is erased:"), ctx._(
             "• Your hamlet, name and phone number; the names and phone numbers on your "

@@ -83,10 +83,11 @@ class EventLog:
     async def store(self, event_id: str, payload: dict[str, Any]) -> bool:
         """Keep the event; False when this event id was stored before (a redelivery)."""
         stored = asyncio.get_running_loop().create_future()
-        self._kinds[event_id] = kind_of(payload)
         self._to_store.append((event_id, scrub(payload), stored))
         self._kick()
-        return await stored
+        if new := await stored:  # processing (and so `done`) comes only after this
+            self._kinds[event_id] = kind_of(payload)
+        return new
 
     def done(self, event_id: str) -> None:
         """The event was processed (written with the next batch)."""

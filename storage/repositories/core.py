@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import clock
@@ -117,10 +117,6 @@ class Consents:
         """A user's decisions, oldest first."""
         query = select(Consent).where(Consent.user_id == user_id).order_by(Consent.id)
         return (await self.session.exec(query)).all()
-
-    async def delete_for(self, user_id: int) -> None:
-        """Remove every consent record of a user (on "delete my data")."""
-        await self.session.exec(sa.delete(Consent).where(col(Consent.user_id) == user_id))
 
 
 class Conversations:
