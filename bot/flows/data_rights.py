@@ -247,16 +247,17 @@ async def _consequences(ctx: Ctx, deleting: bool) -> str:
                 ctx._("• The record of your consent decisions (what you decided, when and on "
                       "which version of the notice): it proves how your data was processed, "
                       "so it is never deleted."))
-    parts = [ctx._("What stops:"), *stops] if stops else []
+    sections = ["\n".join([ctx._("What stops:"), *stops])] if stops else []
     if deleting:
-        parts += [ctx._("What is erased:"), ctx._(
+        sections.append(ctx._("What is erased:") + "\n" + ctx._(
             "• Your hamlet, name and phone number; the names and phone numbers on your "
             "session registrations; the texts of the messages sent to you. Your comments and "
-            "questions stay without your name.")]
+            "questions stay without your name."))
     else:
-        parts.append(ctx._("Your name, phone number and hamlet stay kept but unused until you "
-                           "agree again or choose “Delete my data”."))
-    return "\n".join([*parts, ctx._("What the law requires to be kept:"), *kept])
+        sections.append(ctx._("Your name, phone number and hamlet stay kept but unused until "
+                              "you agree again or choose “Delete my data”."))
+    sections.append("\n".join([ctx._("What the law requires to be kept:"), *kept]))
+    return "\n\n".join(sections)
 
 
 async def confirm_withdrawal(ctx: Ctx) -> object:
