@@ -22,7 +22,7 @@ class Button:
 class Attachment:
     """A file by reference: a channel file id, a URL or a path under the data folder."""
 
-    kind: str  # "photo" | "document" | "voice" | "image"
+    kind: str  # "photo" | "document" | "voice" | "image" | "location" (ref "lat,lon")
     ref: str
     name: str | None = None
     mime_type: str | None = None
@@ -53,6 +53,7 @@ class Inbound:
     language: str | None = None  # the channel's language hint, if any
     chat_id: str | None = None  # the chat it came from when that is not the private chat
     event: str | None = None  # a membership event in `chat_id`: "added" | "removed" (the bot)
+    reply_to_bot: bool = False  # in a group: a reply to one of the bot's messages
 
     @property
     def start_parameter(self) -> str | None:
@@ -66,7 +67,12 @@ class Reply:
 
     `edit` asks channels that can edit messages to replace the previous bot message
     (pagination); others simply send a new one. `alert` answers a pressed button with a
-    pop-up where the channel has one (Telegram), a plain message elsewhere.
+    pop-up where the channel has one (Telegram), a plain message elsewhere. `wants_reply`
+    asks the channel to open a reply to this message where it can (a group whose bot sees
+    only replies to it: Telegram's force_reply).
+
+    Channels show several photos as one album where they have albums, and a "location"
+    attachment as a map location message (a map link where they have none).
     """
 
     text: str
@@ -74,6 +80,7 @@ class Reply:
     attachments: tuple[Attachment, ...] = field(default=())
     edit: bool = False
     alert: bool = False
+    wants_reply: bool = False
 
 
 class RecipientBlocked(Exception):
@@ -144,3 +151,20 @@ def split_text(text: str, limit: int) -> list[str]:
             rest = rest[limit:]
     chunks.append(rest)
     return [c for c in chunks if c.strip()]
+
+
+def location_of(attachment: Attachment) -> tuple[float, float] | None:
+    """The (latitude, longitude) of a "location" attachment, None for anything else."""
+    if attachment.kind != "location":
+        return None
+    try:
+        latitude, longitude = (float(part) for part in attachment.ref.split(","))
+    except ValueError:
+        return None
+    return latitude, longitude
+
+
+def map_link(attachment: Attachment) -> str | None:
+    """A map link for a "location" attachment (for channels without location messages)."""
+    place = location_of(attachment)
+    return f"https://maps.google.com/?q={place[0]},{place[1]}" if place else None

@@ -53,6 +53,7 @@ class Ctx:
     data_dir: Path | None = None
     pseudonym_key: bytes = b""
     replies: list[Reply] = field(default_factory=list)
+    open_petitions: int | None = None  # for staff: the count on the desk's menu entry
     # Slow work to run once this turn is committed (see `after`).
     later: list[Callable[[], Awaitable[list[Reply]]]] = field(default_factory=list)
 
@@ -67,9 +68,11 @@ class Ctx:
     def say(
         self, text: str, *buttons: Button, edit: bool = False,
         attachments: tuple[Attachment, ...] = (), alert: bool = False,
+        wants_reply: bool = False,
     ) -> None:
-        """Queue a reply to the user who wrote (`alert`: a pop-up answer to a pressed button)."""
-        self.replies.append(Reply(text, tuple(buttons), attachments, edit, alert))
+        """Queue a reply to the user who wrote (`alert`: a pop-up answer to a pressed button;
+        `wants_reply`: the answer is typed as a reply to it, in groups)."""
+        self.replies.append(Reply(text, tuple(buttons), attachments, edit, alert, wants_reply))
 
     def after(self, job: Callable[[], Awaitable[list[Reply]]]) -> None:
         """Run `job` once this turn is committed, outside it (a big export must not hold

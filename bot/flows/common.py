@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot import i18n
-from bot.flows.base import STAY, Ctx
+from bot.flows.base import STAY, Ctx, Step
 from bot.messages import Button
 
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "zalo_oa": "Zalo OA"}
@@ -98,3 +99,18 @@ def parse_moment(text: str, timezone: str) -> datetime | None:
         except ValueError:
             continue
     return None
+
+
+def staff_only(command: Callable[[Ctx], Awaitable[object]]) -> Step:
+    """A staff command in a private chat: staff only; the conversation stays where it was
+    unless the command asks for words (it then returns the step that takes them)."""
+
+    async def run(ctx: Ctx) -> object:
+        if not ctx.is_staff:
+            ctx.say(ctx._("Not allowed: only commune staff can use this."))
+            return STAY
+        answer = await command(ctx)
+        return STAY if answer is None else answer
+
+    run.__name__ = run.__qualname__ = f"staff_{command.__name__}"
+    return run

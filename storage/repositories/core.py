@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage import clock
@@ -153,18 +153,32 @@ class RoleGrants:
         return (await self.session.exec(query)).all()
 
     async def grant(
-        self, channel: str, user_id: str, role: str, hamlet_id: int | None, granted_by: str
+        self, channel: str, user_id: str, role: str, hamlet_id: int | None, granted_by: str,
+        name: str | None = None,
     ) -> bool:
-        """Add the grant unless it exists; True when something was added."""
-        for existing in await self.of(channel, user_id):
+        """Add the grant unless it exists; True when something was added. A `name` is given
+        to every grant of the identity (the name colleagues see)."""
+        held = await self.of(channel, user_id)
+        if name:
+            for existing in held:
+                existing.name = name
+                self.session.add(existing)
+        for existing in held:
             if existing.role == role and existing.hamlet_id == hamlet_id:
+                await self.session.flush()
                 return False
         self.session.add(
             RoleGrant(channel=channel, user_id=user_id, role=role, hamlet_id=hamlet_id,
-                      granted_by=granted_by)
+                      granted_by=granted_by,
+                      name=name or next((g.name for g in held if g.name), None))
         )
         await self.session.flush()
         return True
+
+    async def holders(self, roles: Sequence[str]) -> Sequence[RoleGrant]:
+        """Every grant of these roles, oldest first."""
+        query = select(RoleGrant).where(col(RoleGrant.role).in_(roles)).order_by(RoleGrant.id)
+        return (await self.session.exec(query)).all()
 
     async def revoke(
         self, channel: str, user_id: str, role: str, hamlet_ids: Sequence[int] = ()

@@ -1,7 +1,7 @@
 """rights: processed inbound updates keep only their id and kind, no personal text
 
-Revision ID: 0010_rights
-Revises: 0010_notices
+Revision ID: 0012_rights
+Revises: 0011_desk
 Create Date: 2026-12-02 13:30:00.000000
 """
 
@@ -9,8 +9,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0010_rights"
-down_revision: str | None = "0010_notices"
+revision: str = "0012_rights"
+down_revision: str | None = "0011_desk"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
