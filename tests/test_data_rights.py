@@ -94,10 +94,10 @@ async def active_resident(chat: Chat, db: Database) -> None:
     await chat.press("Lấy ý kiến dự thảo kế hoạch 2027")
     await chat.press("Góp ý")
     await chat.send(COMMENT)
-    async with db.unit_of_work() as session:  # staff accept it: the resident is told
+    async with db.unit_of_work() as session:  # staff take it up: the resident is told
         petition = await petition_service.by_code(session, "PA-2026-000001")
         await petition_service.change_status(
-            session, petition, "accepted", actor="staff", now=NOW, timezone=TZ,
+            session, petition, "in_progress", actor="staff", now=NOW, timezone=TZ,
             settings=petition_service.Settings.of(await Communes(session).current()))
         await session.commit()
     await chat.send("/menu")
@@ -132,7 +132,7 @@ async def test_my_data_shows_everything_kept_as_a_message_and_as_a_file(chat: Ch
                      "1 phản ánh, kiến nghị", "1 đăng ký dự hội nghị đối thoại",
                      "1 câu hỏi gửi hội nghị đối thoại", "1 góp ý về dự thảo",
                      "2 mục đang theo dõi", "1 tin nhắn đã gửi cho Anh/Chị",
-                     "Phản ánh PA-2026-000001: Đã thụ lý", "Đăng ký dự “Đường liên thôn Nà Ca”",
+                     "Phản ánh PA-2026-000001: Đang xác minh, xử lý", "Đăng ký dự “Đường liên thôn Nà Ca”",
                      f"Câu hỏi: {QUESTION}", f"Góp ý về “Lấy ý kiến dự thảo kế hoạch 2027”: "
                      f"{COMMENT}"):
         assert expected in text, text
@@ -145,7 +145,7 @@ async def test_my_data_shows_everything_kept_as_a_message_and_as_a_file(chat: Ch
     assert data["profile"]["name"] == "Nguyễn Văn An" and data["profile"]["phone"] == "0900000111"
     [petition] = data["petitions"]
     assert (petition["code"], petition["status"], petition["description"]) == (
-        "PA-2026-000001", "accepted", PETITION)
+        "PA-2026-000001", "in_progress", PETITION)
     [registration] = data["registrations"]
     [seat] = await rows(demo_db, SessionRegistration)
     assert registration["ticket"] == seat.ticket and registration["status"] == "registered"

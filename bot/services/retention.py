@@ -25,6 +25,7 @@ from bot.services import outbox
 from storage.models import (
     Broadcast,
     Conversation,
+    DeskDraft,
     Disclosure,
     DisclosureRevision,
     OutboxMessage,
@@ -38,7 +39,7 @@ _RECEIVED_REF = re.compile(RECEIVED + r'/[^"\s]+')
 # Every column that may hold a file people sent (as an attachment's "ref").
 _FILE_COLUMNS = (Conversation.data, Petition.attachments, Petition.answer_files,
                  Broadcast.attachments, Disclosure.attachment, DisclosureRevision.attachment,
-                 OutboxMessage.attachments)
+                 OutboxMessage.attachments, DeskDraft.files)
 _FINISHED = (outbox.SENT, outbox.FAILED, outbox.BLOCKED, outbox.CANCELLED)
 _ERASED = {"text": "", "buttons": [], "attachments": []}
 
