@@ -132,7 +132,8 @@ async def test_my_data_shows_everything_kept_as_a_message_and_as_a_file(chat: Ch
                      "1 phản ánh, kiến nghị", "1 đăng ký dự hội nghị đối thoại",
                      "1 câu hỏi gửi hội nghị đối thoại", "1 góp ý về dự thảo",
                      "2 mục đang theo dõi", "1 tin nhắn đã gửi cho Anh/Chị",
-                     "Phản ánh PA-2026-000001: Đang xác minh, xử lý", "Đăng ký dự “Đường liên thôn Nà Ca”",
+                     "Phản ánh PA-2026-000001: Đang xác minh, xử lý",
+                     "Đăng ký dự “Đường liên thôn Nà Ca”",
                      f"Câu hỏi: {QUESTION}", f"Góp ý về “Lấy ý kiến dự thảo kế hoạch 2027”: "
                      f"{COMMENT}"):
         assert expected in text, text
