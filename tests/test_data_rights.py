@@ -3,6 +3,7 @@ as a file), correct name and phone, withdraw consent, delete my data."""
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -294,3 +295,19 @@ async def test_someone_who_declined_still_sees_and_deletes_their_data(chat: Chat
     await chat.press("Có, xóa dữ liệu")
     [decision] = await rows(demo_db, Consent)
     assert (decision.purpose, decision.granted) == ("privacy_notice", False)  # kept as proof
+
+
+async def test_in_the_terminal_my_data_file_is_shown_when_it_is_ready(engine, demo_db):
+    from bot.handlers import console
+    from bot.services.dispatcher import Dispatcher
+
+    stdout = io.StringIO()
+    script = "/start\n1\n1\n1\ncai dat\ndu lieu cua toi\nnhan tep du lieu\n"
+    dispatcher = Dispatcher(demo_db, {}, pseudonym_key=PSEUDONYM_KEY)
+    assert await console.chat(engine, "lan", io.StringIO(script), stdout, dispatcher) == 7
+    shown = stdout.getvalue()
+    assert "Đang chuẩn bị tệp" in shown
+    assert shown.rstrip().endswith("[document: du-lieu-cua-toi-2026-11-20.json]")
+    [row] = [m for m in await rows(demo_db, OutboxMessage) if m.chat_id == "lan"]
+    assert row.status == "sent" and read_json(row.attachments[0]["ref"])["profile"][
+        "account_id"] == "lan"
