@@ -282,7 +282,7 @@ async def withdrawal(ctx: Ctx) -> object:
                                          timezone=ctx.timezone,
                                          version=onboarding.PRIVACY_NOTICE_VERSION)
     return await _settings(ctx, ctx._(
-        "Your consent has been withdrawn on {when}. You can still read public information. "
+        "Your consent was withdrawn at {when}. You can still read public information. "
         "To agree again, tap “Review the privacy notice” in the main menu.").format(
         when=ctx.when(ctx.now)))
 
