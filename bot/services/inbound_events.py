@@ -48,7 +48,7 @@ _events = InboundEvent.__table__
 _CLOSE = (
     sa.update(_events)
     .where(_events.c.channel == sa.bindparam("of_channel"),
-           _events.c.event_id == sa.bindparam("of_event"))
+           _events.c.event_id.in_(sa.bindparam("event_ids", expanding=True)))
     .values(status=DONE, done_at=sa.bindparam("closed_at"), payload=sa.bindparam("kept"))
 )
 
@@ -155,12 +155,14 @@ class EventLog:
 
     async def _close(self, session: AsyncSession, closing: list[str]) -> None:
         """Mark events done, keeping only their id and kind."""
-        if closing:
-            now = clock.now()
-            connection = await session.connection()
-            await connection.execute(_CLOSE, [
-                {"of_channel": self.channel, "of_event": event_id, "closed_at": now,
-                 "kept": {"kind": self._kinds.pop(event_id, "")}} for event_id in closing])
+        by_kind: dict[str, list[str]] = {}
+        for event_id in closing:
+            by_kind.setdefault(self._kinds.pop(event_id, ""), []).append(event_id)
+        now = clock.now()
+        connection = await session.connection()
+        for kind, event_ids in by_kind.items():  # one statement per kind (a handful)
+            await connection.execute(_CLOSE, {"of_channel": self.channel, "event_ids": event_ids,
+                                              "closed_at": now, "kept": {"kind": kind}})
 
 
     async def _prune(self, session: AsyncSession) -> None:
