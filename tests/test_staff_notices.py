@@ -320,7 +320,7 @@ async def test_export_and_report_accept_vietnamese_dates(demo_db, staff_group):
 
     for typed, said in [
         ("/export petitions 32/12 31/12", "Trợ lý không hiểu ngày “32/12”."),
-        ("/export petitions 01/12/26 31/12/26", "Trợ lý không hiểu ngày “01/12/26”."),
+        ("/export petitions 01/12/26 31/11/26", "Trợ lý không hiểu ngày “31/11/26”."),
         ("/export đơn 01/12 31/12", "Không có loại dữ liệu “đơn” để xuất."),
         ("/export log 31/12/2026 01/12/2026",
          "Ngày bắt đầu (31/12/2026) sau ngày kết thúc (01/12/2026)."),

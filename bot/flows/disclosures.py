@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.flows import menu
 from bot.flows.base import STAY, Ctx, Flow
-from bot.flows.common import main_menu_button, reoffer
+from bot.flows.common import main_menu_button, reoffer, shorten
 from bot.messages import Attachment, Button
 from bot.services import disclosures as service
 from storage.models import Disclosure
@@ -18,11 +18,10 @@ from storage.search import terms
 PAGE = 5
 MAX_RESULTS = 50
 MAX_QUERY = 200
-BUTTON_TITLE = 60
 
 
 def _short(title: str) -> str:
-    return title if len(title) <= BUTTON_TITLE else title[: BUTTON_TITLE - 1].rstrip() + "…"
+    return shorten(title)
 
 
 def _number(payload: str, prefix: str) -> int | None:

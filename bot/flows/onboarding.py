@@ -5,8 +5,8 @@ Nothing personal is stored before consent. A new notice version asks again (`ren
 
 from __future__ import annotations
 
-from bot.flows import menu
-from bot.flows.base import Ctx, Flow
+from bot.flows import hamlet_choice, menu
+from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import LANGUAGE_NAMES, committee_name, office_contact, reoffer
 from bot.messages import Button
 from storage.models import Hamlet
@@ -146,6 +146,8 @@ async def hamlet(ctx: Ctx) -> object:
     if (page := hamlet_page(ctx.chosen)) is not None:
         return await ask_hamlet(ctx, page=page, edit=True)
     chosen = await chosen_hamlet(ctx)
+    if chosen is STAY:
+        return STAY
     if chosen is False:
         return reoffer(ctx)
     ctx.user.hamlet_id = chosen.id if chosen else None
@@ -159,13 +161,16 @@ async def hamlet(ctx: Ctx) -> object:
     return menu.show(ctx, ctx._("All set. What would you like to do?"))
 
 
-async def chosen_hamlet(ctx: Ctx) -> Hamlet | None | bool:
-    """The hamlet picked by the button, None for "skip", False when nothing valid was picked."""
+async def chosen_hamlet(ctx: Ctx) -> Hamlet | None | bool | object:
+    """The hamlet picked by the button or typed, None for "skip", False when nothing valid
+    was picked, STAY after asking to confirm a hamlet typed in part."""
     payload = ctx.chosen or ""
     if payload == "hamlet:skip":
         return None
     if not payload.startswith("hamlet:"):
-        return False
+        typed = await hamlet_choice.typed_hamlet(
+            ctx, list(await Hamlets(ctx.session).active()), lambda h: f"hamlet:{h.code}")
+        return False if typed is None else typed
     found = await Hamlets(ctx.session).by_code(payload.removeprefix("hamlet:"))
     return found if found and found.active else False
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.flows import petition_review
+from bot import typed
+from bot.flows import hamlet_choice, petition_review
 from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import main_menu_button, reoffer
 from bot.messages import Button
@@ -125,14 +126,13 @@ async def phone(ctx: Ctx) -> object:
     if ctx.chosen == "pt:skip":
         ctx.data["phone"] = None
     elif ctx.msg.contact:
-        ctx.data["phone"] = ctx.msg.contact.phone[:30]
+        ctx.data["phone"] = typed.phone(ctx.msg.contact.phone) or ctx.msg.contact.phone[:30]
+    elif number := typed.phone(ctx.msg.text):
+        ctx.data["phone"] = number
     else:
-        digits = "".join(c for c in ctx.msg.text if c.isdigit() or c == "+")
-        if not 9 <= len(digits.lstrip("+")) <= 12:
-            ctx.say(ctx._("That does not look like a phone number. Type it again or skip:"),
-                    *ctx.offered)
-            return STAY
-        ctx.data["phone"] = digits
+        ctx.say(ctx._("That does not look like a phone number. Type it again (for example "
+                      "0912 345 678), or skip:"), *ctx.offered)
+        return STAY
     return ask_field(ctx)
 
 
@@ -180,7 +180,13 @@ async def hamlet(ctx: Ctx) -> object:
             return reoffer(ctx)
         ctx.data["hamlet_id"] = found.id
     else:
-        return reoffer(ctx)
+        typed = await hamlet_choice.typed_hamlet(
+            ctx, list(await Hamlets(ctx.session).active()), lambda h: f"pt:hamlet:{h.id}")
+        if typed is None:
+            return reoffer(ctx)
+        if typed is STAY:
+            return STAY
+        ctx.data["hamlet_id"] = typed.id
     ctx.say(ctx._("Send a location pin, or type the exact place (house number, street, "
                   "landmark), or skip:"), Button(ctx._("Skip"), "pt:skip"),
             main_menu_button(ctx))

@@ -7,7 +7,7 @@ Steps of the "sessions" flow (bot.flows.sessions), which shows the session aroun
 from __future__ import annotations
 
 # bot.flows.sessions imports this module: its names are read at call time.
-from bot.flows import menu, sessions
+from bot.flows import hamlet_choice, menu, sessions
 from bot.flows.base import STAY, Ctx
 from bot.flows.common import main_menu_button, reoffer
 from bot.messages import Button
@@ -65,6 +65,11 @@ async def hamlet(ctx: Ctx) -> object:
     else:
         code = (ctx.chosen or "").removeprefix("hamlet:")
         found = await Hamlets(ctx.session).by_code(code) if ctx.chosen else None
+        if found is None:
+            found = await hamlet_choice.typed_hamlet(
+                ctx, list(await Hamlets(ctx.session).active()), lambda h: f"hamlet:{h.code}")
+        if found is STAY:
+            return STAY
         if found is None or not found.active:
             return reoffer(ctx)
         ctx.data["hamlet_id"] = found.id
@@ -89,7 +94,7 @@ async def phone(ctx: Ctx) -> object:
     elif ctx.chosen == "ss:phone:keep":
         number = ctx.user.phone
     elif ctx.msg.contact is not None:
-        number = service.normal_phone(ctx.msg.contact.phone)
+        number = service.normal_phone(ctx.msg.contact.phone) or ctx.msg.contact.phone[:30]
     else:
         number = service.normal_phone(ctx.msg.text)
     if ctx.chosen != "ss:skip" and number is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.flows import disclosures, menu, onboarding
-from bot.flows.base import END, Ctx, Flow
+from bot.flows.base import END, STAY, Ctx, Flow
 from bot.flows.common import (
     CHANNEL_NAMES,
     LANGUAGE_NAMES,
@@ -109,6 +109,8 @@ async def hamlet(ctx: Ctx) -> object:
     if (page := onboarding.hamlet_page(ctx.chosen)) is not None:
         return await onboarding.ask_hamlet(ctx, next_step=hamlet, page=page, edit=True)
     chosen = await onboarding.chosen_hamlet(ctx)
+    if chosen is STAY:  # a hamlet typed in part: asked to confirm
+        return STAY
     if chosen is False:
         return reoffer(ctx)
     ctx.user.hamlet_id = chosen.id if chosen else None
