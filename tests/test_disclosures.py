@@ -196,7 +196,6 @@ async def test_follow_a_topic_then_get_exactly_one_notice(chat: Chat, demo_db, c
 
 async def test_a_resident_who_declined_the_notice_cannot_follow(chat: Chat, demo_db):
     await chat.send("/start")
-    await chat.press("Tiếng Việt")
     await chat.press("Không đồng ý")
     await chat.press("Công khai thông tin")
     await chat.press("Theo dõi lĩnh vực")

@@ -125,16 +125,21 @@ class ZUser:
         return "\n".join(c.text for c in self.last)
 
 
-async def onboard(user: ZUser) -> None:
-    """First contact by typing: the automated-assistant greeting, language, consent, hamlet."""
+async def onboard(user: ZUser, hamlet: str = "Khu Hòa Bình") -> None:
+    """First contact by typing: the short consent message in Vietnamese, consent, hamlet."""
     [greeting] = await user.send("Xin chào")
     assert "trợ lý tự động của UBND xã Chi Lăng" in greeting.text
-    assert greeting.text.endswith("1. Tiếng Việt\n2. English")
-    await user.send("1")  # by number
-    assert "1. Đồng ý\n2. Không đồng ý" in user.text
+    assert greeting.text.endswith("1. Đồng ý\n2. Xem chi tiết\n3. Không đồng ý")
     await user.send("dong y")  # by label without diacritics
-    await user.send("Khu Hòa Bình")  # by label
-    assert "Đã ghi nhận Anh/Chị ở Khu Hòa Bình" in user.text
+    await user.send(hamlet)  # by label, or by its name as people say it
+    assert "Đã ghi nhận Anh/Chị ở" in user.text
+
+
+async def test_na_ca_typed_on_zalo_picks_thon_na_ca(bot: Bot, demo_db: Database):
+    ca = ZUser(bot, "u777")
+    await onboard(ca, hamlet="na ca")
+    assert "Đã ghi nhận Anh/Chị ở Thôn Nà Ca" in ca.text
+    assert "1. Công khai thông tin" in ca.text
 
 
 async def test_onboarding_menu_and_a_petition_with_a_photo(bot: Bot, fake: FakeZalo,

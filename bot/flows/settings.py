@@ -85,8 +85,10 @@ def ask_language(ctx: Ctx, back: str = "menu") -> object:
 
 
 async def change_language(ctx: Ctx) -> object:
-    """/lang from anywhere."""
-    return ask_language(ctx, back="menu" if ctx.user.onboarded_at else "start")
+    """/lang from anywhere (during first contact, within it)."""
+    if ctx.user.onboarded_at is None:
+        return onboarding.choose_language(ctx)
+    return ask_language(ctx)
 
 
 async def language(ctx: Ctx) -> object:
@@ -99,8 +101,6 @@ async def language(ctx: Ctx) -> object:
     match ctx.data.get("back"):
         case "settings":
             return await overview(ctx, done)
-        case "start":
-            return onboarding.ask_consent(ctx, done)
     return menu.show(ctx, done)
 
 
