@@ -493,7 +493,9 @@ async def test_a_shared_contact_gives_the_phone_and_declined_consent_blocks_regi
     await chat.press("Đăng ký")
     await chat.send("Lê Văn Chung")
     await chat.press("Khu Hòa Bình")
-    assert "chia sẻ liên hệ" in chat.text
+    assert "bấm “📞 Gửi số điện thoại”" in chat.text
+    assert [(r.kind, r.label) for r in chat.last[-1].requests] == [
+        ("contact", "📞 Gửi số điện thoại")]
     await chat.send(contact=Contact("+84912345678"))
     [registration] = await rows(demo_db, SessionRegistration)
     assert registration.phone == "0912345678"

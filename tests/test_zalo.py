@@ -157,8 +157,13 @@ async def test_onboarding_menu_and_a_petition_with_a_photo(bot: Bot, fake: FakeZ
     await lan.send("gui binh thuong")  # by label without diacritics
     await lan.send("Đường sá, giao thông")
     await lan.send("Khu Hòa Bình")
-    await lan.send("Bỏ qua")  # no location pin on Zalo
+    # No location button on Zalo: the words say what to type, with the choice's number.
+    assert lan.text.startswith("Anh/Chị gõ địa chỉ cụ thể (số nhà, đường, địa điểm gần đó), "
+                               "hoặc gõ số 1 (“Bỏ qua”).\n\n1. Bỏ qua\n2. Menu chính")
+    assert "bấm" not in lan.text and "vị trí" not in lan.text
+    await lan.send("Bỏ qua")
     await lan.send("Ổ gà lớn giữa đường vào khu, xe máy ngã nhiều lần.")
+    assert "rồi gõ số 1 (“Xong”). Nếu không, gõ số 2 (“Bỏ qua”)." in lan.text
     url = "https://photo-stal.zadn.vn/abc.jpg"
     await lan.send_event(image_event("u501", url))
     assert lan.text.startswith("1 tệp đã đính kèm.")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from bot import i18n
 from bot.flows.base import STAY, Ctx
-from bot.messages import Button
+from bot.messages import Button, numbered_choices
 
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "zalo_oa": "Zalo OA"}
 # Each language is named in itself, never translated.
@@ -54,6 +55,16 @@ def shorten(text: str, limit: int = TITLE_LABEL_LIMIT) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit - 1]
     return cut.rstrip(" ,.;:–-") + "…"
+
+
+def tap(ctx: Ctx, label: str, buttons: Sequence[Button]) -> str:
+    """How to choose `label` among `buttons` on this channel: "bấm “Xong”" where choices are
+    buttons, "gõ số 1 (“Xong”)" where they are numbered lines."""
+    if numbered_choices(ctx.msg.channel, len(buttons)):
+        number = next((n for n, b in enumerate(buttons, 1) if b.label == label), None)
+        if number is not None:
+            return ctx._("type {number} (“{label}”)").format(number=number, label=label)
+    return ctx._("tap “{label}”").format(label=label)
 
 
 def main_menu_button(ctx: Ctx) -> Button:

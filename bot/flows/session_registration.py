@@ -9,8 +9,8 @@ from __future__ import annotations
 # bot.flows.sessions imports this module: its names are read at call time.
 from bot.flows import hamlet_choice, menu, sessions
 from bot.flows.base import STAY, Ctx
-from bot.flows.common import main_menu_button, reoffer
-from bot.messages import Button
+from bot.flows.common import main_menu_button, reoffer, tap
+from bot.messages import CONTACT, REQUEST_CHANNELS, Button, Request
 from bot.services import session_notices
 from bot.services import session_rules as rules
 from bot.services import sessions as service
@@ -77,13 +77,18 @@ async def hamlet(ctx: Ctx) -> object:
     if ctx.user.phone:
         buttons.append(Button(ctx._("Use: {phone}").format(phone=ctx.user.phone),
                               "ss:phone:keep"))
-    text = ctx._("Last, if you wish, a phone number the commune can call about this session "
-                 "(for example if the time changes). Type it, or tap “Skip”.")
-    if ctx.msg.channel == "telegram":
-        text = ctx._("Last, if you wish, a phone number the commune can call about this "
-                     "session (for example if the time changes). Type it, share your contact "
-                     "(📎 → Contact), or tap “Skip”.")
-    ctx.say(text, *buttons, Button(ctx._("Skip"), "ss:skip"), main_menu_button(ctx))
+    buttons += [Button(ctx._("Skip"), "ss:skip"), main_menu_button(ctx)]
+    skip = tap(ctx, buttons[-2].label, buttons)
+    if ctx.msg.channel in REQUEST_CHANNELS:
+        share = Request(CONTACT, ctx._("📞 Send my phone number"))
+        ctx.say(ctx._("Last, if you wish, a phone number the commune can call about this "
+                      "session (for example if the time changes): tap “{share}”, type it, or "
+                      "{skip}.").format(share=share.label, skip=skip),
+                *buttons, requests=(share,))
+    else:
+        ctx.say(ctx._("Last, if you wish, a phone number the commune can call about this "
+                      "session (for example if the time changes): type it, or {skip}.").format(
+                          skip=skip), *buttons)
     return phone
 
 
