@@ -105,10 +105,13 @@ async def cmd_demo(app: App, args: argparse.Namespace) -> int:
 async def cmd_role(app: App, args: argparse.Namespace) -> int:
     """Grant or revoke a role."""
     await app.prepare()
-    action = roles.grant if args.action == "grant" else roles.revoke
     async with app.db.session() as session:
-        count = await action(session, args.channel, args.user_id, args.role,
-                             args.hamlet or (), actor=cli_actor())
+        if args.action == "grant":
+            count = await roles.grant(session, args.channel, args.user_id, args.role,
+                                      args.hamlet or (), actor=cli_actor(), name=args.name)
+        else:
+            count = await roles.revoke(session, args.channel, args.user_id, args.role,
+                                       args.hamlet or (), actor=cli_actor())
         await session.commit()
     verb = "granted" if args.action == "grant" else "revoked"
     print(f"{args.role} {verb} for {args.channel}:{args.user_id} ({count} change(s))")
@@ -169,6 +172,7 @@ def parser() -> argparse.ArgumentParser:
     role.add_argument("--user-id", required=True)
     role.add_argument("--role", required=True, choices=roles.ROLES)
     role.add_argument("--hamlet", action="append", help="hamlet code or name (repeatable)")
+    role.add_argument("--name", help="the name colleagues see in the chat (grant only)")
     role.set_defaults(func=cmd_role)
     group = sub.add_parser("group", help="link group chats: the staff chat, hamlet groups")
     group_sub = group.add_subparsers(dest="action", required=True)

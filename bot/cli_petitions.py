@@ -11,9 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.services import petition_notices
+from bot.services import petition_cards
 from bot.services import petitions as service
-from bot.services.petition_statuses import COMPLAINT, OPEN, TRANSITIONS
+from bot.services.petition_statuses import OPEN, TRANSITIONS
 from bot.services.petitions import PetitionError
 from bot.services.roles import roles_of
 from storage import clock
@@ -67,13 +67,8 @@ async def cmd_show(app: App, args: argparse.Namespace, actor: str) -> int:
     async with app.db.session() as session:
         petition = await _petition(session, args.code)
         settings = await _settings(session)
-        print(await petition_notices.staff_card(session, petition, settings, app.settings.timezone,
-                                       confidential=False))
-        if petition.kind == COMPLAINT:
-            identity = await service.identity_of(session, petition, set())
-            if identity:
-                print(f"complainant: {identity.full_name}, {identity.address}, "
-                      f"{identity.phone or '-'}")
+        print(await petition_cards.card(session, petition, settings, app.settings.timezone,
+                                        petition_cards.Viewer(shell=True)))
         print("---")
         for event in await service.timeline(session, petition.id):
             print(f"{event.at:%Y-%m-%d %H:%M} UTC  {event.kind:<7} {event.status or '':<11} "

@@ -27,7 +27,7 @@ from bot.flows.base import STAY, Ctx, Step
 from bot.i18n import N_, translations
 from bot.messages import Button, Inbound, Reply
 from bot.pseudonym import user_ref
-from bot.services import outbox
+from bot.services import outbox, petitions
 from bot.services.roles import roles_of
 from bot.textfold import fold, nfc
 from storage import clock, turns
@@ -151,6 +151,8 @@ class Engine:
             now=clock.now(), timezone=self.timezone, data=conv.data,  # read afresh
             offered=offered, roles=state.roles, **self._tools(),
         )
+        if ctx.is_staff:  # the desk's menu entry shows how many petitions are open
+            ctx.open_petitions = await petitions.count_open(session)
         step, fresh = self._route(ctx, conv)
         if fresh:
             ctx.data = {}

@@ -43,7 +43,7 @@ def numbered_choices(channel: str, count: int) -> bool:
 class Attachment:
     """A file by reference: a channel file id, a URL or a path under the data folder."""
 
-    kind: str  # "photo" | "document" | "voice" | "image"
+    kind: str  # "photo" | "document" | "voice" | "image" | "location" (ref "lat,lon")
     ref: str
     name: str | None = None
     mime_type: str | None = None
@@ -74,6 +74,7 @@ class Inbound:
     language: str | None = None  # the channel's language hint, if any
     chat_id: str | None = None  # the chat it came from when that is not the private chat
     event: str | None = None  # a membership event in `chat_id`: "added" | "removed" (the bot)
+    reply_to_bot: bool = False  # in a group: a reply to one of the bot's messages
 
     @property
     def start_parameter(self) -> str | None:
@@ -87,9 +88,14 @@ class Reply:
 
     `edit` asks channels that can edit messages to replace the previous bot message
     (pagination); others simply send a new one. `alert` answers a pressed button with a
-    pop-up where the channel has one (Telegram), a plain message elsewhere. `requests` are
-    buttons that share a location or a phone number where the channel can (Telegram);
-    other channels leave them out.
+    pop-up where the channel has one (Telegram), a plain message elsewhere. `wants_reply`
+    asks the channel to open a reply to this message where it can (a group whose bot sees
+    only replies to it: Telegram's force_reply). `requests` are buttons that share a
+    location or a phone number where the channel can (Telegram); other channels leave
+    them out.
+
+    Channels show several photos as one album where they have albums, and a "location"
+    attachment as a map location message (a map link where they have none).
     """
 
     text: str
@@ -97,6 +103,7 @@ class Reply:
     attachments: tuple[Attachment, ...] = field(default=())
     edit: bool = False
     alert: bool = False
+    wants_reply: bool = False
     requests: tuple[Request, ...] = ()
 
 
@@ -168,3 +175,20 @@ def split_text(text: str, limit: int) -> list[str]:
             rest = rest[limit:]
     chunks.append(rest)
     return [c for c in chunks if c.strip()]
+
+
+def location_of(attachment: Attachment) -> tuple[float, float] | None:
+    """The (latitude, longitude) of a "location" attachment, None for anything else."""
+    if attachment.kind != "location":
+        return None
+    try:
+        latitude, longitude = (float(part) for part in attachment.ref.split(","))
+    except ValueError:
+        return None
+    return latitude, longitude
+
+
+def map_link(attachment: Attachment) -> str | None:
+    """A map link for a "location" attachment (for channels without location messages)."""
+    place = location_of(attachment)
+    return f"https://maps.google.com/?q={place[0]},{place[1]}" if place else None

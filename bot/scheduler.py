@@ -134,7 +134,8 @@ async def broadcast_progress(dispatcher: Dispatcher, now: datetime | None = None
                     await outbox.enqueue(session, outbox.Recipient(update.channel,
                                                                    update.chat_id),
                                          Reply(update.text), kind="progress",
-                                         dedup_key=f"broadcast:{item.id}:{item.runs}:done")
+                                         dedup_key=f"broadcast:{item.id}:{item.runs}:done",
+                                         now=now)
             except Exception as exc:  # progress is a courtesy: never break the job for it
                 log.info("progress of broadcast %s not shown: %s", item.id, type(exc).__name__)
                 continue

@@ -121,6 +121,7 @@ class RoleGrant(SQLModel, table=True):
     hamlet_id: int | None = Field(default=None, foreign_key="hamlets.id")
     granted_by: str = Field(default="", max_length=120)
     granted_at: datetime = _when(default_factory=clock.now)
+    name: str | None = Field(default=None, max_length=120)  # shown to colleagues ("Chị Lan")
 
 
 class InteractionLog(SQLModel, table=True):
@@ -285,6 +286,26 @@ class Petition(SQLModel, table=True):
     answered_at: datetime | None = _when(default=None, nullable=True)
     rating: int | None = None
     closed_at: datetime | None = _when(default=None, nullable=True)
+    updated_at: datetime = _when(default_factory=clock.now)
+
+
+class DeskDraft(SQLModel, table=True):
+    """What a staff member is giving on a petition from a chat, between messages: the reason
+    for a refusal, where a petition is forwarded, or an answer (text and files) before it is
+    sent. One per person and chat (a staff group and the private chat are apart)."""
+
+    __tablename__ = "desk_drafts"
+    __table_args__ = (sa.UniqueConstraint("channel", "chat_id", "user_id",
+                                          name="uq_desk_drafts_person"),)
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=20)
+    chat_id: str = Field(max_length=100)
+    user_id: str = Field(max_length=100)
+    petition_id: int = Field(foreign_key="petitions.id")
+    action: str = Field(max_length=20)  # answer | refuse | forward
+    target: str | None = Field(default=None, max_length=300)  # forward: to whom
+    text: str = ""
+    files: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)
     updated_at: datetime = _when(default_factory=clock.now)
 
 

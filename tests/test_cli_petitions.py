@@ -86,7 +86,8 @@ def test_staff_handle_petitions_from_the_shell(shell, capsys, tmp_path):
                            "--reason", "Không thuộc thẩm quyền của UBND xã")
     assert code == 0 and "refused" in out
 
-    assert shell(capsys, "petition", "status", f"PA-{year}-000001", "accepted")[0] == 0
+    assert shell(capsys, "petition", "status", f"PA-{year}-000001", "accepted")[0] == 1
+    assert shell(capsys, "petition", "status", f"PA-{year}-000001", "in_progress")[0] == 0
     code, out, err = shell(capsys, "petition", "answer", f"PA-{year}-000001", "--text",
                            "Đã sửa xong.")
     assert code == 0, err
@@ -99,7 +100,7 @@ def test_staff_handle_petitions_from_the_shell(shell, capsys, tmp_path):
     assert sorted(m.text.split("\n")[0] for m in notices) == sorted([
         f"Phản ánh KN-{year}-000002 của Anh/Chị đã chuyển sang trạng thái: Không thụ lý.",
         f"Phản ánh PA-{year}-000001 của Anh/Chị đã chuyển sang trạng thái: "
-        "Đã thụ lý, đang xem xét.",
+        "Đang xác minh, xử lý.",
         f"UBND xã đã trả lời phản ánh PA-{year}-000001 của Anh/Chị:",
     ])
     statuses = {p.code: p.status for p in _rows(tmp_path / "cli.db", Petition)}

@@ -295,3 +295,19 @@ def test_crontab_lines_mean_what_cron_means(crontab, first):
     trigger = jobs.cron_trigger(crontab, "Asia/Ho_Chi_Minh")
     after = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)  # Saturday 19:00 in Hà Nội
     assert trigger.get_next_fire_time(None, after).isoformat().startswith(first)
+
+
+async def test_a_message_and_an_admin_row_carry_the_callers_now(db):
+    from storage.repositories import InteractionLogs
+
+    earlier = T0 - timedelta(days=3)
+    async with db.session() as session:
+        await outbox.enqueue(session, outbox.Recipient("fake", "bob"), Reply("Xin chào"),
+                             now=earlier)
+        InteractionLogs(session).admin("role_grant", "staff 1", "cli:test", now=earlier)
+        await session.commit()
+    [row] = await _rows(db)
+    assert (row.created_at, row.not_before) == (earlier, earlier)
+    async with db.session() as session:
+        [entry] = await InteractionLogs(session).all()
+    assert entry.at == earlier

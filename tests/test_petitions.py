@@ -177,13 +177,17 @@ async def test_statuses_follow_the_rules_and_the_resident_hears_each_change(
     async with demo_db.session() as session:
         settings = service.Settings.of(await Communes(session).current())
         petition = await service.by_code(session, "PA-2026-000001")
-        with pytest.raises(service.PetitionError, match="cannot go from received to in_progress"):
-            await service.change_status(session, petition, "in_progress", actor="cli:t",
+        # Feedback is never "accepted" (thụ lý is a complaint word) nor refused.
+        with pytest.raises(service.PetitionError, match="cannot go from received to accepted"):
+            await service.change_status(session, petition, "accepted", actor="cli:t",
                                         now=NOW, timezone=TZ, settings=settings)
-        with pytest.raises(service.PetitionError, match="reason"):
+        with pytest.raises(service.PetitionError, match="cannot go from received to refused"):
             await service.change_status(session, petition, "refused", actor="cli:t",
+                                        now=NOW, timezone=TZ, settings=settings, reason="x")
+        with pytest.raises(service.PetitionError, match="reason"):
+            await service.change_status(session, petition, "forwarded", actor="cli:t",
                                         now=NOW, timezone=TZ, settings=settings)
-        for status in ("accepted", "in_progress"):
+        for status in ("in_progress",):
             await service.change_status(session, petition, status, actor="cli:t", now=NOW,
                                         timezone=TZ, settings=settings)
         await service.answer(session, petition, "Đã thay bóng đèn ngày 22/11.", actor="cli:t",
@@ -191,7 +195,6 @@ async def test_statuses_follow_the_rules_and_the_resident_hears_each_change(
         await session.commit()
     notices = [m for m in await rows(demo_db, OutboxMessage) if m.kind == "petition"]
     assert [n.text.split("\n")[0] for n in notices] == [
-        "Phản ánh PA-2026-000001 của Anh/Chị đã chuyển sang trạng thái: Đã thụ lý, đang xem xét.",
         "Phản ánh PA-2026-000001 của Anh/Chị đã chuyển sang trạng thái: Đang xác minh, xử lý.",
         "UBND xã đã trả lời phản ánh PA-2026-000001 của Anh/Chị:",
     ]
@@ -220,7 +223,7 @@ async def test_reopening_is_refused_after_seven_days(chat: Chat, demo_db, clock)
     async with demo_db.session() as session:
         settings = service.Settings.of(await Communes(session).current())
         petition = await service.by_code(session, "PA-2026-000001")
-        await service.change_status(session, petition, "accepted", actor="cli:t", now=NOW,
+        await service.change_status(session, petition, "in_progress", actor="cli:t", now=NOW,
                                     timezone=TZ, settings=settings)
         await service.answer(session, petition, "Đã xử lý.", actor="cli:t", now=NOW,
                              timezone=TZ)
@@ -276,7 +279,7 @@ async def test_a_similar_open_petition_is_offered_to_follow(engine: Engine, demo
     async with demo_db.session() as session:
         settings = service.Settings.of(await Communes(session).current())
         petition = await service.by_code(session, "PA-2026-000001")
-        await service.change_status(session, petition, "accepted", actor="cli:t", now=NOW,
+        await service.change_status(session, petition, "in_progress", actor="cli:t", now=NOW,
                                     timezone=TZ, settings=settings)
         await session.commit()
     to_follower = [m for m in await rows(demo_db, OutboxMessage) if m.chat_id == "b"]

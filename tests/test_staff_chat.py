@@ -48,17 +48,20 @@ async def test_a_new_petition_is_handled_from_the_staff_chat(hook, demo_db, engi
     assert await _deliver(demo_db, hook) == 1  # to the staff chat, not to each staff member
     [card] = await fake.wait_for("sendMessage", 1, chat_id=STAFF_CHAT)
     assert "Phản ánh mới" in card.params["text"] and code in card.params["text"]
-    assert card.labels == ["Nhận xử lý", "Thụ lý"]  # received: not answerable before accepted
+    assert "python -m bot" not in card.params["text"]
+    # Feedback has plain steps: never "Thụ lý", and it may be answered at once.
+    assert card.labels == ["Nhận xử lý", "Đang xử lý", "Trả lời", "Chuyển đơn", "Giao cho"]
 
     outsider = TgUser(hook, 511, chat_id=STAFF_CHAT)
-    await outsider.press("Thụ lý", replies=0, on=card)
+    await outsider.press("Đang xử lý", replies=0, on=card)
     staff = TgUser(hook, 901, chat_id=STAFF_CHAT)
-    await staff.press("Thụ lý", on=card)
-    assert f"{code}: Đã thụ lý, đang xem xét. Người dân đã được báo." in staff.text
-    assert staff.last.labels == ["Nhận xử lý", "Đang xử lý", "Trả lời"]
+    await staff.press("Đang xử lý", on=card)
+    assert f"{code}: Đang xác minh, xử lý. Người dân đã được báo." in staff.text
+    assert staff.last.labels == ["Nhận xử lý", "Trả lời", "Giao cho"]
     await staff.press("Trả lời")
-    assert f"/answer {code}" in staff.text
-    await staff.press("Thụ lý", replies=0, on=card)  # pressed twice: refused with a pop-up
+    assert f"Anh/Chị viết câu trả lời {code}" in staff.text
+    assert staff.last.params["reply_markup"] == {"force_reply": True}
+    await staff.press("Đang xử lý", replies=0, on=card)  # pressed twice: refused with a pop-up
     alerts = [c for c in fake.of("answerCallbackQuery") if c.params.get("show_alert")]
     assert len(alerts) == 2 and "không thể chuyển" in alerts[-1].params["text"].lower()
 
@@ -73,17 +76,19 @@ async def test_a_new_petition_is_handled_from_the_staff_chat(hook, demo_db, engi
     assert petition.status == "answered" and petition.answer == "Đã thay bóng đèn ngày 2/12."
     assert len(resident_notices) == 2
 
-    await staff.send(f"/assign {code} chị Lan (địa chính)")
-    assert f"{code} do chị Lan (địa chính) xử lý." in staff.text
+    await staff.send(f"/assign {code} chị Hoa (địa chính)")
+    assert f"{code} do chị Hoa (địa chính) xử lý." in staff.text
+    await staff.send(f"/assign {code} lan")  # a colleague's name from the commune file
+    assert f"{code} do Chị Lan (địa chính) xử lý." in staff.text
     await staff.send("/status")
-    assert "Trạng thái" in staff.text or "/status" in staff.text
+    assert "/status MÃ TRẠNG_THÁI" in staff.text
 
 
 async def test_export_and_report_come_back_as_files(hook, demo_db, engine, fake, tmp_path):  # noqa: F811
     await _setup(demo_db, engine, tmp_path)
     staff = TgUser(hook, 901, chat_id=STAFF_CHAT)
     year = clock.today(engine.timezone).year
-    await staff.send(f"/export petitions {year}-01-01 {year}-12-31 xlsx")
+    await staff.send(f"/export petitions 01/01/{year} 31/12/{year} xlsx")  # Vietnamese dates
     assert "Đang chuẩn bị tệp" in staff.text  # at once; the file follows when it is made
     await engine.drain()
     assert await _deliver(demo_db, hook) == 2  # the petition card, then the file

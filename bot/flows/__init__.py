@@ -19,6 +19,8 @@ from bot.flows import (
     my_petitions,
     notices,
     onboarding,
+    petition_desk,
+    petition_drafts,
     petition_staff,
     petitions,
     publish,
@@ -28,12 +30,13 @@ from bot.flows import (
     settings,
 )
 from bot.flows.base import Ctx, Flow, Step
+from bot.flows.common import staff_only
 from bot.textfold import fold
 
 FLOWS: dict[str, Flow] = {
     f.name: f for f in (onboarding.FLOW, menu.FLOW, settings.FLOW, disclosures.FLOW, publish.FLOW,
                         petitions.FLOW, my_petitions.FLOW, sessions.FLOW, session_desk.FLOW,
-                        notices.FLOW)
+                        notices.FLOW, petition_desk.FLOW)
 }
 
 COMMANDS: dict[str, Step] = {
@@ -45,6 +48,10 @@ COMMANDS: dict[str, Step] = {
     "publish": publish.start,
     "checkin": session_desk.start_checkin,
 }
+# Staff commands work in a private chat too (staff only), as in the staff group.
+STAFF_COMMANDS = {**petition_staff.COMMANDS, **accountability_staff.COMMANDS,
+                  **admin_staff.COMMANDS}
+COMMANDS |= {name: staff_only(command) for name, command in STAFF_COMMANDS.items()}
 
 # Menu entries, reached by the button payload "go:<name>". Entries listed in the menu but
 # missing here answer that the feature is coming (menu.coming_soon).
@@ -61,6 +68,7 @@ ENTRIES: dict[str, Step] = {
     "my_petitions": my_petitions.open_mine,
     "sessions": sessions.open_sessions,
     "session_desk": session_desk.open_desk,
+    "desk": petition_desk.open_queue,
 }
 
 # What staff buttons and commands do in the staff chat (bot.flows.groups checks the role).
@@ -68,6 +76,9 @@ groups.STAFF_ACTIONS.update(petition_staff.ACTIONS)
 groups.STAFF_COMMANDS.update(petition_staff.COMMANDS)
 groups.STAFF_COMMANDS.update(accountability_staff.COMMANDS)
 groups.STAFF_COMMANDS.update(admin_staff.COMMANDS)
+groups.STAFF_INPUTS.append(petition_drafts.group_input)
+# Buttons of the petition desk, pressed in a private chat (cards reach staff privately too).
+PRIVATE_ACTIONS: dict[str, Step] = petition_staff.ACTIONS
 
 # Links to one record, reached by "go:<name>:<arg>" (buttons in notices, deep links).
 LINKS: dict[str, Callable[[Ctx, str], Awaitable[object]]] = {
@@ -103,6 +114,8 @@ def entry_for(payload: str, has_consent: bool) -> Step | None:
     """The action behind a menu payload ("go:settings", "menu:main"), or None."""
     if payload == "menu:main":
         return menu.open_menu
+    if (action := PRIVATE_ACTIONS.get(payload.split(":", 1)[0])) is not None:
+        return action
     if not payload.startswith("go:"):
         return None
     name, _, arg = payload.removeprefix("go:").partition(":")

@@ -53,6 +53,7 @@ class Ctx:
     data_dir: Path | None = None
     pseudonym_key: bytes = b""
     replies: list[Reply] = field(default_factory=list)
+    open_petitions: int | None = None  # for staff: the count on the desk's menu entry
     # Slow work to run once this turn is committed (see `after`).
     later: list[Callable[[], Awaitable[list[Reply]]]] = field(default_factory=list)
 
@@ -67,11 +68,13 @@ class Ctx:
     def say(
         self, text: str, *buttons: Button, edit: bool = False,
         attachments: tuple[Attachment, ...] = (), alert: bool = False,
-        requests: tuple[Request, ...] = (),
+        wants_reply: bool = False, requests: tuple[Request, ...] = (),
     ) -> None:
         """Queue a reply to the user who wrote (`alert`: a pop-up answer to a pressed button;
-        `requests`: share-location / share-phone buttons where the channel has them)."""
-        self.replies.append(Reply(text, tuple(buttons), attachments, edit, alert, requests))
+        `wants_reply`: open a reply to it where the channel can; `requests`: share-location /
+        share-phone buttons where the channel has them)."""
+        self.replies.append(Reply(text, tuple(buttons), attachments, edit, alert, wants_reply,
+                                  requests))
 
     def after(self, job: Callable[[], Awaitable[list[Reply]]]) -> None:
         """Run `job` once this turn is committed, outside it (a big export must not hold

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from bot import i18n
-from bot.flows.base import STAY, Ctx
+from bot.flows.base import STAY, Ctx, Step
 from bot.messages import Button, numbered_choices
 
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "zalo_oa": "Zalo OA"}
@@ -92,3 +92,18 @@ def reoffer(ctx: Ctx, text: str | None = None) -> object:
 def today(ctx: Ctx) -> date:
     """The commune's calendar day now."""
     return ctx.now.astimezone(ZoneInfo(ctx.timezone)).date()
+
+
+def staff_only(command: Callable[[Ctx], Awaitable[object]]) -> Step:
+    """A staff command in a private chat: staff only; the conversation stays where it was
+    unless the command asks for words (it then returns the step that takes them)."""
+
+    async def run(ctx: Ctx) -> object:
+        if not ctx.is_staff:
+            ctx.say(ctx._("Not allowed: only commune staff can use this."))
+            return STAY
+        answer = await command(ctx)
+        return STAY if answer is None else answer
+
+    run.__name__ = run.__qualname__ = f"staff_{command.__name__}"
+    return run

@@ -20,6 +20,9 @@ StaffAction = Callable[[Ctx], Awaitable[None]]
 STAFF_ACTIONS: dict[str, StaffAction] = {}
 # /command in the staff chat -> what it does (staff only), e.g. /answer, /export
 STAFF_COMMANDS: dict[str, StaffAction] = {}
+# what a reply to one of the bot's messages in the staff chat goes to (the words a staff
+# prompt asked for); each one ignores what is not for it
+STAFF_INPUTS: list[StaffAction] = []
 
 
 async def handle(ctx: Ctx) -> None:
@@ -35,6 +38,10 @@ async def handle(ctx: Ctx) -> None:
         await link_here(ctx)
     elif msg.command in STAFF_COMMANDS:
         await staff_command(ctx)
+    elif msg.reply_to_bot:
+        await staff_input(ctx)
+    elif msg.command in ("help", "menu") and await _in_staff_chat(ctx) and ctx.is_staff:
+        ctx.say(staff_help(ctx))
     elif msg.command in ("start", "help", "menu"):
         ctx.say(ctx._(
             "I answer residents in a private chat. Open a chat with me (tap my name, then "
@@ -116,6 +123,34 @@ async def staff_command(ctx: Ctx) -> None:
         ctx.say(ctx._("Not allowed: only commune staff can use these commands."))
         return
     await STAFF_COMMANDS[msg.command or ""](ctx)
+
+
+async def staff_input(ctx: Ctx) -> None:
+    """A reply to the bot in the staff chat, from staff: the words a prompt asked for."""
+    if await _in_staff_chat(ctx) and ctx.is_staff:
+        for take in STAFF_INPUTS:
+            await take(ctx)
+
+
+async def _in_staff_chat(ctx: Ctx) -> bool:
+    link = await groups.get(ctx.session, ctx.msg.channel, ctx.msg.chat_id or "")
+    return link is not None and link.kind == groups.STAFF
+
+
+def staff_help(ctx: Ctx) -> str:
+    """Staff commands, in the staff chat and in a private chat with staff."""
+    return ctx._(
+        "Commands for commune staff:\n"
+        "• /petitions: petitions to handle, overdue first (filters: new, mine, overdue, "
+        "reopened, by type)\n"
+        "• /answer CODE: answer a petition (text, photos, documents; a preview comes first)\n"
+        "• /status CODE STATUS [reason]: e.g. /status KN-2026-000012 thụ lý; statuses: thụ "
+        "lý, đang xử lý, không thụ lý, chuyển, trả lời, đóng (with or without accents)\n"
+        "• /assign CODE NAME: give a petition to a colleague\n"
+        "• /export log|petitions|sessions|comments FROM TO: a file of the records\n"
+        "• /report YEAR: the yearly report\n"
+        "The buttons on each petition do the same: accept, answer, forward, assign, close."
+    )
 
 
 async def _hamlet_codes(ctx: Ctx) -> str:

@@ -20,6 +20,7 @@ MENU_ITEMS = (
     ("help", N_("Help"), False),
 )
 STAFF_ITEMS = (
+    ("desk", N_("Petitions to handle")),
     ("publish", N_("Publish information")),
     ("session_desk", N_("Dialogue sessions (staff)")),
 )
@@ -53,8 +54,15 @@ def menu_buttons(ctx: Ctx) -> list[Button]:
             items[-2:-2] = STAFF_ITEMS  # before Settings and Help
         if ctx.is_staff or "hamlet_head" in ctx.roles:
             items[-2:-2] = [NOTICE_ITEM]
-        return [Button(ctx._(label), f"go:{name}") for name, label in items]
+        return [Button(_label(ctx, name, label), f"go:{name}") for name, label in items]
     return [Button(ctx._(label), f"go:{name}") for name, label in LIMITED_ITEMS]
+
+
+def _label(ctx: Ctx, name: str, label: str) -> str:
+    """A menu label; the desk's carries the number of open petitions."""
+    if name == "desk" and ctx.open_petitions is not None:
+        return f"{ctx._(label)} ({ctx.open_petitions})"
+    return ctx._(label)
 
 
 def show(ctx: Ctx, text: str | None = None) -> object:
@@ -111,6 +119,10 @@ async def help_text(ctx: Ctx) -> object:
         "• /help: show this guide\n\n"
         "To talk to a person, contact {office}."
     ).format(committee=committee_name(ctx), office=office_contact(ctx))
+    if ctx.is_staff:
+        from bot.flows.groups import staff_help  # groups imports nothing of the menu
+
+        text += "\n\n" + staff_help(ctx)
     ctx.say(text, main_menu_button(ctx))
     return choice if ctx.user.onboarded_at else END
 

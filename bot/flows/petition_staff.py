@@ -1,139 +1,98 @@
-"""Petitions in the staff chat: the buttons on each new petition and the staff commands.
-
-Buttons: "Nhận xử lý" (take it), "Thụ lý" (accept), "Đang xử lý", "Trả lời" (explains
-/answer). Commands: `/answer CODE text`, `/status CODE STATUS [reason]`,
-`/assign CODE NAME`, `/petitions` (what is due). bot.flows.groups has already checked that
-this is the staff chat and that the person holds the staff or admin role.
+"""Staff commands on petitions, in a private chat and in the staff group, on every channel:
+`/petitions [filter]` (the queue), `/answer CODE [text]`, `/status CODE STATUS [reason]`
+with Vietnamese status words ("thụ lý", "dang xu ly", "không thụ lý lý do…"), and
+`/assign CODE NAME`. Buttons are in bot.flows.petition_desk. In the staff group
+bot.flows.groups has checked the role; in a private chat bot.flows.common.staff_only
+does.
 """
 
 from __future__ import annotations
 
-from bot.flows.base import Ctx
-from bot.services import petition_notices
+import dataclasses
+
+from bot.flows import petition_desk as desk
+from bot.flows import petition_drafts as drafts
+from bot.flows.base import STAY, Ctx
 from bot.services import petitions as service
-from bot.services.petition_statuses import ACCEPTED, IN_PROGRESS, OPEN, STATUS_LABELS, TRANSITIONS
-from storage.models import Petition
-from storage.repositories import Communes
-
-STATUS_WORDS = ", ".join(sorted(TRANSITIONS))
+from bot.services import roles, status_words
+from bot.services.petition_statuses import ANSWERED, NEEDS_REASON, STATUS_LABELS
+from bot.textfold import fold
 
 
-def _actor(ctx: Ctx) -> str:
-    return f"{ctx.msg.channel}:{ctx.msg.user_id}"
-
-
-async def _settings(ctx: Ctx) -> service.Settings:
-    return service.Settings.of(await Communes(ctx.session).current())
-
-
-async def pressed(ctx: Ctx) -> None:
-    """A button on a petition card: "pa:<verb>:<id>"."""
-    _, verb, ident = ((ctx.msg.payload or "") + "::").split(":")[:3]
-    petition = await ctx.session.get(Petition, int(ident)) if ident.isdigit() else None
-    if petition is None:
-        ctx.say(ctx._("This button is no longer active."), alert=True)
-        return
-    if verb == "answer":
-        ctx.say(ctx._("To answer {code}, send: /answer {code} followed by the answer.")
-                .format(code=petition.code))
-        return
-    try:
-        if verb == "take":
-            await service.assign(ctx.session, petition, _actor(ctx), actor=_actor(ctx),
-                                 now=ctx.now)
-            ctx.say(ctx._("{code} is now handled by {who}.").format(code=petition.code,
-                                                                    who=_actor(ctx)))
-            return
-        status = {"accept": ACCEPTED, "progress": IN_PROGRESS}.get(verb)
-        if status is None:
-            ctx.say(ctx._("This button is no longer active."), alert=True)
-            return
-        await service.change_status(ctx.session, petition, status, actor=_actor(ctx),
-                                    now=ctx.now, timezone=ctx.timezone,
-                                    settings=await _settings(ctx))
-    except service.PetitionError:
-        ctx.say(ctx._("{code} cannot be moved to that status now (it is: {status}).").format(
-            code=petition.code, status=ctx._(STATUS_LABELS[petition.status])),
-            alert=True)
-        return
-    ctx.say(ctx._("{code}: {status}. The resident has been told.").format(
-        code=petition.code, status=ctx._(STATUS_LABELS[petition.status])),
-        *petition_notices.staff_buttons(petition, ctx.user.locale))
-
-
-async def answer_command(ctx: Ctx) -> None:
-    """/answer CODE the answer text…"""
+async def answer_command(ctx: Ctx) -> object:
+    """/answer CODE [the answer…]: with text it is sent at once; without, it is asked for."""
     code, _, text = ctx.msg.args.strip().partition(" ")
     petition = await service.by_code(ctx.session, code) if code else None
-    if petition is None or not text.strip():
+    if petition is None:
         ctx.say(ctx._("Write: /answer CODE followed by the answer, e.g. /answer PA-2026-000123 "
                       "The lamp was replaced on 2/12."))
-        return
+        return STAY
+    if not text.strip():
+        return await drafts.start_answer(ctx, petition)
     try:
-        await service.answer(ctx.session, petition, text, actor=_actor(ctx), now=ctx.now,
+        await service.answer(ctx.session, petition, text, actor=desk.actor(ctx), now=ctx.now,
                              timezone=ctx.timezone)
     except service.PetitionError:
-        ctx.say(ctx._("{code} cannot be answered now (it is: {status}).").format(
-            code=petition.code, status=ctx._(STATUS_LABELS[petition.status])))
-        return
+        ctx.say(drafts.not_answerable(ctx, petition))
+        return STAY
     ctx.say(ctx._("Answer to {code} sent to the resident.").format(code=petition.code))
+    return STAY
 
 
-async def status_command(ctx: Ctx) -> None:
-    """/status CODE STATUS [reason…]"""
-    parts = ctx.msg.args.split(maxsplit=2)
-    petition = await service.by_code(ctx.session, parts[0]) if parts else None
-    if petition is None or len(parts) < 2:
-        ctx.say(ctx._("Write: /status CODE STATUS [reason]. Statuses: {statuses}.").format(
-            statuses=STATUS_WORDS))
-        return
-    reason = parts[2] if len(parts) > 2 else None
+async def status_command(ctx: Ctx) -> object:
+    """/status CODE STATUS [reason…], the status in Vietnamese words or English codes."""
+    code, _, rest = ctx.msg.args.strip().partition(" ")
+    petition = await service.by_code(ctx.session, code) if code else None
+    accepted = ", ".join(status_words.SHOWN)
+    if petition is None:
+        ctx.say(ctx._("Write: /status CODE STATUS [reason], e.g. /status KN-2026-000012 thụ lý. "
+                      "Statuses: {statuses}.").format(statuses=accepted))
+        return STAY
+    status, reason = status_words.status_of(rest)
+    if status is None:
+        ctx.say(ctx._("“{typed}” is not a status I know. Write one of: {statuses}.").format(
+            typed=rest.strip() or "…", statuses=accepted))
+        return STAY
+    if status == ANSWERED:
+        if reason:
+            ctx.msg = dataclasses.replace(ctx.msg, args=f"{code} {reason}")
+            return await answer_command(ctx)
+        return await drafts.start_answer(ctx, petition)
+    if status in NEEDS_REASON and not reason:
+        ctx.say(ctx._("A reason is needed: /status {code} {status} followed by the reason, "
+                      "which the resident will read.").format(code=petition.code,
+                                                              status=rest.strip()))
+        return STAY
     try:
-        await service.change_status(ctx.session, petition, parts[1].lower(), actor=_actor(ctx),
+        await service.change_status(ctx.session, petition, status, actor=desk.actor(ctx),
                                     now=ctx.now, timezone=ctx.timezone,
-                                    settings=await _settings(ctx), reason=reason)
-    except service.PetitionError as exc:
-        if exc.code == "reason":
-            ctx.say(ctx._("A reason is needed: /status {code} {status} followed by the reason.")
-                    .format(code=petition.code, status=parts[1].lower()))
-        else:
-            ctx.say(ctx._("{code} cannot be moved to that status now (it is: {status}).")
-                    .format(code=petition.code,
-                            status=ctx._(STATUS_LABELS[petition.status])))
-        return
+                                    settings=await desk.settings(ctx), reason=reason or None)
+    except service.PetitionError:
+        ctx.say(ctx._("{code} cannot be moved to that status now (it is: {status}).")
+                .format(code=petition.code, status=ctx._(STATUS_LABELS[petition.status])))
+        return STAY
     ctx.say(ctx._("{code}: {status}. The resident has been told.").format(
         code=petition.code, status=ctx._(STATUS_LABELS[petition.status])))
+    return STAY
 
 
-async def assign_command(ctx: Ctx) -> None:
-    """/assign CODE NAME: give the petition to a colleague."""
+async def assign_command(ctx: Ctx) -> object:
+    """/assign CODE NAME: give the petition to a colleague (by the name staff see)."""
     code, _, who = ctx.msg.args.strip().partition(" ")
     petition = await service.by_code(ctx.session, code) if code else None
     if petition is None or not who.strip():
         ctx.say(ctx._("Write: /assign CODE followed by the colleague's name."))
-        return
-    await service.assign(ctx.session, petition, who.strip(), actor=_actor(ctx), now=ctx.now)
-    ctx.say(ctx._("{code} is now handled by {who}.").format(code=petition.code,
-                                                            who=who.strip()))
+        return STAY
+    names = await roles.staff_names(ctx.session)
+    typed = fold(who)
+    found = [key for key, name in names.items() if name and typed in fold(name)]
+    assignee = found[0] if len(found) == 1 else who.strip()
+    await service.assign(ctx.session, petition, assignee, actor=desk.actor(ctx), now=ctx.now)
+    ctx.say(ctx._("{code} is now handled by {who}.").format(
+        code=petition.code, who=roles.display(names, assignee, ctx._("a colleague"))))
+    return STAY
 
 
-async def due_command(ctx: Ctx) -> None:
-    """/petitions: open petitions due within 2 working days or overdue."""
-    settings = await _settings(ctx)
-    today = service.local_day(ctx.now, ctx.timezone)
-    due = await service.listing(ctx.session, statuses=OPEN,
-                                due_by=settings.calendar.add_working_days(today, 2))
-    if not due:
-        ctx.say(ctx._("No open petition is due within 2 working days."))
-        return
-    lines = [ctx._("Petitions to answer soon ({day}):").format(day=ctx.day(ctx.now))]
-    for petition in due:
-        late = ctx._("OVERDUE") if petition.answer_due < today else ctx._("due")
-        lines.append(f"• {petition.code} — {late} {ctx.day(petition.answer_due)} — "
-                     f"{ctx._(STATUS_LABELS[petition.status])}")
-    ctx.say("\n".join(lines))
-
-
-ACTIONS = {"pa": pressed}
+ACTIONS = {"pa": desk.pressed, "pq": desk.page_pressed}
 COMMANDS = {"answer": answer_command, "status": status_command, "assign": assign_command,
-            "petitions": due_command}
+            "petitions": desk.open_queue}

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
+from bot import messages
 from bot.engine import Engine
 from bot.messages import Attachment, Inbound, Reply, parse_command
 from bot.services.dispatcher import Dispatcher
@@ -46,7 +47,8 @@ def render(reply: Reply) -> str:
     """A reply as terminal text: the message, then "  1. label" per button."""
     lines = [reply.text]
     lines += [f"  {i}. {button.label}" for i, button in enumerate(reply.buttons, 1)]
-    lines += [f"  [{a.kind}: {a.name or a.ref}]" for a in reply.attachments]
+    lines += [f"  [{a.kind}: {messages.map_link(a) or a.name or a.ref}]"
+              for a in reply.attachments]
     return "\n".join(lines)
 
 

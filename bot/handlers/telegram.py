@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 TEXT_LIMIT = MessageLimit.MAX_TEXT_LENGTH  # 4,096 characters
 CAPTION_LIMIT = MessageLimit.CAPTION_LENGTH  # 1,024 characters
 CALLBACK_DATA_LIMIT = 64  # bytes
+MEDIA_GROUP_LIMIT = 10  # photos in one album
 SHORT_LABEL = 3  # buttons this short ("1"…"5") share a row, up to ROW_OF_SHORT
 ROW_OF_SHORT = 5
 NETWORK_RETRIES = (0.5, 2.0, 5.0)  # seconds to wait before each retry of a failed call
@@ -176,16 +177,34 @@ class TelegramChannel:
             await self._send(chat_id, reply)
 
     async def _send(self, chat_id: int, reply: Reply) -> None:
-        """Send one reply: its text (split when long, buttons on the last part), then files."""
+        """Send one reply: its text (split when long, buttons on the last part, or a reply
+        prompt), then files: photos by file id or URL as one album, a location as a map."""
         chunks = split_text(reply.text)
         if reply.text or not reply.attachments:
             for i, chunk in enumerate(chunks):
                 params: dict[str, Any] = {"chat_id": chat_id, "text": chunk}
                 if i == len(chunks) - 1 and (markup := markup_of(reply)):
                     params["reply_markup"] = markup
+                elif i == len(chunks) - 1 and reply.wants_reply:
+                    params["reply_markup"] = {"force_reply": True}
                 await with_retries(lambda p=params: api(self.bot, "sendMessage", p))
+        album = [a for a in reply.attachments if a.kind in ("photo", "image")
+                 and not self._local(a)]
+        if len(album) > 1:
+            await with_retries(lambda: api(self.bot, "sendMediaGroup", {
+                "chat_id": chat_id, "media": [
+                    {"type": "photo", "media": a.ref} | (
+                        {"caption": a.name[:CAPTION_LIMIT]} if a.name else {})
+                    for a in album[:MEDIA_GROUP_LIMIT]]}))
+            album = album[:MEDIA_GROUP_LIMIT]
         for attachment in reply.attachments:
-            await self._send_file(chat_id, attachment)
+            if attachment not in album or len(album) < 2:
+                await self._send_file(chat_id, attachment)
+
+    def _local(self, attachment: Attachment) -> Path | None:
+        """The file of the data folder an attachment refers to, if it is one."""
+        local = self.data_dir / attachment.ref if self.data_dir else None
+        return local if local is not None and "/" in attachment.ref and local.is_file() else None
 
     async def answer_button(self, query_id: str, alert: str | None = None) -> None:
         """Answer a button press: stops the button's spinner, or shows `alert` in a box."""
@@ -228,13 +247,20 @@ class TelegramChannel:
         return True
 
     async def _send_file(self, chat_id: int, attachment: Attachment) -> None:
-        """Send a photo or document by file_id, URL, or upload from the data folder."""
+        """Send a photo, voice note or document by file_id, URL, or upload from the data
+        folder; a location as a map location message."""
+        if (place := messages.location_of(attachment)) is not None:
+            await with_retries(lambda: api(self.bot, "sendLocation", {
+                "chat_id": chat_id, "latitude": place[0], "longitude": place[1]}))
+            return
         source: Any = attachment.ref
-        local = self.data_dir / attachment.ref if self.data_dir else None
-        if local is not None and "/" in attachment.ref and local.is_file():
+        if (local := self._local(attachment)) is not None:
             source = local.read_bytes()
         caption = (attachment.name or "")[:CAPTION_LIMIT] or None
-        if attachment.kind in ("photo", "image"):
+        if attachment.kind == "voice" and isinstance(source, str):
+            await with_retries(lambda: api(self.bot, "sendVoice", {
+                "chat_id": chat_id, "voice": source}))
+        elif attachment.kind in ("photo", "image"):
             await with_retries(lambda: self.bot.send_photo(chat_id, source, caption=caption))
         else:
             await with_retries(lambda: self.bot.send_document(

@@ -94,8 +94,9 @@ def blocked_change(update: Update) -> bool | None:
 def to_inbound(update: Update) -> Inbound | None:
     """The neutral event of an update, or None for what the bot ignores.
 
-    In groups only commands, button presses and the bot's own membership changes count;
-    ordinary chatter is ignored.
+    In groups only commands, button presses, replies to a bot message (the words a staff
+    prompt asked for) and the bot's own membership changes count; ordinary chatter is
+    ignored.
     """
     if query := callback_of(update):
         sender = _dict(query.get("from"))
@@ -118,7 +119,9 @@ def to_inbound(update: Update) -> Inbound | None:
     typed = _str(message.get("text"))
     text = typed or _str(message.get("caption"))
     command, args = parse_command(text) if typed else (None, text)
-    if not private and command is None:
+    answered = _dict(_dict(message.get("reply_to_message")).get("from"))
+    reply_to_bot = not private and command is None and answered.get("is_bot") is True
+    if not private and command is None and not reply_to_bot:
         return None
     contact = None
     if shared := _dict(message.get("contact")):
@@ -134,7 +137,7 @@ def to_inbound(update: Update) -> Inbound | None:
         CHANNEL, str(sender["id"]), text=text, command=command, args=args,
         location=location, contact=contact, attachments=attachments_of(message),
         language=_language(sender.get("language_code")),
-        chat_id=None if private else str(chat.get("id")),
+        chat_id=None if private else str(chat.get("id")), reply_to_bot=reply_to_bot,
     )
 
 

@@ -192,6 +192,9 @@ class ZaloChannel:
         links = []
         photos = []
         for attachment in reply.attachments:
+            if (pin := messages.map_link(attachment)) is not None:
+                links.append(f"📍 {pin}")
+                continue
             url = self.url_of(attachment)
             if attachment.kind in ("photo", "image") and url:
                 photos.append((url, attachment.name))

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot import messages
 from bot.handlers.zalo import render as numbered
 from bot.handlers.zalo import split_text
 from bot.handlers.zalo_oa_client import OUTSIDE_WINDOW, ZaloOAClient, ZaloOAError
@@ -143,7 +144,8 @@ def _int(value: Any) -> int | None:
 
 def links(attachments: Iterable[Attachment]) -> list[str]:
     """Files as text lines: their URL when they have one, else their name."""
-    return [f"📎 {a.name or a.kind}" + (f": {a.ref}" if a.ref.startswith(("https://", "http://"))
+    return [f"📍 {messages.map_link(a)}" if a.kind == "location" else
+            f"📎 {a.name or a.kind}" + (f": {a.ref}" if a.ref.startswith(("https://", "http://"))
                                        else "") for a in attachments]
 
 

@@ -91,7 +91,8 @@ async def create(session: AsyncSession, *, text: str, hamlet_ids: Sequence[int],
     session.add(broadcast)
     await session.flush()
     InteractionLogs(session).admin("broadcast_create",
-                                   f"#{broadcast.id} {audience} {cron or ''}"[:500], actor)
+                                   f"#{broadcast.id} {audience} {cron or ''}"[:500], actor,
+                                   now=now)
     return broadcast
 
 
@@ -129,7 +130,7 @@ async def _run(session: AsyncSession, broadcast: Broadcast, now: datetime, timez
             kind="broadcast_delivery", broadcast_id=broadcast.id,
             not_before=morning if target.private and morning else now,
             dedup_key=f"broadcast:{broadcast.id}:{broadcast.runs}:{recipient.channel}:"
-                      f"{recipient.chat_id}",
+                      f"{recipient.chat_id}", now=now,
         )
         queued += new is not None
     if broadcast.cron:  # strictly after this run, which may fall exactly on a fire time
@@ -186,7 +187,7 @@ async def pause(session: AsyncSession, broadcast: Broadcast, actor: str, *,
         broadcast.status = PAUSED
     session.add(broadcast)
     InteractionLogs(session).admin("broadcast_resume" if resume else "broadcast_pause",
-                                   f"#{broadcast.id}", actor)
+                                   f"#{broadcast.id}", actor, now=now)
     return broadcast
 
 

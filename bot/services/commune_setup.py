@@ -36,6 +36,7 @@ class StaffEntry:
     user_id: str
     role: str
     hamlets: list[str] = field(default_factory=list)
+    name: str | None = None  # how colleagues see them in the chat
 
 
 @dataclass
@@ -100,6 +101,7 @@ def read(path: Path) -> CommuneFile:
             channel=_text(entry, "channel", where),
             user_id=_text({"user_id": user_id or ""}, "user_id", where),
             role=_text(entry, "role", where), hamlets=[str(h) for h in hamlet_refs],
+            name=str(entry["name"]).strip() or None if entry.get("name") else None,
         ))
     return CommuneFile(commune, hamlets, staff, _options(raw))
 
@@ -167,7 +169,7 @@ async def apply(session: AsyncSession, spec: CommuneFile, actor: str) -> dict[st
     for member in spec.staff:
         try:
             granted += await roles.grant(session, member.channel, member.user_id, member.role,
-                                         member.hamlets, actor)
+                                         member.hamlets, actor, name=member.name)
         except roles.RoleError as exc:
             raise CommuneFileError(f"[[staff]] {member.user_id}: {exc}") from exc
     return {"hamlets": len(listed), "retired": retired, "grants": granted}

@@ -208,7 +208,7 @@ async def publish(session: AsyncSession, draft: Draft, *, actor: str, now: datet
     )
     await Disclosures(session).save(disclosure)
     InteractionLogs(session).admin("disclosure_publish",
-                                   f"#{disclosure.id} cat {disclosure.category}", actor)
+                                   f"#{disclosure.id} cat {disclosure.category}", actor, now=now)
     await notify_subscribers(session, disclosure, timezone=timezone, changed=False)
     return disclosure
 
@@ -261,7 +261,7 @@ async def respond(session: AsyncSession, disclosure: Disclosure, text: str, *, a
         raise DisclosureError("the response is empty")
     disclosure.response, disclosure.response_at = nfc(text.strip()), now
     await Disclosures(session).save(disclosure)
-    InteractionLogs(session).admin("disclosure_response", f"#{disclosure.id}", actor)
+    InteractionLogs(session).admin("disclosure_response", f"#{disclosure.id}", actor, now=now)
     notified = set()
     for comment in await DisclosureComments(session).of(disclosure.id):
         if comment.user_id is None or comment.user_id in notified:
@@ -276,6 +276,7 @@ async def respond(session: AsyncSession, disclosure: Disclosure, text: str, *, a
             session, outbox.Recipient(user.channel, user.external_id),
             Reply(text_out, (Button(_("View"), f"go:disclosure:{disclosure.id}"),)),
             dedup_key=f"disclosure:{disclosure.id}:response:{user.id}", kind="consultation",
+            now=now,
         )
         notified.add(user.id)
     return len(notified)

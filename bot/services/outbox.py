@@ -69,17 +69,19 @@ def to_reply(row: OutboxMessage) -> Reply:
 
 async def enqueue(
     session: AsyncSession, recipient: Recipient, reply: Reply, *,
-    not_before: datetime | None = None, dedup_key: str | None = None, kind: str = "notice",
-    broadcast_id: int | None = None,
+    now: datetime | None = None, not_before: datetime | None = None,
+    dedup_key: str | None = None, kind: str = "notice", broadcast_id: int | None = None,
 ) -> int | None:
     """Add a message for `recipient`; returns its id, or None when `dedup_key` was used before.
 
-    Nothing is sent until the caller commits; a rollback discards the message.
+    `now` is the caller's time (the one clock's when not given); the message is due at
+    `not_before`, else now. Nothing is sent until the caller commits; a rollback discards it.
     """
+    now = now or clock.now()
     values = {
         "channel": recipient.channel, "chat_id": recipient.chat_id, "kind": kind,
-        "status": PENDING, "attempts": 0, "not_before": not_before or clock.now(),
-        "created_at": clock.now(), "dedup_key": dedup_key, "broadcast_id": broadcast_id,
+        "status": PENDING, "attempts": 0, "not_before": not_before or now,
+        "created_at": now, "dedup_key": dedup_key, "broadcast_id": broadcast_id,
         **to_row_content(reply),
     }
     dialect = session.bind.dialect.name

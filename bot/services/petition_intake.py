@@ -132,7 +132,7 @@ async def submit(session: AsyncSession, intake: Intake, user: User, *, now: date
                               kind="status", status=RECEIVED))
     await session.flush()
     InteractionLogs(session).admin("petition_received", f"{petition.code}", "resident",
-                                   channel=user.channel)
+                                   channel=user.channel, now=now)
     await petition_notices.notify_staff(session, petition, settings, timezone, new=True)
     return petition
 

@@ -1,5 +1,5 @@
-"""What petitions tell people: the sender and followers on every change, the staff chat
-(a card with buttons, never a denouncer's identity or content) and the 08:00 digest."""
+"""What petitions tell people: the sender and followers on every change, staff (the card
+with buttons, never a denouncer's identity or content) and the 08:00 digest."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import format_date, translations
 from bot.messages import Attachment, Button, Reply
-from bot.services import groups, outbox, petition_statuses
+from bot.services import groups, outbox, petition_cards, petition_statuses
 from bot.services import petitions as core  # core names are read at call time
-from storage.models import Hamlet, Petition, RoleGrant, User
+from storage.models import Petition, RoleGrant, User
 from storage.repositories import Subscriptions
 
 
@@ -65,10 +65,8 @@ async def _notify_followers(session: AsyncSession, petition: Petition, events: i
 
 
 async def staff_recipients(session: AsyncSession) -> tuple[list[outbox.Recipient], bool]:
-    """Where staff notices go: the linked staff chat(s), else every staff/admin identity.
-
-    The flag says whether they are staff chats (which carry action buttons).
-    """
+    """Where staff notices go: the linked staff chat(s), else every staff/admin identity
+    privately. The flag says whether they are staff chats."""
     chats = await groups.staff_chats(session)
     if chats:
         return chats, True
@@ -78,59 +76,24 @@ async def staff_recipients(session: AsyncSession) -> tuple[list[outbox.Recipient
             for channel, user_id in (await session.exec(query)).all()], False
 
 
-def staff_buttons(petition: Petition, locale: str = "vi") -> tuple[Button, ...]:
-    """The actions offered on a petition in the staff chat (bot.flows.petition_staff)."""
-    _ = translations(locale).gettext
-    buttons = [Button(_("Take it"), f"pa:take:{petition.id}")]
-    if petition_statuses.ACCEPTED in petition_statuses.TRANSITIONS[petition.status]:
-        buttons.append(Button(_("Accept"), f"pa:accept:{petition.id}"))
-    if petition_statuses.IN_PROGRESS in petition_statuses.TRANSITIONS[petition.status]:
-        buttons.append(Button(_("Being handled"), f"pa:progress:{petition.id}"))
-    if petition_statuses.ANSWERED in petition_statuses.TRANSITIONS[petition.status]:
-        buttons.append(Button(_("Answer"), f"pa:answer:{petition.id}"))
-    return tuple(buttons)
-
-
-async def staff_card(session: AsyncSession, petition: Petition, settings: core.Settings,
-                     timezone: str, locale: str = "vi", *, confidential: bool = True) -> str:
-    """How a petition is shown to staff: a denunciation without its content or anyone's
-    identity, anonymous feedback without its sender."""
-    _ = translations(locale).gettext
-    hamlet = await session.get(Hamlet, petition.hamlet_id) if petition.hamlet_id else None
-    lines = [
-        f"{petition.code} — {_(petition_statuses.KIND_LABELS[petition.kind])}",
-        _("Field: {field}").format(field=settings.field_label(petition.field, locale)),
-        _("Place: {place}").format(place=", ".join(
-            p for p in (hamlet.name if hamlet else None, petition.address) if p) or "—"),
-        _("Status: {status}").format(status=_(petition_statuses.STATUS_LABELS[petition.status])),
-        _("Answer due: {day}").format(day=format_date(petition.answer_due, locale, timezone)),
-    ]
-    if petition.kind == petition_statuses.DENUNCIATION and confidential:
-        lines.append(_("The content is confidential: read it with `python -m bot petition "
-                       "show {code}`. The denouncer's identity is for the investigator only.")
-                     .format(code=petition.code))
-    else:
-        lines.append(petition.description)
-        if petition.anonymous:
-            lines.append(_("Anonymous: not handled as a complaint or denunciation."))
-        if petition.attachments:
-            lines.append(_("{count} attachment(s)").format(count=len(petition.attachments)))
-    return "\n".join(lines)
-
-
 async def notify_staff(session: AsyncSession, petition: Petition, settings: core.Settings,
                        timezone: str, *, new: bool) -> int:
-    """Post a new (or reopened) petition to staff."""
-    card = await staff_card(session, petition, settings, timezone)
+    """Post a new (or reopened) petition to staff: the card with its action buttons and the
+    resident's photos, files and location pin, to the staff chat or else to each staff
+    member privately. A reopened one says why, with the rating and the new deadline."""
     _ = translations("vi").gettext
     head = _("New petition") if new else _("Petition reopened by the resident")
     count = 0
     events = len(await core.timeline(session, petition.id))
     recipients, in_staff_chat = await staff_recipients(session)
-    buttons = staff_buttons(petition) if in_staff_chat else ()
     for recipient in recipients:
+        viewer = petition_cards.Viewer(channel=recipient.channel)  # never a secret in a push
+        text = await petition_cards.card(session, petition, settings, timezone, viewer)
+        reply = Reply(f"{head}\n{text}", petition_cards.buttons(petition, viewer),
+                      petition_cards.evidence(petition, recipient.channel,
+                                              secret=petition_cards.secret(petition, viewer)))
         queued = await outbox.enqueue(
-            session, recipient, Reply(f"{head}\n{card}", buttons), kind="staff",
+            session, recipient, reply, kind="staff",
             dedup_key=f"petition:{petition.id}:staff:{events}:{recipient.channel}:"
                       f"{recipient.chat_id}",
         )
@@ -143,17 +106,16 @@ async def daily_digest(session: AsyncSession, now: datetime, timezone: str,
     """The 08:00 job: open petitions overdue or due within 2 working days, to staff once a day."""
     today = core.local_day(now, timezone)
     soon = settings.calendar.add_working_days(today, 2)
-    due = await core.listing(session, statuses=petition_statuses.OPEN, due_by=soon)
+    due = [p for p in petition_cards.by_urgency(
+        await core.listing(session, statuses=petition_statuses.OPEN, limit=1000))
+        if petition_cards.due_now(p)[1] <= soon]
     if not due:
         return 0
     _ = translations("vi").gettext
     lines = [_("Petitions to answer soon ({day}):").format(day=format_date(today, "vi",
                                                                            timezone))]
-    for petition in due:
-        mark = _("OVERDUE") if petition.answer_due < today else _("due")
-        day = format_date(petition.answer_due, "vi", timezone)
-        status = _(petition_statuses.STATUS_LABELS[petition.status])
-        lines.append(f"• {petition.code} — {mark} {day} — {status}")
+    lines += [f"• {petition_cards.queue_line(p, today, 'vi', timezone)}" for p in due]
+    lines.append(_("Open the list with /petitions."))
     count = 0
     recipients, _in_staff_chat = await staff_recipients(session)
     for recipient in recipients:

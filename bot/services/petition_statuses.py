@@ -48,8 +48,17 @@ TRANSITIONS = {
     REFUSED: {CLOSED},
     CLOSED: set(),
 }
+# Plain feedback has no acceptance (thụ lý is a complaint word): received, then handled,
+# then answered; it may be passed on to the competent body, never "not accepted".
+FEEDBACK_TRANSITIONS = TRANSITIONS | {RECEIVED: {IN_PROGRESS, ANSWERED, FORWARDED}}
 NEEDS_REASON = {FORWARDED, REFUSED, REOPENED}
 OPEN = (RECEIVED, ACCEPTED, IN_PROGRESS, REOPENED)
+
+
+def moves(kind: str, status: str) -> set[str]:
+    """The statuses a petition of `kind` may go to from `status`."""
+    table = FEEDBACK_TRANSITIONS if kind == FEEDBACK else TRANSITIONS
+    return table.get(status, set())
 
 
 def tracking_code(kind: str, year: int, petition_id: int) -> str:

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -29,8 +30,10 @@ from bot.services.petition_statuses import (
     DENUNCIATION,
     FEEDBACK,
     NEEDS_REASON,
+    OPEN,
     REOPENED,
     TRANSITIONS,
+    moves,
     normal_code,
 )
 from bot.textfold import nfc
@@ -153,6 +156,12 @@ async def listing(session: AsyncSession, *, statuses: Sequence[str] = (),
             ).all()
 
 
+async def count_open(session: AsyncSession) -> int:
+    """How many petitions wait for staff (received, accepted, being handled, reopened)."""
+    query = select(sa.func.count()).select_from(Petition).where(col(Petition.status).in_(OPEN))
+    return (await session.exec(query)).one()
+
+
 # --- staff actions ------------------------------------------------------------------------
 
 
@@ -162,11 +171,17 @@ async def change_status(session: AsyncSession, petition: Petition, status: str, 
     """Move a petition to `status` if the rules allow; the resident is told."""
     if status not in TRANSITIONS:
         raise PetitionError("status", f"unknown status {status!r}")
-    if status not in TRANSITIONS[petition.status]:
+    if status not in moves(petition.kind, petition.status):
         raise PetitionError("transition", f"cannot go from {petition.status} to {status}")
     if status in NEEDS_REASON and not (reason or "").strip():
         raise PetitionError("reason", f"a reason is required for {status}")
     if status == ACCEPTED and petition.kind != FEEDBACK:
+        resolve_rule = rules.rule_for(petition.kind, rules.RESOLVE,
+                                      local_day(petition.received_at, timezone), settings.rules)
+        petition.answer_due = rules.due_date(
+            resolve_rule, local_day(now, timezone), settings.calendar,
+            complex_case=petition.complex_case, remote=petition.remote_area)
+    if status == REOPENED:  # looked at again: the answer period starts anew
         resolve_rule = rules.rule_for(petition.kind, rules.RESOLVE,
                                       local_day(petition.received_at, timezone), settings.rules)
         petition.answer_due = rules.due_date(
@@ -183,8 +198,15 @@ async def change_status(session: AsyncSession, petition: Petition, status: str, 
 async def answer(session: AsyncSession, petition: Petition, text: str, *, actor: str,
                  now: datetime, timezone: str, files: Sequence[dict[str, Any]] = ()
                  ) -> Petition:
-    """Give the official answer (status "answered"); the resident gets it on their channel."""
-    if ANSWERED not in TRANSITIONS[petition.status]:
+    """Give the official answer (status "answered"); the resident gets it on their channel.
+
+    The answer moves the status itself where the law allows: feedback may be answered from
+    any open status, straight from "received" (answering is handling it); a complaint or a
+    denunciation only once accepted (thụ lý: accepted, being verified, or reopened), since
+    the law asks for a decision to accept before a conclusion. Anything else is refused
+    with PetitionError("transition").
+    """
+    if ANSWERED not in moves(petition.kind, petition.status):
         raise PetitionError("transition", f"cannot answer a petition that is {petition.status}")
     if not text.strip():
         raise PetitionError("empty", "the answer is empty")
@@ -269,6 +291,6 @@ async def _record(session: AsyncSession, petition: Petition, now: datetime, acto
                               status=status, note=note))
     await session.flush()
     InteractionLogs(session).admin(f"petition_{kind}", f"{petition.code} {status or ''}".strip(),
-                                   actor)
+                                   actor, now=now)
 
 

@@ -39,9 +39,12 @@ def _check(channel: str, role: str) -> None:
 
 async def grant(
     session: AsyncSession, channel: str, user_id: str, role: str,
-    hamlets: Sequence[str] = (), actor: str = "",
+    hamlets: Sequence[str] = (), actor: str = "", name: str | None = None,
 ) -> int:
-    """Grant `role` (per hamlet for hamlet heads); returns how many grants were added."""
+    """Grant `role` (per hamlet for hamlet heads); returns how many grants were added.
+
+    `name` is how colleagues see this person in the chat ("Chị Lan – địa chính").
+    """
     _check(channel, role)
     if role == "hamlet_head" and not hamlets:
         raise RoleError("a hamlet_head needs at least one --hamlet")
@@ -51,7 +54,8 @@ async def grant(
     grants = RoleGrants(session)
     added = 0
     for hamlet_id in ids:
-        added += await grants.grant(channel, user_id, role, hamlet_id, actor)
+        added += await grants.grant(channel, user_id, role, hamlet_id, actor,
+                                    " ".join((name or "").split())[:120] or None)
     InteractionLogs(session).admin("role_grant", f"{role} {len(ids)}", actor, channel=channel)
     return added
 
@@ -71,3 +75,33 @@ async def revoke(
 async def roles_of(session: AsyncSession, channel: str, user_id: str) -> set[str]:
     """The roles a channel identity holds; everyone is at least a resident."""
     return {"resident"} | {g.role for g in await RoleGrants(session).of(channel, user_id)}
+
+
+STAFF = ("staff", "admin")
+
+
+def identity(channel: str, user_id: str) -> str:
+    """How a channel identity is written in records: "telegram:900001"."""
+    return f"{channel}:{user_id}"
+
+
+async def staff_names(session: AsyncSession) -> dict[str, str]:
+    """Staff and admins, identity -> the name colleagues see (a plain word when unnamed),
+    in the order they were granted."""
+    names: dict[str, str] = {}
+    for held in await RoleGrants(session).holders(STAFF):
+        key = identity(held.channel, held.user_id)
+        if held.name or key not in names:
+            names[key] = held.name or names.get(key) or ""
+    return names
+
+
+def display(names: dict[str, str], who: str | None, unnamed: str) -> str:
+    """A person's name for staff messages: the granted name, a name typed as is, or
+    `unnamed` (never a channel id)."""
+    if not who:
+        return ""
+    if who in names:
+        return names[who] or unnamed
+    channel, _, rest = who.partition(":")
+    return unnamed if channel in (*CHANNELS, "cli") and rest else who

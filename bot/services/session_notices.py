@@ -96,7 +96,7 @@ async def invite(session: AsyncSession, item: DialogueSession, *, actor: str, no
         locale=locale)
     await broadcasts.run_due(session, now, timezone)
     InteractionLogs(session).admin("session_announce", f"#{item.id} notice #{broadcast.id}",
-                                   actor)
+                                   actor, now=now)
     return broadcast
 
 

@@ -62,5 +62,5 @@ async def close(session: AsyncSession, session_id: int, outcome: str, *, actor: 
             session_id=item.id,
         )
     InteractionLogs(session).admin("session_close", f"#{item.id} disclosure #{published.id}",
-                                   actor)
+                                   actor, now=now)
     return told, item

@@ -69,7 +69,8 @@ async def announce(session: AsyncSession, plan: Plan, *, actor: str, now: dateti
         created_by=actor,
     )
     await DialogueSessions(session).save(item)
-    InteractionLogs(session).admin("session_add", f"#{item.id} cap {item.capacity}", actor)
+    InteractionLogs(session).admin("session_add", f"#{item.id} cap {item.capacity}", actor,
+                                   now=now)
     return item
 
 
@@ -113,7 +114,7 @@ async def reschedule(session: AsyncSession, session_id: int, *, actor: str, now:
                 _, loc, item, r.ticket if r.status == REGISTERED else None, timezone),
             session_id=item.id,
         )
-    InteractionLogs(session).admin("session_move", f"#{item.id} v{item.version}", actor)
+    InteractionLogs(session).admin("session_move", f"#{item.id} v{item.version}", actor, now=now)
     return told
 
 
@@ -160,7 +161,7 @@ async def set_capacity(session: AsyncSession, session_id: int, capacity: int, *,
     item.capacity, item.reserved = capacity, reserved
     await DialogueSessions(session).save(item)
     InteractionLogs(session).admin("session_capacity",
-                                   f"#{item.id} cap {capacity} res {reserved}", actor)
+                                   f"#{item.id} cap {capacity} res {reserved}", actor, now=now)
     return await _fill_seats(session, item, now, timezone)
 
 

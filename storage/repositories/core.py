@@ -157,18 +157,32 @@ class RoleGrants:
         return (await self.session.exec(query)).all()
 
     async def grant(
-        self, channel: str, user_id: str, role: str, hamlet_id: int | None, granted_by: str
+        self, channel: str, user_id: str, role: str, hamlet_id: int | None, granted_by: str,
+        name: str | None = None,
     ) -> bool:
-        """Add the grant unless it exists; True when something was added."""
-        for existing in await self.of(channel, user_id):
+        """Add the grant unless it exists; True when something was added. A `name` is given
+        to every grant of the identity (the name colleagues see)."""
+        held = await self.of(channel, user_id)
+        if name:
+            for existing in held:
+                existing.name = name
+                self.session.add(existing)
+        for existing in held:
             if existing.role == role and existing.hamlet_id == hamlet_id:
+                await self.session.flush()
                 return False
         self.session.add(
             RoleGrant(channel=channel, user_id=user_id, role=role, hamlet_id=hamlet_id,
-                      granted_by=granted_by)
+                      granted_by=granted_by,
+                      name=name or next((g.name for g in held if g.name), None))
         )
         await self.session.flush()
         return True
+
+    async def holders(self, roles: Sequence[str]) -> Sequence[RoleGrant]:
+        """Every grant of these roles, oldest first."""
+        query = select(RoleGrant).where(col(RoleGrant.role).in_(roles)).order_by(RoleGrant.id)
+        return (await self.session.exec(query)).all()
 
     async def revoke(
         self, channel: str, user_id: str, role: str, hamlet_ids: Sequence[int] = ()
@@ -193,12 +207,14 @@ class InteractionLogs:
         """Add one row; it is written with the caller's transaction."""
         self.session.add(entry)
 
-    def admin(self, kind: str, text: str, actor: str, channel: str | None = None) -> None:
-        """Record a staff or shell action; the channel defaults to the actor's own
-        ("telegram:123" -> telegram, a shell operator -> cli)."""
+    def admin(self, kind: str, text: str, actor: str, channel: str | None = None, *,
+              now: datetime | None = None) -> None:
+        """Record a staff or shell action at the caller's `now` (the one clock's when not
+        given); the channel defaults to the actor's own ("telegram:123" -> telegram, a shell
+        operator -> cli)."""
         channel = channel or actor.partition(":")[0] or "cli"
-        self.append(InteractionLog(channel=channel[:20], direction="admin", kind=kind,
-                                   text=text, actor=actor))
+        self.append(InteractionLog(at=now or clock.now(), channel=channel[:20],
+                                   direction="admin", kind=kind, text=text, actor=actor))
 
     async def all(self) -> Sequence[InteractionLog]:
         """Every row in order (tests and small exports)."""
