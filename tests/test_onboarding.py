@@ -57,7 +57,7 @@ async def test_the_full_notice_is_one_tap_away(chat: Chat, demo_db):
     await chat.send("/start")
     [notice] = await chat.press("Xem chi tiết")
     assert "Ai chịu trách nhiệm: UBND xã Chi Lăng" in notice.text
-    assert f"(bản {onboarding.PRIVACY_NOTICE_VERSION})" in notice.text
+    assert f"(thông báo bản {onboarding.PRIVACY_NOTICE_VERSION})" in notice.text
     assert "Bộ phận tiếp nhận của UBND xã Chi Lăng" in notice.text
     assert chat.labels == ["Đồng ý", "Không đồng ý"]
     assert await _consents(demo_db) == []
@@ -174,7 +174,7 @@ async def test_a_new_notice_version_asks_again_at_next_contact(chat: Chat, demo_
     monkeypatch.setattr(onboarding, "PRIVACY_NOTICE_VERSION", "2027-01")
     await chat.send("menu")
     assert "vừa được cập nhật" in chat.text
-    assert "(bản 2027-01)" in chat.text
+    assert "(thông báo bản 2027-01)" in chat.text
     assert chat.labels == ["Đồng ý", "Không đồng ý"]
     await chat.press("Đồng ý")
     assert chat.labels == MAIN_MENU  # the hamlet is already known

@@ -279,7 +279,7 @@ async def test_extension_and_forwarding_by_buttons(engine: Engine, demo_db: Data
     # moves to the next working day (Bộ luật Dân sự Art. 148(5)).
     assert "Hạn trả lời: 04/01/2027" in clerk.text
     await clerk.press("Gia hạn")
-    assert clerk.labels == ["Vụ việc phức tạp", "Vùng sâu, vùng xa, đi lại khó khăn"]
+    assert clerk.labels == ["Vụ việc phức tạp", "Vùng sâu, vùng xa"]
     await clerk.press("Vụ việc phức tạp")
     assert f"{complaint.code}: hạn trả lời nay là 18/01/2027." in clerk.text  # 45 days, Monday
     assert "gia hạn giải quyết — Chị Lan (địa chính)" in clerk.text  # the timeline, by name
