@@ -91,6 +91,16 @@ async def test_part_of_a_hamlet_name_is_confirmed_first(chat: Chat, demo_db):
     assert "Đã ghi nhận Anh/Chị ở Thôn Nà Ca" in chat.text
 
 
+async def test_a_stray_answer_says_how_to_choose_on_this_channel(engine, demo_db):
+    console, telegram = Chat(engine, user_id="c1"), Chat(engine, "telegram", "t1")
+    for chat in (console, telegram):
+        await chat.send("/start")
+        await chat.send("ừm")
+    assert console.text.startswith(
+        "Anh/Chị vui lòng gõ số 1 (“Đồng ý”) hoặc gõ số 3 (“Không đồng ý”).")
+    assert telegram.text.startswith("Anh/Chị vui lòng bấm “Đồng ý” hoặc bấm “Không đồng ý”.")
+
+
 async def test_answers_can_be_typed_without_accents_or_as_numbers(chat: Chat, demo_db):
     await chat.send("/start")
     await chat.send("DONG Y")

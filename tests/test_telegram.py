@@ -169,7 +169,8 @@ async def test_the_keyboard_shares_the_phone_and_the_location_where_they_are_ask
     an = TgUser(hook, 503)
     await an.send("/start")
     await an.press("Đồng ý")
-    await an.press("Khu Hòa Bình")
+    await an.send("na ca")  # typed: Thôn Nà Ca
+    assert "Đã ghi nhận Anh/Chị ở Thôn Nà Ca" in an.text
     await an.press("Gửi phản ánh, kiến nghị")
     await an.press("Khiếu nại")
     await an.send("Nguyễn Văn An")

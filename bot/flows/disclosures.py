@@ -213,8 +213,8 @@ def _consultation_lines(ctx: Ctx, item: Disclosure) -> list[str]:
     if item.consult_until is None:
         return []
     if service.consultation_open(item, ctx.now):
-        return ["", ctx._("💬 Open for comments until the end of {day}. Tap “Comment” to send "
-                          "yours.").format(day=ctx.day(item.consult_until))]
+        return ["", ctx._("💬 Open for comments until the end of {day}. Choose “Comment” to "
+                          "send yours.").format(day=ctx.day(item.consult_until))]
     closed = ctx._("The consultation closed on {day}.").format(day=ctx.day(item.consult_until))
     lines = ["", closed]
     if item.response:

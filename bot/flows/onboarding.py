@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.flows import hamlet_choice, menu
 from bot.flows.base import STAY, Ctx, Flow
-from bot.flows.common import LANGUAGE_NAMES, committee_name, office_contact, reoffer
+from bot.flows.common import LANGUAGE_NAMES, committee_name, office_contact, reoffer, tap
 from bot.messages import Button
 from bot.textfold import fold
 from storage.models import Hamlet
@@ -119,7 +119,11 @@ async def consent(ctx: Ctx) -> object:
     if (ctx.chosen or "").startswith("lang:"):
         return await language(ctx)
     if ctx.chosen not in ("consent:yes", "consent:no"):
-        return reoffer(ctx, ctx._("Please tap “I agree” or “I do not agree”."))
+        shown = {b.payload: b.label for b in ctx.offered}
+        agree = shown.get("consent:yes", ctx._("I agree"))
+        disagree = shown.get("consent:no", ctx._("I do not agree"))
+        return reoffer(ctx, ctx._("Please {agree} or {disagree}.").format(
+            agree=tap(ctx, agree, ctx.offered), disagree=tap(ctx, disagree, ctx.offered)))
     granted = ctx.chosen == "consent:yes"
     await Consents(ctx.session).record(
         ctx.user, purpose="privacy_notice", version=PRIVACY_NOTICE_VERSION, granted=granted,
@@ -146,7 +150,7 @@ def declined(ctx: Ctx) -> object:
     text = ctx._(
         "Understood: we keep no personal data about you. You can still read the commune's "
         "public information here. To send feedback or a petition, or to register for a "
-        "dialogue session, please contact {office}. If you change your mind, tap "
+        "dialogue session, please contact {office}. If you change your mind, choose "
         "“Review the privacy notice”."
     ).format(office=office_contact(ctx))
     return menu.show(ctx, text)

@@ -103,8 +103,10 @@ async def phone(ctx: Ctx) -> object:
     else:
         number = service.normal_phone(ctx.msg.text)
     if ctx.chosen != "ss:skip" and number is None:
+        skip = next((b.label for b in ctx.offered if b.payload == "ss:skip"), "")
         ctx.say(ctx._("That does not look like a phone number. Please type it again (for "
-                      "example 0912 345 678), or tap “Skip”."), *ctx.offered)
+                      "example 0912 345 678), or {skip}.").format(
+                          skip=tap(ctx, skip, ctx.offered)), *ctx.offered)
         return STAY
     return await finish_registration(ctx, number)
 
