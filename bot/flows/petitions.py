@@ -14,7 +14,7 @@ from typing import Any
 
 from bot import typed
 from bot.flows import hamlet_choice, petition_review
-from bot.flows.base import STAY, Ctx, Flow
+from bot.flows.base import STAY, Ctx, Flow, asks_personal_data
 from bot.flows.common import main_menu_button, reoffer, tap
 from bot.messages import CONTACT, LOCATION, REQUEST_CHANNELS, Button, Request
 from bot.services import petition_intake as intake_service
@@ -95,6 +95,7 @@ def ask_full_name(ctx: Ctx) -> object:
     return full_name
 
 
+@asks_personal_data
 async def full_name(ctx: Ctx) -> object:
     """Keep the name, ask for the address."""
     name = " ".join(ctx.msg.text.split())
@@ -108,6 +109,7 @@ async def full_name(ctx: Ctx) -> object:
     return home_address
 
 
+@asks_personal_data
 async def home_address(ctx: Ctx) -> object:
     """Keep the address, ask for an optional phone number."""
     address = " ".join(ctx.msg.text.split())
@@ -128,6 +130,7 @@ async def home_address(ctx: Ctx) -> object:
     return phone
 
 
+@asks_personal_data
 async def phone(ctx: Ctx) -> object:
     """Keep the phone number if given."""
     if ctx.chosen == "pt:skip":

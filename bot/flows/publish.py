@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from bot import typed
 from bot.flows import menu
 from bot.flows.base import STAY, Ctx, Flow
-from bot.flows.common import main_menu_button, reoffer
+from bot.flows.common import main_menu_button, record_refusal, reoffer
 from bot.messages import Button
 from bot.services import disclosures as service
 from bot.workdays import Calendar
@@ -35,6 +35,7 @@ def past_day(ctx: Ctx, day: date) -> str:
 
 async def not_allowed(ctx: Ctx) -> object:
     """A resident tried a staff action."""
+    record_refusal(ctx, "publish")
     return menu.show(ctx, ctx._("Only commune staff can publish information."))
 
 

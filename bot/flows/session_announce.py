@@ -13,7 +13,7 @@ from datetime import datetime
 from bot import typed
 from bot.flows import menu, sessions
 from bot.flows.base import STAY, Ctx
-from bot.flows.common import main_menu_button, reoffer, today
+from bot.flows.common import main_menu_button, record_refusal, reoffer, today
 from bot.messages import Button
 from bot.services import session_notices
 from bot.services import session_rules as rules
@@ -27,6 +27,7 @@ ANNOUNCE, SAVE, TIME, DROP = "desk:announce", "desk:save", "desk:time", "desk:dr
 
 
 async def _refused(ctx: Ctx) -> object:
+    record_refusal(ctx, "session announce")
     return menu.show(ctx, ctx._("Only commune staff can do this."))
 
 
