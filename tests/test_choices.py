@@ -102,7 +102,9 @@ async def test_a_landline_with_brackets_and_spaces_is_a_phone_number(
     await chat.send("Số 12, Khu Hòa Bình, xã Chi Lăng")
     assert "gõ số 1 (“Bỏ qua”)" in chat.text  # the console shows numbered choices
     await chat.send("0205 38")
-    assert chat.text.startswith("Số điện thoại chưa đúng.")
+    assert chat.text.startswith(
+        "Số điện thoại chưa đúng. Xin Anh/Chị gõ lại (ví dụ 0912 345 678), "
+        "hoặc gõ số 1 (“Bỏ qua”).")
     await chat.send("(0205) 3820 000")
     assert "lĩnh vực" in chat.text  # accepted: the next step
     await chat.press("Đất đai, xây dựng")

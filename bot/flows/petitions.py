@@ -140,8 +140,10 @@ async def phone(ctx: Ctx) -> object:
     elif number := typed.phone(ctx.msg.text):
         ctx.data["phone"] = number
     else:
-        ctx.say(ctx._("That does not look like a phone number. Type it again (for example "
-                      "0912 345 678), or skip:"), *ctx.offered)
+        skip = next((b.label for b in ctx.offered if b.payload == "pt:skip"), "")
+        ctx.say(ctx._("That does not look like a phone number. Please type it again (for "
+                      "example 0912 345 678), or {skip}.").format(
+                          skip=tap(ctx, skip, ctx.offered)), *ctx.offered)
         return STAY
     return ask_field(ctx)
 
