@@ -18,7 +18,8 @@ GLOSSARY = ROOT / "docs" / "glossary.md"
 LABEL_LIMIT = 32
 MESSAGE_LIMIT = 500
 LONG_READS = {  # msgid start -> limit: long texts people open on purpose
-    "How your personal data is handled": 1000,
+    "How your personal data is handled": 1000,  # "Xem chi tiết"
+    "I am the automated assistant of {committee}.": 700,  # the guide: "Trợ giúp", /help
 }
 STAFF_MODULES = {
     "cli_disclosures.py", "flows/accountability_staff.py", "flows/admin_staff.py",
