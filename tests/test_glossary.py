@@ -111,6 +111,11 @@ def _words(text: str, word: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text) is not None
 
 
+def _unquoted(text: str) -> str:
+    """The text without the button words it quotes: “Xóa dữ liệu của tôi” is the label's."""
+    return re.sub(r"“[^”]*”", "“”", text)
+
+
 def test_the_glossary_names_the_terms_to_keep_and_to_avoid():
     rows = _rows()
     assert len(rows) >= 20
@@ -126,7 +131,7 @@ def test_resident_text_avoids_the_words_the_glossary_avoids(resident: dict[str, 
             for msgid, text in resident.items():
                 if word in RESIDENT_VOICE and msgid in labels:
                     continue
-                if _words(text, word):
+                if _words(_unquoted(text) if word in RESIDENT_VOICE else text, word):
                     found.append(f"{word!r} (use {vietnamese!r}) in {text[:70]!r}")
     assert found == []
 
@@ -156,7 +161,8 @@ def test_the_assistant_never_says_i_and_says_anh_chi(resident: dict[str, str]):
     for msgid, text in resident.items():
         if msgid in labels:
             continue
-        assert not _words(text, "Tôi") and not _words(text, "tôi"), text[:80]
+        said = _unquoted(text)
+        assert not _words(said, "Tôi") and not _words(said, "tôi"), text[:80]
         if _words(msgid, "you") or _words(msgid, "You") or _words(msgid, "your"):
             assert "Anh/Chị" in text or not re.search(r"(?<!\w)(bạn|Bạn|em|Em)(?!\w)", text), (
                 text[:80])
