@@ -27,7 +27,7 @@ from bot.services import commune_setup  # noqa: E402
 from storage import clock  # noqa: E402
 from storage.db import Database, async_database_url  # noqa: E402
 
-SCRIPT = ["/start", "1", "đồng ý", "2", "5", "1", "2", "Menu chính", "6", "menu", "/help"]
+SCRIPT = ["/start", "2", "đồng ý", "2", "5", "1", "2", "Menu chính", "6", "menu", "/help"]
 
 
 async def _user(engine: Engine, user_id: str, latencies: list[float]) -> None:

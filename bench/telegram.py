@@ -38,7 +38,7 @@ from aiohttp import ClientSession, TCPConnector, web  # noqa: E402
 TOKEN = "4242:BENCH"
 SECRET = "bench-secret"
 CIVIC_SCRIPT = [
-    ("text", "/start"), ("press", "Tiếng Việt"), ("press", "Đồng ý"), ("press", "Khu Hòa Bình"),
+    ("text", "/start"), ("press", "Xem chi tiết"), ("press", "Đồng ý"), ("press", "Khu Hòa Bình"),
     ("press", "Cài đặt"), ("press", "Menu chính"), ("press", "Trợ giúp"), ("text", "menu"),
     ("press", "Công khai thông tin"), ("text", "/help"),
 ]

@@ -137,8 +137,8 @@ class Engine:
 
     async def _turn(self, msg: Inbound, started: float, session: AsyncSession) -> Ctx:
         """Load the state, run the step, save the state and the log rows (not committed)."""
-        locale = msg.language if msg.language in ("vi", "en") else self.default_locale
-        state = await turns.load(session, msg.channel, msg.user_id, locale)
+        # Newcomers start in the commune's language; the app's hint only offers another.
+        state = await turns.load(session, msg.channel, msg.user_id, self.default_locale)
         user, conv = state.user, state.conversation
         offered = tuple(Button(label, payload) for label, payload in conv.buttons)
         if msg.payload is None and not msg.command and (

@@ -19,6 +19,27 @@ class Button:
 
 
 @dataclass(frozen=True)
+class Request:
+    """A button only the person's own app can answer: share the current location ("location")
+    or the phone number ("contact"). Telegram shows it under the text field; other channels
+    cannot, so flows say in words what to do there (see `numbered_choices`)."""
+
+    kind: str  # "location" | "contact"
+    label: str
+
+
+LOCATION, CONTACT = "location", "contact"
+REQUEST_CHANNELS = frozenset({"telegram"})  # where a Request becomes a real button
+ZALO_OA_BUTTONS = 5  # Zalo OA shows up to this many choices as buttons, more as numbers
+
+
+def numbered_choices(channel: str, count: int) -> bool:
+    """True where `count` choices reach the person as numbered lines to type (Zalo's bot
+    API, the console, Zalo OA beyond its buttons), False where they are buttons to tap."""
+    return channel in ("zalo", "console") or (channel == "zalo_oa" and count > ZALO_OA_BUTTONS)
+
+
+@dataclass(frozen=True)
 class Attachment:
     """A file by reference: a channel file id, a URL or a path under the data folder."""
 
@@ -70,7 +91,9 @@ class Reply:
     (pagination); others simply send a new one. `alert` answers a pressed button with a
     pop-up where the channel has one (Telegram), a plain message elsewhere. `wants_reply`
     asks the channel to open a reply to this message where it can (a group whose bot sees
-    only replies to it: Telegram's force_reply).
+    only replies to it: Telegram's force_reply). `requests` are buttons that share a
+    location or a phone number where the channel can (Telegram); other channels leave
+    them out.
 
     Channels show several photos as one album where they have albums, and a "location"
     attachment as a map location message (a map link where they have none).
@@ -82,6 +105,7 @@ class Reply:
     edit: bool = False
     alert: bool = False
     wants_reply: bool = False
+    requests: tuple[Request, ...] = ()
 
 
 class RecipientBlocked(Exception):

@@ -152,10 +152,15 @@ class Chat:
         return "\n".join(reply.text for reply in self.last)
 
     async def onboard(self, hamlet: str = "Khu Hòa Bình", language: str = "Tiếng Việt") -> None:
-        """Go through first contact: /start, language, consent, hamlet."""
-        await self.send("/start")
-        await self.press(language)
-        await self.press("Đồng ý" if language == "Tiếng Việt" else "I agree")
+        """Go through first contact: /start, the short consent message (in Vietnamese; in
+        English as offered to an app set to English), hamlet."""
+        if language == "Tiếng Việt":
+            await self.send("/start")
+            await self.press("Đồng ý")
+        else:
+            await self.send("/start", language="en")
+            await self.press(language)
+            await self.press("I agree")
         await self.press(hamlet)
 
 

@@ -234,13 +234,13 @@ async def test_a_hamlet_head_sends_a_notice_from_the_chat(engine, demo_db):
     await head.press("Gửi ngay")
     assert "Gửi đến: Khu Hòa Bình" in head.text
     await head.press("Gửi")
-    assert "đã được xếp hàng gửi đến 2 người nhận" in head.text
+    assert "đang được gửi dần đến 2 người nhận" in head.text
     assert sorted(r.chat_id for r in await _rows(demo_db)) == ["-500", "a"]
 
     await head.send("/menu")
     await head.press("Gửi thông báo")
     await head.press("Thông báo đã gửi")
-    assert "Số 1: đã gửi 0/2, đã xếp hàng gửi" in head.text
+    assert "Số 1: đã gửi 0/2, đang chờ gửi" in head.text
     await head.press("Hủy thông báo số 1")
     assert "Đã hủy; 2 tin nhắn không được gửi." in head.text
 

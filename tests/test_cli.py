@@ -24,11 +24,11 @@ def _run(args: list[str], tmp_path: Path, stdin: str = "", **env: str
 
 
 def test_a_piped_conversation_reaches_the_main_menu(tmp_path):
-    done = _run(["chat"], tmp_path, stdin="/start\n1\nđồng ý\n2\n")
+    done = _run(["chat"], tmp_path, stdin="/start\nđồng ý\n2\n")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Xin chào Anh/Chị! Đây là trợ lý tự động của UBND xã Chi Lăng" in out
-    assert "  1. Đồng ý\n  2. Không đồng ý" in out
+    assert "  1. Đồng ý\n  2. Xem chi tiết\n  3. Không đồng ý" in out
     assert "Đã ghi nhận Anh/Chị ở Khu Thống Nhất" in out
     assert "  1. Công khai thông tin" in out and "  6. Trợ giúp" in out
     assert (tmp_path / "data" / "pseudonym.key").exists()

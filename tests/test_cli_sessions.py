@@ -171,7 +171,7 @@ def test_the_outcome_is_published_from_a_file(shell, capsys, tmp_path):
 
     [disclosure] = on_db(tmp_path, disclosures)
     assert disclosure.category == 11
-    assert disclosure.title == "Kết quả hội nghị đối thoại: Đối thoại về giá nước"
+    assert disclosure.title == "Kết quả buổi đối thoại: Đối thoại về giá nước"
     code, out, _ = shell(capsys, "session", "list")
     assert "closed" in out
 

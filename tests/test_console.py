@@ -31,8 +31,8 @@ async def test_a_piped_conversation_prints_every_reply(engine):
     assert await console.chat(engine, "piped", stdin, stdout) == 2
     out = stdout.getvalue()
     assert out.startswith("> /start\nXin chào Anh/Chị!")
-    assert "> 2\nBefore we start" in out
-    assert "  1. I agree\n  2. I do not agree" in out
+    assert "> 2\nDữ liệu cá nhân của Anh/Chị được dùng thế nào" in out  # "Xem chi tiết"
+    assert "  1. Đồng ý\n  2. Không đồng ý" in out
 
 
 async def test_staff_publish_a_file_from_the_console_and_residents_find_it(engine, tmp_path):
@@ -43,14 +43,14 @@ async def test_staff_publish_a_file_from_the_console_and_residents_find_it(engin
         await session.commit()
     pdf = tmp_path / "ke-hoach.pdf"
     pdf.write_bytes(b"%PDF-1.7\n")
-    script = f"/start\n1\n1\n1\n/attach {pdf} | Kế hoạch sửa trường mầm non\n3\n1\n1\n1\n1\n"
+    script = f"/start\n1\n1\n/attach {pdf} | Kế hoạch sửa trường mầm non\n3\n1\n1\n1\n1\n"
     stdout = io.StringIO()
     await console.chat(engine, "canbo", io.StringIO(script), stdout)
     assert "Tệp: ke-hoach.pdf" in stdout.getvalue()
     assert "Đã đăng (số 1)" in stdout.getvalue()
 
     stdout = io.StringIO()
-    await console.chat(engine, "dan", io.StringIO("/start\n1\n1\n1\n1\nsua truong\n1\n"), stdout)
+    await console.chat(engine, "dan", io.StringIO("/start\n1\n1\n1\nsua truong\n1\n"), stdout)
     out = stdout.getvalue()
     assert "Kết quả tìm “sua truong”" in out
     assert "[document: ke-hoach.pdf]" in out
@@ -63,7 +63,7 @@ async def test_a_voice_file_at_the_console_menu_becomes_a_petition_s_evidence(en
 
     note = tmp_path / "ghi-am.ogg"
     note.write_bytes(b"OggS")
-    script = f"/start\n1\n1\n1\n/attach {note}\n1\n1\n2\n1\n1\n1\nbai rac\n1\n1\n"
+    script = f"/start\n1\n1\n/attach {note}\n1\n1\n2\n1\n1\n1\nbai rac\n1\n1\n"
     stdout = io.StringIO()
     await console.chat(engine, "ba-tu", io.StringIO(script), stdout)
     out = stdout.getvalue()

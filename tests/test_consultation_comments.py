@@ -1,6 +1,6 @@
 """Checks before work, not after (issue 18, item 5), for consultation comments ("Góp ý"):
-a comment is previewed before it is sent, counted ("còn gửi được 4 ý kiến"), listed in
-"Ý kiến của tôi" and can be withdrawn until the deadline, not after; on Zalo the preview's
+a comment is previewed before it is sent, counted ("còn gửi được 4 góp ý"), listed in
+"Góp ý đã gửi" and can be withdrawn until the deadline, not after; on Zalo the preview's
 choices are numbered and typed."""
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ async def open_item(chat: Chat) -> None:
 async def comment(chat: Chat, text: str) -> None:
     await chat.press("Góp ý")
     await chat.send(text)
-    await chat.press("Gửi ý kiến")
+    await chat.press("Gửi góp ý")
 
 
 async def test_a_comment_is_previewed_counted_listed_and_withdrawn(chat: Chat, demo_db, clock):
@@ -69,48 +69,48 @@ async def test_a_comment_is_previewed_counted_listed_and_withdrawn(chat: Chat, d
     await chat.onboard(hamlet="Thôn Nà Ca")
     await open_item(chat)
     await chat.press("Góp ý")
-    assert "Anh/Chị còn gửi được 5 ý kiến về nội dung này." in chat.text
+    assert "Anh/Chị còn gửi được 5 góp ý về nội dung này." in chat.text
     await chat.send("ok")
-    assert chat.text.startswith(f"Ý kiến của Anh/Chị về “{TITLE}”:\n\nok\n\n"
-                                "Anh/Chị có gửi ý kiến này không?")
-    assert chat.labels == ["Gửi ý kiến", "Sửa", "Hủy"]
-    assert await comments(demo_db) == []  # nothing stored before "Gửi ý kiến"
+    assert chat.text.startswith(f"Góp ý của Anh/Chị về “{TITLE}”:\n\nok\n\n"
+                                "Anh/Chị có gửi góp ý này không?")
+    assert chat.labels == ["Gửi góp ý", "Sửa", "Hủy"]
+    assert await comments(demo_db) == []  # nothing stored before "Gửi góp ý"
     await chat.press("Sửa")
-    assert "Anh/Chị nhập lại ý kiến:" in chat.text
+    assert "Anh/Chị gõ lại góp ý:" in chat.text
     await chat.send(FIRST)
     assert f"\n\n{FIRST}\n\n" in chat.text
-    await chat.press("Gửi ý kiến")
+    await chat.press("Gửi góp ý")
     assert "Cảm ơn Anh/Chị đã góp ý." in chat.text
-    assert "Anh/Chị còn gửi được 4 ý kiến về nội dung này." in chat.text
-    assert "xem hoặc rút ý kiến đã gửi trong mục “Ý kiến của tôi” đến hết ngày 10/12/2026" \
+    assert "Anh/Chị còn gửi được 4 góp ý về nội dung này." in chat.text
+    assert "xem hoặc rút góp ý đã gửi trong mục “Góp ý đã gửi” đến hết ngày 10/12/2026" \
         in chat.text
-    assert "Anh/Chị đã gửi 1/5 ý kiến được phép." in chat.text  # the disclosure again
-    assert chat.labels[:2] == ["Góp ý", "Ý kiến của tôi (1)"]
+    assert "Anh/Chị đã gửi 1/5 góp ý được phép." in chat.text  # the disclosure again
+    assert chat.labels[:2] == ["Góp ý", "Góp ý đã gửi (1)"]
     assert await comments(demo_db) == [FIRST]
 
     await chat.press("Góp ý")
     await chat.send("Thôi, để sau.")
     await chat.press("Hủy")
-    assert "Ý kiến chưa được gửi." in chat.text
+    assert "Góp ý chưa được gửi." in chat.text
     assert await comments(demo_db) == [FIRST]
 
     await comment(chat, SECOND)
-    assert "Anh/Chị còn gửi được 3 ý kiến" in chat.text
-    await chat.press("Ý kiến của tôi (2)")
+    assert "Anh/Chị còn gửi được 3 góp ý" in chat.text
+    await chat.press("Góp ý đã gửi (2)")
     assert chat.text.splitlines()[:3] == [
-        f"Các ý kiến Anh/Chị đã gửi về “{TITLE}”:",
+        f"Các góp ý Anh/Chị đã gửi về “{TITLE}”:",
         f"1. 20/11/2026: {FIRST}",
         f"2. 20/11/2026: {SECOND}",
     ]
-    assert "Anh/Chị có thể rút ý kiến đến hết ngày 10/12/2026." in chat.text
-    assert chat.labels[:2] == ["Rút ý kiến 1", "Rút ý kiến 2"]
-    await chat.press("Rút ý kiến 1")
-    assert "Anh/Chị có muốn rút ý kiến này không?" in chat.text and FIRST in chat.text
+    assert "Anh/Chị có thể rút góp ý đến hết ngày 10/12/2026." in chat.text
+    assert chat.labels[:2] == ["Rút góp ý 1", "Rút góp ý 2"]
+    await chat.press("Rút góp ý 1")
+    assert "Anh/Chị có muốn rút góp ý này không?" in chat.text and FIRST in chat.text
     await chat.press("Giữ lại")
     assert await comments(demo_db) == [FIRST, SECOND]
-    await chat.press("Rút ý kiến 1")
-    await chat.press("Rút ý kiến")
-    assert chat.text.startswith("Đã rút ý kiến. Anh/Chị còn gửi được 4 ý kiến")
+    await chat.press("Rút góp ý 1")
+    await chat.press("Rút góp ý")
+    assert chat.text.startswith("Đã rút góp ý. Anh/Chị còn gửi được 4 góp ý")
     assert f"1. 20/11/2026: {SECOND}" in chat.text and FIRST not in chat.text
     assert await comments(demo_db) == [SECOND]
 
@@ -122,17 +122,17 @@ async def test_a_comment_is_previewed_counted_listed_and_withdrawn(chat: Chat, d
             await consultation.withdraw(session, item, other, mine.id, now=NOW)
 
     clock.now = datetime(2026, 12, 10, 17, 30, tzinfo=UTC)  # 00:30 on 11/12 in Hà Nội
-    stale = chat.button("Rút ý kiến 1")
+    stale = chat.button("Rút góp ý 1")
     await chat.send(payload=stale.payload)  # an old keyboard: no longer withdrawn
     await chat.send(payload="dc:wdok:" + stale.payload.removeprefix("dc:wd:"))
-    assert "Đã hết hạn lấy ý kiến nên không rút ý kiến được nữa." in chat.text
+    assert "Đã hết hạn lấy ý kiến nên không rút góp ý được nữa." in chat.text
     assert await comments(demo_db) == [SECOND]
     await chat.send("/menu")
     await chat.send(payload=f"go:disclosure:{item_id}")
-    assert "Góp ý" not in chat.labels and "Ý kiến của tôi (1)" in chat.labels
-    await chat.press("Ý kiến của tôi (1)")
+    assert "Góp ý" not in chat.labels and "Góp ý đã gửi (1)" in chat.labels
+    await chat.press("Góp ý đã gửi (1)")
     assert f"1. 20/11/2026: {SECOND}" in chat.text  # still seen, no longer withdrawn
-    assert not [label for label in chat.labels if label.startswith("Rút ý kiến")]
+    assert not [label for label in chat.labels if label.startswith("Rút góp ý")]
 
 
 async def test_the_fifth_comment_is_the_last(chat: Chat, demo_db):
@@ -140,14 +140,14 @@ async def test_the_fifth_comment_is_the_last(chat: Chat, demo_db):
     await chat.onboard()
     await open_item(chat)
     for n in range(4):
-        await comment(chat, f"Ý kiến số {n + 1} về dự thảo.")
-    assert "Anh/Chị còn gửi được 1 ý kiến về nội dung này." in chat.text
-    await comment(chat, "Ý kiến số 5 về dự thảo.")
-    assert "Đây là ý kiến cuối cùng Anh/Chị được gửi về nội dung này." in chat.text
-    assert "Góp ý" not in chat.labels and "Ý kiến của tôi (5)" in chat.labels
-    await chat.press("Ý kiến của tôi (5)")
-    await chat.press("Rút ý kiến 5")
-    await chat.press("Rút ý kiến")
+        await comment(chat, f"Góp ý số {n + 1} về dự thảo.")
+    assert "Anh/Chị còn gửi được 1 góp ý về nội dung này." in chat.text
+    await comment(chat, "Góp ý số 5 về dự thảo.")
+    assert "Đây là góp ý cuối cùng Anh/Chị được gửi về nội dung này." in chat.text
+    assert "Góp ý" not in chat.labels and "Góp ý đã gửi (5)" in chat.labels
+    await chat.press("Góp ý đã gửi (5)")
+    await chat.press("Rút góp ý 5")
+    await chat.press("Rút góp ý")
     await chat.press("Quay lại")
     assert "Góp ý" in chat.labels  # a withdrawn comment frees its place
     assert len(await comments(demo_db)) == 4
@@ -162,8 +162,8 @@ async def test_on_zalo_the_preview_is_answered_by_typing(hook, demo_db):  # noqa
         await lan.send(typed)
     await lan.send(FIRST)
     assert f"\n\n{FIRST}\n\n" in lan.text
-    assert "1. Gửi ý kiến\n2. Sửa\n3. Hủy" in lan.text
+    assert "1. Gửi góp ý\n2. Sửa\n3. Hủy" in lan.text
     assert await comments(demo_db) == []
     await lan.send("1", replies=2)  # the thanks, then the disclosure again
-    assert "Anh/Chị còn gửi được 4 ý kiến về nội dung này." in lan.text
+    assert "Anh/Chị còn gửi được 4 góp ý về nội dung này." in lan.text
     assert await comments(demo_db) == [FIRST]

@@ -95,7 +95,7 @@ async def active_resident(chat: Chat, db: Database) -> None:
     await chat.press("Lấy ý kiến dự thảo kế hoạch 2027")
     await chat.press("Góp ý")
     await chat.send(COMMENT)
-    await chat.press("Gửi ý kiến")  # after the preview
+    await chat.press("Gửi góp ý")  # after the preview
     async with db.unit_of_work() as session:  # staff take it up: the resident is told
         petition = await petition_service.by_code(session, "PA-2026-000001")
         await petition_service.change_status(
@@ -131,8 +131,8 @@ async def test_my_data_shows_everything_kept_as_a_message_and_as_a_file(chat: Ch
     for expected in ("Dữ liệu UBND xã Chi Lăng đang lưu về Anh/Chị", "mã tài khoản 42",
                      "Khu dân cư: Thôn Nà Ca", "Họ tên: Nguyễn Văn An",
                      "Số điện thoại: 0900000111", "phiên bản 2026-11",
-                     "1 phản ánh, kiến nghị", "1 đăng ký dự hội nghị đối thoại",
-                     "1 câu hỏi gửi hội nghị đối thoại", "1 góp ý về dự thảo",
+                     "1 phản ánh, kiến nghị", "1 đăng ký dự buổi đối thoại",
+                     "1 câu hỏi gửi buổi đối thoại", "1 góp ý về dự thảo",
                      "2 mục đang theo dõi", "1 tin nhắn đã gửi cho Anh/Chị",
                      "Phản ánh PA-2026-000001: Đang xử lý",
                      "Đăng ký dự “Đường liên thôn Nà Ca”",
@@ -168,7 +168,7 @@ async def test_correcting_name_and_phone_reaches_the_seats_to_come(chat: Chat, d
     assert chat.labels == ["Họ tên", "Điện thoại", "Xóa số điện thoại", "Cài đặt"]
     await chat.press("Họ tên")
     await chat.send("x")
-    assert "nhập họ và tên (bằng chữ" in chat.text
+    assert "gõ họ và tên (bằng chữ" in chat.text
     await chat.send(f"  {NAME} ")
     assert f"Đã lưu: họ tên mới là {NAME}" in chat.text
     assert "phản ánh, kiến nghị đã gửi vẫn giữ thông tin như lúc gửi" in chat.text
@@ -274,12 +274,11 @@ async def test_deleting_my_data_lists_what_is_cancelled_and_kept_then_erases_it(
     assert mine and all(m.text == "" and m.attachments == [] for m in mine)
     assert not exists(my_file)
     await chat.send("chào")
-    assert chat.labels == ["Tiếng Việt", "English"]  # asked again from the start
+    assert chat.labels == ["Đồng ý", "Xem chi tiết", "Không đồng ý"]  # asked again
 
 
 async def test_someone_who_declined_still_sees_and_deletes_their_data(chat: Chat, demo_db):
     await chat.send("/start")
-    await chat.press("Tiếng Việt")
     await chat.press("Không đồng ý")
     assert chat.labels == LIMITED_MENU
     await chat.press("Cài đặt")
@@ -303,9 +302,9 @@ async def test_in_the_terminal_my_data_file_is_shown_when_it_is_ready(engine, de
     from bot.services.dispatcher import Dispatcher
 
     stdout = io.StringIO()
-    script = "/start\n1\n1\n1\ncai dat\ndu lieu cua toi\nnhan tep du lieu\n"
+    script = "/start\n1\n1\ncai dat\ndu lieu cua toi\nnhan tep du lieu\n"
     dispatcher = Dispatcher(demo_db, {}, pseudonym_key=PSEUDONYM_KEY)
-    assert await console.chat(engine, "lan", io.StringIO(script), stdout, dispatcher) == 7
+    assert await console.chat(engine, "lan", io.StringIO(script), stdout, dispatcher) == 6
     shown = stdout.getvalue()
     assert "Đang chuẩn bị tệp" in shown
     assert shown.rstrip().endswith("[document: du-lieu-cua-toi-2026-11-20.json]")

@@ -37,7 +37,6 @@ async def resident(hook, db: Database, engine: Engine, tmp_path) -> TgUser:  # n
     engine.data_dir = tmp_path
     lan = TgUser(hook, 701)
     await lan.send("/start")
-    await lan.press("Tiếng Việt")
     await lan.press("Đồng ý")
     await lan.press("Khu Hòa Bình")
     session_id = await announce(db, capacity=5, start=WEDNESDAY_MORNING.replace(day=30))
@@ -72,7 +71,7 @@ async def test_on_telegram_my_data_comes_as_a_message_and_a_document(
     lan = await resident(hook, demo_db, engine, tmp_path)
     await lan.press("Dữ liệu của tôi")
     assert "Họ tên: Lò Thị Lan" in lan.text and "Phản ánh PA-2026-000001" in lan.text
-    assert "1 đăng ký dự hội nghị đối thoại" in lan.text
+    assert "1 đăng ký dự buổi đối thoại" in lan.text
     await lan.press("Nhận tệp dữ liệu")
     assert "Đang chuẩn bị tệp" in lan.text
     await engine.drain()
@@ -96,11 +95,11 @@ async def test_on_telegram_name_and_phone_are_corrected(hook, demo_db, engine, f
     await lan.press("Điện thoại")
     await lan.send(contact={"phone_number": "+84987654321", "first_name": "Lan",
                             "user_id": 701})
-    assert "số điện thoại mới là +84987654321" in lan.text
+    assert "số điện thoại mới là 0987654321" in lan.text
     [me] = await rows(demo_db, User)
     [seat] = await rows(demo_db, SessionRegistration)
-    assert (me.display_name, me.phone) == ("Lò Thị Lan Anh", "+84987654321")
-    assert (seat.name, seat.phone) == ("Lò Thị Lan Anh", "+84987654321")
+    assert (me.display_name, me.phone) == ("Lò Thị Lan Anh", "0987654321")
+    assert (seat.name, seat.phone) == ("Lò Thị Lan Anh", "0987654321")
 
 
 async def test_on_telegram_consent_is_withdrawn_and_recorded(hook, demo_db, engine, fake,  # noqa: F811

@@ -121,7 +121,7 @@ async def test_odd_search_input_gets_a_sensible_answer(chat: Chat, demo_db, type
     await chat.press("Tìm kiếm")
     await chat.send(typed)
     assert "lỗi" not in chat.text.casefold()
-    assert ("Không tìm thấy" in chat.text or "nhập từ khóa bằng chữ hoặc số" in chat.text
+    assert ("Không tìm thấy" in chat.text or "gõ từ khóa bằng chữ hoặc số" in chat.text
             or "Kết quả tìm" in chat.text)
     await chat.send("duong")  # the conversation goes on normally
     assert "Đường giao thông liên thôn" in chat.labels
@@ -165,7 +165,7 @@ async def test_follow_a_topic_then_get_exactly_one_notice(chat: Chat, demo_db, c
     await publish(demo_db, 12, "Phí chợ")  # a topic nobody follows
     [notice] = await outbox(demo_db)
     assert notice.chat_id == chat.user_id and notice.kind == "disclosure"
-    assert "Thông tin mới được công khai (Nghĩa vụ quân sự): Danh sách gọi nhập ngũ 2027" in (
+    assert "Thông tin công khai mới (Nghĩa vụ quân sự): Danh sách gọi nhập ngũ 2027" in (
         notice.text)
     async with demo_db.session() as session:  # publishing twice the same version: still one
         item = await Disclosures(session).get(item_id)
@@ -196,7 +196,6 @@ async def test_follow_a_topic_then_get_exactly_one_notice(chat: Chat, demo_db, c
 
 async def test_a_resident_who_declined_the_notice_cannot_follow(chat: Chat, demo_db):
     await chat.send("/start")
-    await chat.press("Tiếng Việt")
     await chat.press("Không đồng ý")
     await chat.press("Công khai thông tin")
     await chat.press("Theo dõi lĩnh vực")
@@ -219,7 +218,7 @@ async def test_comment_on_an_open_consultation_then_refused_after_the_deadline(
     await chat.send("x" * 2001)
     assert "dài 2001 ký tự" in chat.text
     await chat.send("Đề nghị ưu tiên đường vào thôn Nà Ca.")
-    await chat.press("Gửi ý kiến")  # after the preview
+    await chat.press("Gửi góp ý")  # after the preview
     assert "Cảm ơn Anh/Chị đã góp ý" in chat.text
     async with demo_db.session() as session:
         [comment] = (await session.exec(select(DisclosureComment))).all()
@@ -232,7 +231,7 @@ async def test_comment_on_an_open_consultation_then_refused_after_the_deadline(
     await chat.send(payload=f"go:disclosure:{item_id}")
     assert "Góp ý" not in chat.labels
     assert "Đã hết hạn nhận góp ý ngày 10/12/2026" in chat.text
-    assert "đang tổng hợp ý kiến" in chat.text
+    assert "đang tổng hợp các góp ý" in chat.text
     await chat.send(payload=stale.payload)  # an old keyboard's "Góp ý"
     async with demo_db.session() as session:
         assert len((await session.exec(select(DisclosureComment))).all()) == 1

@@ -53,7 +53,6 @@ async def test_cancel_mid_flow_returns_to_the_menu(chat: Chat, demo_db):
 
 async def test_a_restart_mid_flow_resumes_where_the_user_was(chat: Chat, demo_db):
     await chat.send("/start")
-    await chat.press("Tiếng Việt")
     restarted = Chat(Engine(demo_db, pseudonym_key=PSEUDONYM_KEY))
     await restarted.send("1")  # "Đồng ý", remembered across the restart
     assert "khu dân cư" in restarted.text
@@ -82,7 +81,7 @@ async def test_two_messages_at_once_are_answered_one_after_the_other(chat: Chat,
     # The second waited for the first and saw its eight settings buttons: there is no 9th.
     assert "Không có mục số 9" in second[0].text
     inbound = [row for row in await _log(demo_db) if row.direction == "in"]
-    assert len(inbound) == 6
+    assert len(inbound) == 5
 
 
 async def test_per_user_locks_serialise_and_are_forgotten_afterwards():
@@ -153,7 +152,7 @@ async def test_the_log_keeps_commands_and_buttons_but_never_free_text(chat: Chat
     rows = [r for r in await _log(demo_db) if r.direction in ("in", "out")]
     inbound = [r for r in rows if r.direction == "in"]
     assert [(r.kind, r.text) for r in inbound] == [
-        ("command", "/start"), ("button", "Tiếng Việt"), ("button", "Đồng ý"),
+        ("command", "/start"), ("button", "Đồng ý"),
         ("button", "Khu Hòa Bình"), ("text", None),
     ]
     assert all("Nguyễn" not in (r.text or "") for r in rows)
@@ -164,7 +163,7 @@ async def test_the_log_keeps_commands_and_buttons_but_never_free_text(chat: Chat
     assert (typed.kind, typed.user_ref, offer.user_ref) == ("text", "", "")
     assert user_ref(b"another key", "console", "42") != user_ref(PSEUDONYM_KEY, "console", "42")
     replies = [r for r in rows if r.direction == "out"]
-    assert len(replies) == 5
+    assert len(replies) == 4
     assert all(r.kind == "reply" and r.latency_ms is not None for r in replies)
     assert (inbound[-2].hamlet_code, inbound[-1].hamlet_code) == ("khu-1", None)
     assert (inbound[-1].flow, inbound[-1].step) == ("menu", "choice")

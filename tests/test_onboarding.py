@@ -19,17 +19,19 @@ async def _consents(db) -> list[Consent]:
         return list((await s.exec(select(Consent).order_by(Consent.id))).all())
 
 
-async def test_newcomer_agrees_picks_a_hamlet_and_reaches_the_menu(chat: Chat, demo_db):
-    [greeting] = await chat.send("/start")
-    assert "trợ lý tự động của UBND xã Chi Lăng" in greeting.text
-    assert chat.labels == ["Tiếng Việt", "English"]
+CONSENT = ["Đồng ý", "Xem chi tiết", "Không đồng ý"]
 
-    [notice] = await chat.press("Tiếng Việt")
-    assert "xử lý dữ liệu cá nhân" in notice.text
-    assert f"phiên bản {onboarding.PRIVACY_NOTICE_VERSION}" in notice.text
-    assert chat.labels == ["Đồng ý", "Không đồng ý"]
+
+async def test_newcomer_agrees_picks_a_hamlet_and_reaches_the_menu(chat: Chat, demo_db):
+    [short] = await chat.send("/start")
+    assert short.text.startswith("Xin chào Anh/Chị! Đây là trợ lý tự động của UBND xã Chi Lăng")
+    assert short.text.endswith("Anh/Chị có đồng ý không?")
+    assert len(short.text.splitlines()) == 4 and len(short.text) <= 420  # who, why, what, rights
+    assert "Bên kiểm soát" not in short.text and "phiên bản" not in short.text
+    assert chat.labels == CONSENT  # Vietnamese without asking
     user = await _user(demo_db)
-    assert (user.consent_version, user.hamlet_id, user.onboarded_at) == (None, None, None)
+    assert (user.locale, user.consent_version, user.hamlet_id, user.onboarded_at) == (
+        "vi", None, None, None)
     assert await _consents(demo_db) == []
 
     await chat.press("Đồng ý")
@@ -51,16 +53,56 @@ async def test_newcomer_agrees_picks_a_hamlet_and_reaches_the_menu(chat: Chat, d
     assert user.consent_at is not None and user.onboarded_at is not None
 
 
+async def test_the_full_notice_is_one_tap_away(chat: Chat, demo_db):
+    await chat.send("/start")
+    [notice] = await chat.press("Xem chi tiết")
+    assert "Ai chịu trách nhiệm: UBND xã Chi Lăng" in notice.text
+    assert f"(thông báo bản {onboarding.PRIVACY_NOTICE_VERSION})" in notice.text
+    assert "Bộ phận tiếp nhận của UBND xã Chi Lăng" in notice.text
+    assert chat.labels == ["Đồng ý", "Không đồng ý"]
+    assert await _consents(demo_db) == []
+    await chat.press("Đồng ý")
+    [consent] = await _consents(demo_db)
+    assert (consent.version, consent.granted) == (onboarding.PRIVACY_NOTICE_VERSION, True)
+
+
 async def test_any_first_message_starts_onboarding(chat: Chat):
     await chat.send("xin chào")
     assert "Xin chào Anh/Chị!" in chat.text
-    assert chat.labels == ["Tiếng Việt", "English"]
+    assert chat.labels == CONSENT
+
+
+async def test_na_ca_typed_picks_thon_na_ca(chat: Chat, demo_db):
+    await chat.send("/start")
+    await chat.send("dong y")
+    await chat.send("na ca")
+    assert "Đã ghi nhận Anh/Chị ở Thôn Nà Ca" in chat.text
+    assert chat.labels == MAIN_MENU
+
+
+async def test_part_of_a_hamlet_name_is_confirmed_first(chat: Chat, demo_db):
+    await chat.send("/start")
+    await chat.press("Đồng ý")
+    [asked] = await chat.send("nà")
+    assert asked.text.startswith("Có phải Anh/Chị muốn chọn Thôn Nà Ca?")
+    assert chat.labels[0] == "Thôn Nà Ca" and len(chat.labels) == 9  # the others stay
+    assert (await _user(demo_db)).hamlet_id is None
+    await chat.send("1")
+    assert "Đã ghi nhận Anh/Chị ở Thôn Nà Ca" in chat.text
+
+
+async def test_a_stray_answer_says_how_to_choose_on_this_channel(engine, demo_db):
+    console, telegram = Chat(engine, user_id="c1"), Chat(engine, "telegram", "t1")
+    for chat in (console, telegram):
+        await chat.send("/start")
+        await chat.send("ừm")
+    assert console.text.startswith(
+        "Anh/Chị vui lòng gõ số 1 (“Đồng ý”) hoặc gõ số 3 (“Không đồng ý”).")
+    assert telegram.text.startswith("Anh/Chị vui lòng bấm “Đồng ý” hoặc bấm “Không đồng ý”.")
 
 
 async def test_answers_can_be_typed_without_accents_or_as_numbers(chat: Chat, demo_db):
     await chat.send("/start")
-    await chat.send("tieng viet")
-    assert chat.labels == ["Đồng ý", "Không đồng ý"]
     await chat.send("DONG Y")
     await chat.send("3")
     assert "Khu Đồng Mỏ" in chat.text
@@ -69,7 +111,6 @@ async def test_answers_can_be_typed_without_accents_or_as_numbers(chat: Chat, de
 
 async def test_skipping_the_hamlet_is_allowed(chat: Chat, demo_db):
     await chat.send("/start")
-    await chat.press("Tiếng Việt")
     await chat.press("Đồng ý")
     await chat.press("Bỏ qua")
     assert chat.labels == MAIN_MENU
@@ -78,7 +119,6 @@ async def test_skipping_the_hamlet_is_allowed(chat: Chat, demo_db):
 
 async def test_declining_keeps_nothing_personal_and_leaves_public_information(chat: Chat, demo_db):
     await chat.send("/start")
-    await chat.press("Tiếng Việt")
     await chat.press("Không đồng ý")
     assert "không lưu dữ liệu cá nhân" in chat.text
     assert "Bộ phận tiếp nhận của UBND xã Chi Lăng" in chat.text
@@ -101,24 +141,42 @@ async def test_declining_keeps_nothing_personal_and_leaves_public_information(ch
 
 async def test_declined_user_can_review_the_notice_and_agree(chat: Chat, demo_db):
     await chat.send("/start")
-    await chat.press("Tiếng Việt")
     await chat.press("Không đồng ý")
     await chat.press("Xem lại thông báo")
+    assert "Ai chịu trách nhiệm" in chat.text  # the full notice
     await chat.press("Đồng ý")
     await chat.press("Thôn Nà Ca")
     assert chat.labels == MAIN_MENU
     assert [c.granted for c in await _consents(demo_db)] == [False, True]
 
 
-async def test_english_on_request(chat: Chat):
-    await chat.send("/start")
-    [notice] = await chat.press("English")
-    assert "Do you agree to the People's Committee of Chi Lăng Commune" in notice.text
-    assert chat.labels == ["I agree", "I do not agree"]
+async def test_english_is_offered_to_someone_writing_english(chat: Chat, demo_db):
+    [short] = await chat.send("Hello, I need help")
+    assert short.text.startswith("Xin chào Anh/Chị!")  # still Vietnamese first
+    assert chat.labels == [*CONSENT, "English"]
+    [english] = await chat.press("English")
+    assert english.text.startswith("Hello! This is the automated assistant of the People's "
+                                   "Committee of Chi Lăng Commune")
+    assert chat.labels == ["I agree", "Show details", "I do not agree", "Tiếng Việt"]
     await chat.press("I agree")
     await chat.press("Skip")
     assert chat.labels == ["Public information", "Send feedback or a petition", "My petitions",
                            "Dialogue sessions", "Settings", "Help"]
+    [consent] = await _consents(demo_db)
+    assert consent.granted and (await _user(demo_db)).locale == "en"
+
+
+async def test_vietnamese_typed_without_accents_is_not_taken_for_english(chat: Chat):
+    await chat.send("xin chao, toi muon hoi")
+    assert chat.labels == CONSENT
+
+
+async def test_english_by_the_lang_command_during_first_contact(chat: Chat):
+    await chat.send("/start")
+    await chat.send("/lang")
+    await chat.press("English")
+    assert "Do you agree?" in chat.text
+    assert chat.labels == ["I agree", "Show details", "I do not agree", "Tiếng Việt"]
 
 
 async def test_a_new_notice_version_asks_again_at_next_contact(chat: Chat, demo_db, monkeypatch):
@@ -126,7 +184,7 @@ async def test_a_new_notice_version_asks_again_at_next_contact(chat: Chat, demo_
     monkeypatch.setattr(onboarding, "PRIVACY_NOTICE_VERSION", "2027-01")
     await chat.send("menu")
     assert "vừa được cập nhật" in chat.text
-    assert "phiên bản 2027-01" in chat.text
+    assert "(thông báo bản 2027-01)" in chat.text
     assert chat.labels == ["Đồng ý", "Không đồng ý"]
     await chat.press("Đồng ý")
     assert chat.labels == MAIN_MENU  # the hamlet is already known
@@ -134,7 +192,9 @@ async def test_a_new_notice_version_asks_again_at_next_contact(chat: Chat, demo_
     assert (await _user(demo_db)).consent_version == "2027-01"
 
 
-async def test_the_channel_language_hint_sets_the_first_language(engine):
+async def test_an_app_set_to_english_is_offered_english_not_given_it(engine, demo_db):
     chat = Chat(engine, user_id="en-user")
     await chat.send("/start", language="en")
-    assert "automated assistant" in chat.text
+    assert "Xin chào Anh/Chị!" in chat.text
+    assert chat.labels == [*CONSENT, "English"]
+    assert (await _user(demo_db, "en-user")).locale == "vi"

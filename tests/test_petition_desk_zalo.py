@@ -87,12 +87,12 @@ async def test_on_zalo_the_clerk_handles_a_petition_by_numbered_choices(
                                       "zalo_oa": oa.runtime.channel},
                             pseudonym_key=PSEUDONYM_KEY)
     clerk = ZUser(zalo, CLERK)
-    for typed in ("/start", "1", "1", "Khu Hòa Bình"):
+    for typed in ("/start", "1", "Khu Hòa Bình"):
         await clerk.send(typed)
 
     resident = Resident(oa)
     await resident.send(event=fake_zalo_oa.follow_event(RESIDENT))
-    for typed in ("Tiếng Việt", "Đồng ý", "Khu Hòa Bình", "Gửi phản ánh, kiến nghị",
+    for typed in ("Đồng ý", "Khu Hòa Bình", "Gửi phản ánh, kiến nghị",
                   "Phản ánh, kiến nghị", "Gửi kèm tên và số điện thoại", "Hoàng Văn Tư",
                   "0912 345 678", "Điện chiếu sáng", "Khu Hòa Bình"):
         await resident.send(typed)

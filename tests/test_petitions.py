@@ -144,7 +144,7 @@ async def test_a_complaint_asks_who_files_and_explains_the_legal_filing(chat: Ch
     # (Vietnam Culture Day) is a holiday.
     assert "Hạn báo thụ lý: chậm nhất ngày 02/12/2026." in chat.text
     [identity] = await rows(demo_db, PetitionIdentity)
-    assert (identity.full_name, identity.phone) == ("Nguyễn Văn An", "+84912345678")
+    assert (identity.full_name, identity.phone) == ("Nguyễn Văn An", "0912345678")
 
 
 async def test_a_denouncers_identity_stays_apart(chat: Chat, demo_db):
@@ -211,7 +211,9 @@ async def test_statuses_follow_the_rules_and_the_resident_hears_each_change(
     assert "• 20/11/2026: Đang xử lý\n" in chat.text  # plain words, said once
     assert "xác minh" not in chat.text and "thụ lý" not in chat.text
     await chat.press("Đánh giá câu trả lời")
-    await chat.press("4")
+    assert chat.labels[:5] == ["1 – Không hài lòng", "2 – Chưa hài lòng", "3 – Tạm được",
+                               "4 – Hài lòng", "5 – Rất hài lòng"]
+    await chat.press("4 – Hài lòng")
     assert "Anh/Chị đánh giá: 4/5" in chat.text
     await chat.press("Mở lại")
     await chat.send("Đèn lại hỏng sau hai ngày.")

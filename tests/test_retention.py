@@ -197,16 +197,14 @@ async def test_on_telegram_nothing_but_the_account_id_is_kept_before_consent(
     Clock(WEDNESDAY_MORNING)
     person = TgUser(hook, 602)
     await person.send("/start")
-    await person.press("Tiếng Việt")
     await person.send("Tôi tên là Vũ Thị Chưa Đồng Ý")  # typed at the notice, not agreed
     await hook.runtime.events.flush()
     [user] = await everything(demo_db, User)
     assert (user.external_id, user.display_name, user.phone, user.hamlet_id,
             user.consent_version) == ("602", None, None, None, None)
     events = await everything(demo_db, InboundEvent)
-    assert len(events) == 3 and {e.status for e in events} == {"done"}
-    assert [e.payload for e in events] == [{"kind": "message"}, {"kind": "callback_query"},
-                                           {"kind": "message"}]
+    assert len(events) == 2 and {e.status for e in events} == {"done"}
+    assert [e.payload for e in events] == [{"kind": "message"}, {"kind": "message"}]
     conv = await conversation(demo_db, "602")
     assert "Chưa Đồng Ý" not in json.dumps(conv.data, ensure_ascii=False)
     found = [r for model in (User, InboundEvent, Conversation, OutboxMessage)

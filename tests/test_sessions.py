@@ -368,7 +368,7 @@ async def test_the_outcome_reaches_registrants_and_askers_and_becomes_a_disclosu
     assert chi.external_id not in {m.chat_id for m in await messages(db)}
     [disclosure] = await rows(db, Disclosure)
     assert disclosure.category == 11 and disclosure.id == item.outcome_disclosure_id
-    assert disclosure.title == "Kết quả hội nghị đối thoại: Đường liên thôn Nà Ca"
+    assert disclosure.title == "Kết quả buổi đối thoại: Đường liên thôn Nà Ca"
     assert "tháng 3/2027" in disclosure.body
 
 
@@ -394,7 +394,7 @@ async def test_a_resident_registers_gets_a_ticket_and_sends_questions(chat: Chat
     assert chat.labels == ["Đường liên thôn Nà Ca", "Menu chính"]
     await chat.press("Đường liên thôn Nà Ca")
     assert "Chủ trì: Chủ tịch UBND xã" in chat.text and "Còn 2/2 chỗ." in chat.text
-    assert chat.labels == ["Đăng ký", "Tất cả hội nghị", "Menu chính"]
+    assert chat.labels == ["Đăng ký", "Tất cả buổi đối thoại", "Menu chính"]
 
     await chat.press("Đăng ký")
     assert "họ tên và khu dân cư" in chat.text and "tổng hợp câu hỏi" in chat.text
@@ -403,7 +403,7 @@ async def test_a_resident_registers_gets_a_ticket_and_sends_questions(chat: Chat
     await chat.press("Khu Thống Nhất")
     assert "số điện thoại" in chat.text and "Bỏ qua" in chat.labels
     await chat.send("12")
-    assert "không phải số điện thoại" in chat.text
+    assert "Số điện thoại chưa đúng" in chat.text
     [done] = await chat.send("0912 345 678")
     [registration] = await rows(demo_db, SessionRegistration)
     assert registration.name == "Nguyễn Văn An" and registration.phone == "0912345678"
@@ -477,7 +477,7 @@ async def test_a_session_opens_from_a_link_or_a_typed_code(chat: Chat, demo_db, 
 async def test_a_link_to_a_missing_session_shows_the_list(chat: Chat, demo_db):
     await chat.onboard()
     await chat.send("/start s_99")
-    assert "không (còn) tồn tại" in chat.text and "chưa có hội nghị" in chat.text
+    assert "không (còn) tồn tại" in chat.text and "chưa có buổi đối thoại" in chat.text
     await chat.send("/start")
     assert chat.labels == MAIN_MENU
 
@@ -493,14 +493,15 @@ async def test_a_shared_contact_gives_the_phone_and_declined_consent_blocks_regi
     await chat.press("Đăng ký")
     await chat.send("Lê Văn Chung")
     await chat.press("Khu Hòa Bình")
-    assert "chia sẻ liên hệ" in chat.text
+    assert "bấm “📞 Gửi số điện thoại”" in chat.text
+    assert [(r.kind, r.label) for r in chat.last[-1].requests] == [
+        ("contact", "📞 Gửi số điện thoại")]
     await chat.send(contact=Contact("+84912345678"))
     [registration] = await rows(demo_db, SessionRegistration)
-    assert registration.phone == "+84912345678"
+    assert registration.phone == "0912345678"
 
     declined = Chat(engine, user_id="no")
     await declined.send("/start")
-    await declined.press("Tiếng Việt")
     await declined.press("Không đồng ý")
     assert "Đối thoại" not in declined.labels
     await declined.send(payload="go:session:1")  # a notice or a broadcast link
@@ -524,7 +525,7 @@ async def test_after_the_outcome_the_session_page_shows_it(chat: Chat, demo_db, 
     [notice] = await messages(demo_db, "session_outcome")
     clock.now = START + timedelta(days=1)
     await chat.send(payload=notice.buttons[0][1])
-    assert "Kết quả hội nghị:\nXã sẽ khởi công đường vào tháng 3/2027." in chat.text
+    assert "Kết quả buổi đối thoại:\nXã sẽ khởi công đường vào tháng 3/2027." in chat.text
     assert "Đăng ký" not in chat.labels and "Hủy đăng ký" not in chat.labels
 
 
@@ -561,7 +562,9 @@ async def test_staff_announce_check_in_list_and_publish_the_outcome_in_the_chat(
     await staff.press("Thông báo hội nghị mới")
     await staff.send("Đối thoại về nước sạch")
     await staff.send("ngày mai")
-    assert "ngày giờ trong tương lai" in staff.text
+    assert "chưa đọc được ngày giờ" in staff.text  # unreadable, told apart from a past time
+    await staff.send("20/11/26 8h")
+    assert "Thời điểm 08:00, thứ Sáu, 20/11/2026 đã qua" in staff.text
     await staff.send("25/11/2026 08:00")  # 5 days ahead: announced, with a warning
     await staff.send("Hội trường UBND xã")
     await staff.send("40")

@@ -82,9 +82,9 @@ async def test_deleting_my_data_removes_personal_fields_and_records_a_withdrawal
         assert [(c.purpose, c.version, c.granted) for c in consents] == [
             ("privacy_notice", "2026-11", True), ("privacy_notice", "2026-11", False)]
         log = (await s.exec(select(InteractionLog).where(InteractionLog.direction == "in"))).all()
-    assert len(log) == 7 and all(row.user_ref and row.user_ref != "42" for row in log)
+    assert len(log) == 6 and all(row.user_ref and row.user_ref != "42" for row in log)
     await chat.send("chào")
-    assert chat.labels == ["Tiếng Việt", "English"]  # asked again from the start
+    assert chat.labels == ["Đồng ý", "Xem chi tiết", "Không đồng ý"]  # asked again
 
 
 async def test_keeping_my_data_deletes_nothing(chat: Chat, demo_db):

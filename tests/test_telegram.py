@@ -23,7 +23,15 @@ from bot.messages import Attachment, Button, Contact, Inbound, Reply
 from bot.services import groups, outbox, roles
 from bot.services.dispatcher import Dispatcher
 from storage.db import Database
-from storage.models import GroupLink, Hamlet, InboundEvent, OutboxMessage, User
+from storage.models import (
+    GroupLink,
+    Hamlet,
+    InboundEvent,
+    OutboxMessage,
+    Petition,
+    PetitionIdentity,
+    User,
+)
 from storage.repositories import Communes
 from tests.conftest import MAIN_MENU, PSEUDONYM_KEY, WEDNESDAY_MORNING, Clock
 from tests.fake_telegram import (
@@ -135,10 +143,8 @@ async def test_onboarding_and_the_menu_by_buttons(bot: Bot, fake: FakeTelegram):
 
     lan = TgUser(bot, 501)
     [greeting] = await lan.send("/start")
-    assert "xã Chi Lăng" in greeting.params["text"]
-    assert greeting.labels == ["Tiếng Việt", "English"]
-    await lan.press("Tiếng Việt")
-    assert lan.last.labels == ["Đồng ý", "Không đồng ý"]
+    assert "trợ lý tự động của UBND xã Chi Lăng" in greeting.params["text"]
+    assert greeting.labels == ["Đồng ý", "Xem chi tiết", "Không đồng ý"]
     await lan.press("Đồng ý")
     await lan.press("Khu Hòa Bình")
     assert "Đã ghi nhận Anh/Chị ở Khu Hòa Bình" in lan.text
@@ -147,10 +153,51 @@ async def test_onboarding_and_the_menu_by_buttons(bot: Bot, fake: FakeTelegram):
     assert "Ngôn ngữ" in lan.last.labels
     await lan.send("2")  # a typed number works too
     assert lan.last.labels[-1] == "Bỏ qua"
-    answered = await fake.wait_for("answerCallbackQuery", 4)
+    answered = await fake.wait_for("answerCallbackQuery", 3)
     assert all(not c.params.get("show_alert") for c in answered)
     # With a webhook, a press in a private chat is answered in the webhook's own reply.
     assert all(c.in_webhook_reply == bot.webhook for c in answered)
+
+
+def _reply_keyboard(call: Call) -> dict[str, Any]:
+    return call.params["reply_markup"]
+
+
+async def test_the_keyboard_shares_the_phone_and_the_location_where_they_are_asked(
+    hook: Bot, demo_db: Database,
+):
+    an = TgUser(hook, 503)
+    await an.send("/start")
+    await an.press("Đồng ý")
+    await an.send("na ca")  # typed: Thôn Nà Ca
+    assert "Đã ghi nhận Anh/Chị ở Thôn Nà Ca" in an.text
+    await an.press("Gửi phản ánh, kiến nghị")
+    await an.press("Khiếu nại")
+    await an.send("Nguyễn Văn An")
+    await an.send("Số 12, Khu Hòa Bình")
+    assert "bấm “📞 Gửi số điện thoại”, gõ số, hoặc bấm “Bỏ qua”" in an.text
+    assert _reply_keyboard(an.last) == {
+        "keyboard": [[{"text": "📞 Gửi số điện thoại", "request_contact": True}],
+                     [{"text": "Bỏ qua"}], [{"text": "Menu chính"}]],
+        "resize_keyboard": True, "one_time_keyboard": True}
+    await an.send(contact={"phone_number": "+84 912 345 678", "first_name": "An",
+                           "user_id": 503})
+    await an.press("Đất đai, xây dựng")
+    await an.press("Khu Hòa Bình")
+    assert an.text.startswith("Nếu Anh/Chị đang ở đúng chỗ đó, bấm “📍 Gửi vị trí hiện tại”.")
+    assert _reply_keyboard(an.last)["keyboard"][0] == [
+        {"text": "📍 Gửi vị trí hiện tại", "request_location": True}]
+    await an.send(location={"latitude": 21.712, "longitude": 106.526})
+    assert "inline_keyboard" in _reply_keyboard(an.last)  # the next step: inline buttons again
+    await an.send("Quyết định thu hồi đất số 45 tính sai diện tích đất của gia đình tôi.")
+    assert "rồi bấm “Xong”. Nếu không, bấm “Bỏ qua”." in an.text
+    await an.send("Bỏ qua")  # a key typed as text is that choice too
+    await an.press("Gửi")
+    async with demo_db.session() as session:
+        [petition] = (await session.exec(select(Petition))).all()
+        [identity] = (await session.exec(select(PetitionIdentity))).all()
+    assert (petition.latitude, petition.longitude) == (21.712, 106.526)
+    assert identity.phone == "0912345678"
 
 
 async def test_hamlet_pages_turn_by_editing_the_same_message(hook: Bot, demo_db: Database):
@@ -162,7 +209,6 @@ async def test_hamlet_pages_turn_by_editing_the_same_message(hook: Bot, demo_db:
         await session.commit()
     mai = TgUser(hook, 502)
     await mai.send("/start")
-    await mai.press("Tiếng Việt")
     await mai.press("Đồng ý")
     first = mai.last
     assert first.labels[-2:] == ["Trang sau", "Bỏ qua"] and len(first.labels) == 10

@@ -24,7 +24,6 @@ async def telegram(engine, demo_db, fake):
 
 async def onboard(user: TgUser) -> None:
     await user.send("/start")
-    await user.press("Tiếng Việt")
     await user.press("Đồng ý")
     await user.press("Khu Hòa Bình")
 

@@ -100,7 +100,7 @@ async def test_run_serves_telegram_by_polling_and_healthz(tmp_path: Path):
         await _until(healthy)
         fake.push(message_update(700, "/start"))
         [greeting] = await fake.wait_for("sendMessage", 1, chat_id=700)
-        assert greeting.labels == ["Tiếng Việt", "English"]
+        assert greeting.labels == ["Đồng ý", "Xem chi tiết", "Không đồng ý"]
     finally:
         stop.set()
         await serving

@@ -70,7 +70,7 @@ async def test_free_text_at_the_menu_offers_a_prefilled_petition_and_a_search(ch
     await chat.press("Khu Hòa Bình")
     await chat.press("Bỏ qua")
     assert "Anh/Chị mô tả sự việc" not in chat.text  # the text is not asked for again
-    assert "Anh/Chị gửi ảnh nếu có" in chat.text
+    assert "Nếu có ảnh, Anh/Chị gửi ảnh" in chat.text
     await chat.press("Bỏ qua")
     assert "Nội dung: den duong hong, toi om" in chat.text
     await chat.press("Gửi")

@@ -126,16 +126,21 @@ class ZUser:
         return "\n".join(c.text for c in self.last)
 
 
-async def onboard(user: ZUser) -> None:
-    """First contact by typing: the automated-assistant greeting, language, consent, hamlet."""
+async def onboard(user: ZUser, hamlet: str = "Khu Hòa Bình") -> None:
+    """First contact by typing: the short consent message in Vietnamese, consent, hamlet."""
     [greeting] = await user.send("Xin chào")
     assert "trợ lý tự động của UBND xã Chi Lăng" in greeting.text
-    assert greeting.text.endswith("1. Tiếng Việt\n2. English")
-    await user.send("1")  # by number
-    assert "1. Đồng ý\n2. Không đồng ý" in user.text
+    assert greeting.text.endswith("1. Đồng ý\n2. Xem chi tiết\n3. Không đồng ý")
     await user.send("dong y")  # by label without diacritics
-    await user.send("Khu Hòa Bình")  # by label
-    assert "Đã ghi nhận Anh/Chị ở Khu Hòa Bình" in user.text
+    await user.send(hamlet)  # by label, or by its name as people say it
+    assert "Đã ghi nhận Anh/Chị ở" in user.text
+
+
+async def test_na_ca_typed_on_zalo_picks_thon_na_ca(bot: Bot, demo_db: Database):
+    ca = ZUser(bot, "u777")
+    await onboard(ca, hamlet="na ca")
+    assert "Đã ghi nhận Anh/Chị ở Thôn Nà Ca" in ca.text
+    assert "1. Công khai thông tin" in ca.text
 
 
 async def test_onboarding_menu_and_a_petition_with_a_photo(bot: Bot, fake: FakeZalo,
@@ -153,8 +158,13 @@ async def test_onboarding_menu_and_a_petition_with_a_photo(bot: Bot, fake: FakeZ
     await lan.send("gui an danh")  # by label without diacritics
     await lan.send("Đường sá, giao thông")
     await lan.send("Khu Hòa Bình")
-    await lan.send("Bỏ qua")  # no location pin on Zalo
+    # No location button on Zalo: the words say what to type, with the choice's number.
+    assert lan.text.startswith("Anh/Chị gõ địa chỉ cụ thể (số nhà, đường, địa điểm gần đó), "
+                               "hoặc gõ số 1 (“Bỏ qua”).\n\n1. Bỏ qua\n2. Menu chính")
+    assert "bấm" not in lan.text and "vị trí" not in lan.text
+    await lan.send("Bỏ qua")
     await lan.send("Ổ gà lớn giữa đường vào khu, xe máy ngã nhiều lần.")
+    assert "rồi gõ số 1 (“Xong”). Nếu không, gõ số 2 (“Bỏ qua”)." in lan.text
     url = "https://photo-stal.zadn.vn/abc.jpg"
     await lan.send_event(image_event("u501", url))
     assert lan.text.startswith("1 tệp đã đính kèm.")

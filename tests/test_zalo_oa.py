@@ -178,9 +178,10 @@ async def test_a_follower_is_onboarded_to_the_menu_and_tagged_by_hamlet(
     [greeting] = await bot.deliver(follow_event("u7"))
     assert greeting.to == {"user_id": "u7"}  # nothing to quote: a first message
     assert "trợ lý tự động của UBND xã Chi Lăng" in greeting.text
-    assert [b["title"] for b in greeting.buttons] == ["Tiếng Việt", "English"]
-    [consent] = await bot.deliver(text_event("u7", greeting.buttons[0]["payload"]))  # a tap
-    assert [b["title"] for b in consent.buttons] == ["Đồng ý", "Không đồng ý"]
+    assert [b["title"] for b in greeting.buttons] == ["Đồng ý", "Xem chi tiết", "Không đồng ý"]
+    [notice] = await bot.deliver(text_event("u7", greeting.buttons[1]["payload"]))  # a tap
+    assert "Ai chịu trách nhiệm: UBND xã Chi Lăng" in notice.text
+    assert [b["title"] for b in notice.buttons] == ["Đồng ý", "Không đồng ý"]
     [hamlets] = await bot.deliver(text_event("u7", "dong y"))  # typed, no diacritics
     assert "Khu Hòa Bình" in hamlets.text or any(
         b["title"] == "Khu Hòa Bình" for b in hamlets.buttons)
@@ -458,8 +459,7 @@ async def test_stickers_get_the_choices_again_and_a_returning_follower_gets_the_
 ):
     [greeting] = await bot.deliver(follow_event("u11"))
     [nudge] = await bot.deliver(sticker_event("u11"))
-    assert [b["title"] for b in nudge.buttons] == ["Tiếng Việt", "English"]
-    await bot.deliver(text_event("u11", "1"))
+    assert [b["title"] for b in nudge.buttons] == ["Đồng ý", "Xem chi tiết", "Không đồng ý"]
     await bot.deliver(text_event("u11", "1"))
     await bot.deliver(text_event("u11", "Bỏ qua"))
     await bot.deliver(follow_event("u11", "unfollow"), replies=0)

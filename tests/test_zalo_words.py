@@ -98,7 +98,7 @@ async def test_on_zalo_huy_free_text_and_a_voice_note_at_the_description_step(za
     await send_all(user, "Phản ánh, kiến nghị", "Gửi ẩn danh", "Môi trường, rác thải",
                    "Khu Hòa Bình")
     await user.send("Bỏ qua")
-    assert user.text.startswith("Anh/Chị gửi ảnh nếu có")  # the text came from the menu
+    assert user.text.startswith("Nếu có ảnh, Anh/Chị gửi ảnh")  # the text came from the menu
     await user.send_event(voice_event("u531", "https://voice.zadn.vn/r.aac"))
     assert user.text.startswith("1 tệp đã đính kèm.")
     await send_all(user, "Xong", "Gửi")

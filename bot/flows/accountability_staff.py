@@ -15,8 +15,8 @@ from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot import typed
 from bot.flows.base import Ctx
-from bot.flows.common import parse_day
 from bot.messages import Attachment, Reply
 from bot.services import exports, offload, yearly_report, yearly_workbook
 from storage.db import Database
@@ -58,7 +58,7 @@ def _export_request(ctx: Ctx, parts: list[str]) -> tuple[str, date, date, str] |
     kind, fmt = parts[0].lower(), parts[3].lower() if len(parts) == 4 else "csv"
     if kind not in exports.KINDS:
         return ctx._("I cannot export “{word}”.").format(word=parts[0][:40])
-    days = [parse_day(text, _today(ctx)) for text in parts[1:3]]
+    days = [typed.day(text, _today(ctx)) for text in parts[1:3]]
     for text, day in zip(parts[1:3], days, strict=True):
         if day is None:
             return ctx._("I did not understand the date “{text}”.").format(text=text[:40])

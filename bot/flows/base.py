@@ -16,7 +16,7 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.i18n import format_date, format_datetime, translations
-from bot.messages import Attachment, Button, Inbound, Reply
+from bot.messages import Attachment, Button, Inbound, Reply, Request
 from storage.models import Commune, User
 
 END = None
@@ -68,11 +68,13 @@ class Ctx:
     def say(
         self, text: str, *buttons: Button, edit: bool = False,
         attachments: tuple[Attachment, ...] = (), alert: bool = False,
-        wants_reply: bool = False,
+        wants_reply: bool = False, requests: tuple[Request, ...] = (),
     ) -> None:
         """Queue a reply to the user who wrote (`alert`: a pop-up answer to a pressed button;
-        `wants_reply`: the answer is typed as a reply to it, in groups)."""
-        self.replies.append(Reply(text, tuple(buttons), attachments, edit, alert, wants_reply))
+        `wants_reply`: open a reply to it where the channel can; `requests`: share-location /
+        share-phone buttons where the channel has them)."""
+        self.replies.append(Reply(text, tuple(buttons), attachments, edit, alert, wants_reply,
+                                  requests))
 
     def after(self, job: Callable[[], Awaitable[list[Reply]]]) -> None:
         """Run `job` once this turn is committed, outside it (a big export must not hold

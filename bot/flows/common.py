@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import date
 from zoneinfo import ZoneInfo
 
 from bot import i18n
 from bot.flows.base import STAY, Ctx, Step
-from bot.messages import Button
+from bot.messages import Button, numbered_choices
 from bot.services import refusals
 
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "zalo_oa": "Zalo OA"}
@@ -51,6 +51,29 @@ def office_contact(ctx: Ctx) -> str:
     )
 
 
+LABEL_LIMIT = 32  # characters of a fixed button label (the catalog test holds them to it)
+TITLE_LABEL_LIMIT = 48  # a title or topic shown on a button, cut at a word
+
+
+def shorten(text: str, limit: int = TITLE_LABEL_LIMIT) -> str:
+    """`text` cut at the last whole word that fits, with "…": never "mở rộng đườn…"."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] if " " in text[:limit] else text[:limit - 1]
+    return cut.rstrip(" ,.;:–-") + "…"
+
+
+def tap(ctx: Ctx, label: str, buttons: Sequence[Button]) -> str:
+    """How to choose `label` among `buttons` on this channel: "bấm “Xong”" where choices are
+    buttons, "gõ số 1 (“Xong”)" where they are numbered lines."""
+    if numbered_choices(ctx.msg.channel, len(buttons)):
+        number = next((n for n, b in enumerate(buttons, 1) if b.label == label), None)
+        if number is not None:
+            return ctx._("type {number} (“{label}”)").format(number=number, label=label)
+    return ctx._("tap “{label}”").format(label=label)
+
+
 def main_menu_button(ctx: Ctx) -> Button:
     """The "Menu chính" button every sub-screen carries."""
     return Button(ctx._("Main menu"), "menu:main")
@@ -73,39 +96,9 @@ def reoffer(ctx: Ctx, text: str | None = None) -> object:
     return STAY
 
 
-def parse_day(text: str, today: date | None = None) -> date | None:
-    """A typed calendar day: "25/12/2026", "25-12-2026", "25.12.2026", "2026-12-25", or
-    "25/12" (in the year of `today`, when given)."""
-    cleaned = text.strip().replace(".", "/").replace("-", "/")
-    parts = cleaned.split("/")
-    if len(parts) == 2 and today is not None:
-        parts.append(str(today.year))
-    if len(parts) != 3 or not all(p.isdigit() and len(p) <= 4 for p in parts):
-        return None
-    if len(parts[0]) == 4:
-        parts = [parts[2], parts[1], parts[0]]
-    day, month, year = (int(p) for p in parts)
-    if len(parts[2]) != 4:
-        return None
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-MOMENT_FORMATS = ("%d/%m/%Y %H:%M", "%d/%m/%Y %Hh%M", "%d/%m/%Y %Hh", "%d-%m-%Y %H:%M",
-                  "%Y-%m-%d %H:%M", "%H:%M %d/%m/%Y")
-
-
-def parse_moment(text: str, timezone: str) -> datetime | None:
-    """A typed local day and time ("25/12/2026 07:00", "25/12/2026 7h"), or None."""
-    cleaned = " ".join(text.split())
-    for pattern in MOMENT_FORMATS:
-        try:
-            return datetime.strptime(cleaned, pattern).replace(tzinfo=ZoneInfo(timezone))
-        except ValueError:
-            continue
-    return None
+def today(ctx: Ctx) -> date:
+    """The commune's calendar day now."""
+    return ctx.now.astimezone(ZoneInfo(ctx.timezone)).date()
 
 
 def staff_only(command: Callable[[Ctx], Awaitable[object]]) -> Step:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from bot.flows import disclosure_comments as comments
 from bot.flows import menu
 from bot.flows.base import Ctx, Flow
-from bot.flows.common import main_menu_button, reoffer
+from bot.flows.common import main_menu_button, reoffer, shorten
 from bot.messages import Attachment, Button
 from bot.services import consultation
 from bot.services import disclosures as service
@@ -20,11 +20,10 @@ from storage.search import terms
 PAGE = 5
 MAX_RESULTS = 50
 MAX_QUERY = 200
-BUTTON_TITLE = 60
 
 
 def _short(title: str) -> str:
-    return title if len(title) <= BUTTON_TITLE else title[: BUTTON_TITLE - 1].rstrip() + "…"
+    return shorten(title)
 
 
 def number(payload: str, prefix: str) -> int | None:
@@ -214,8 +213,8 @@ def _consultation_lines(ctx: Ctx, item: Disclosure) -> list[str]:
     if item.consult_until is None:
         return []
     if consultation.consultation_open(item, ctx.now):
-        return ["", ctx._("💬 Open for comments until the end of {day}. Tap “Comment” to send "
-                          "yours.").format(day=ctx.day(item.consult_until))]
+        return ["", ctx._("💬 Open for comments until the end of {day}. Choose “Comment” to "
+                          "send yours.").format(day=ctx.day(item.consult_until))]
     closed = ctx._("The consultation closed on {day}.").format(day=ctx.day(item.consult_until))
     lines = ["", closed]
     if item.response:

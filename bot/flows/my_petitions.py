@@ -4,10 +4,12 @@ another person's code is "not found", never revealed."""
 
 from __future__ import annotations
 
+from bot import typed
 from bot.flows import menu
 from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import main_menu_button, reoffer
 from bot.flows.petitions import settings_of
+from bot.i18n import N_
 from bot.messages import Button
 from bot.services import petition_cards
 from bot.services import petitions as service
@@ -132,9 +134,8 @@ async def petition_view(ctx: Ctx) -> object:
     """Rate, reopen, or back to the list."""
     match ctx.chosen:
         case "pt:rate":
-            ctx.say(ctx._("How satisfied are you with the answer? 1 = not at all, "
-                          "5 = completely."), *(Button(str(n), f"pt:stars:{n}")
-                                                for n in range(1, 6)))
+            ctx.say(ctx._("How satisfied are you with the answer? Choose, or type a number "
+                          "from 1 to 5."), *rating_buttons(ctx), Button(ctx._("Back"), "pt:back"))
             return rating
         case "pt:reopen":
             ctx.say(ctx._("Why should the commune look at it again? Please type the reason:"),
@@ -147,14 +148,28 @@ async def petition_view(ctx: Ctx) -> object:
     return reoffer(ctx)
 
 
+RATINGS = (  # the number first: typing it (or "5 sao") gives that rating
+    (1, N_("1 – Not satisfied")), (2, N_("2 – Not quite satisfied")), (3, N_("3 – Acceptable")),
+    (4, N_("4 – Satisfied")), (5, N_("5 – Very satisfied")),
+)
+
+
+def rating_buttons(ctx: Ctx) -> list[Button]:
+    """The five ratings, 1 to 5, so that the typed number is the button's number."""
+    return [Button(ctx._(label), f"pt:stars:{n}") for n, label in RATINGS]
+
+
 async def rating(ctx: Ctx) -> object:
-    """Keep the stars."""
-    stars = (ctx.chosen or "").removeprefix("pt:stars:")
+    """Keep the stars (pressed, or typed as "5", "5 sao", "rất hài lòng")."""
     petition = await _own(ctx, ctx.data.get("code", ""))
-    if not stars.isdigit() or petition is None:
+    if ctx.chosen == "pt:back" and petition:
+        return await show_petition(ctx, petition.code)
+    stars = (ctx.chosen or "").removeprefix("pt:stars:")
+    number = int(stars) if stars.isdigit() else typed.rating(ctx.msg.text)
+    if number is None or petition is None:
         return reoffer(ctx)
     try:
-        await service.rate(ctx.session, petition, ctx.user, int(stars), now=ctx.now)
+        await service.rate(ctx.session, petition, ctx.user, number, now=ctx.now)
     except service.PetitionError:
         return reoffer(ctx)
     ctx.say(ctx._("Thank you for your rating."))

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot import typed
 from bot.flows import menu, notice_history
 from bot.flows.base import STAY, Ctx, Flow
-from bot.flows.common import main_menu_button, parse_moment, reoffer
+from bot.flows.common import main_menu_button, reoffer, today
 from bot.flows.notice_history import actor
 from bot.messages import Attachment, Button
 from bot.services import broadcasts
@@ -161,11 +162,14 @@ async def when(ctx: Ctx) -> object:
         return urgent
     if ctx.chosen == "nt:now":
         ctx.data["at"] = None
-    elif (moment := parse_moment(ctx.msg.text, ctx.timezone)) and moment > ctx.now:
-        ctx.data["at"] = moment.isoformat()
+    elif (moment := typed.moment(ctx.msg.text, ctx.timezone, today(ctx))) is None:
+        return reoffer(ctx, ctx._("I could not read the day and time. Type them like "
+                                  "25/12/2026 07:00 or 25/12 7h, or choose:"))
+    elif moment <= ctx.now:
+        return reoffer(ctx, ctx._("{when} has already passed. Type a day and time in the "
+                                  "future, or choose:").format(when=ctx.when(moment)))
     else:
-        return reoffer(ctx, ctx._("Please type a future day and time like 25/12/2026 07:00, "
-                                  "or choose:"))
+        ctx.data["at"] = moment.isoformat()
     return await preview(ctx)
 
 

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.flows import menu, petition_review, words
+from bot import typed
+from bot.flows import hamlet_choice, menu, petition_review, words
 from bot.flows.base import STAY, Ctx, Flow, asks_personal_data
-from bot.flows.common import main_menu_button, office_contact, reoffer
-from bot.messages import Button
+from bot.flows.common import main_menu_button, office_contact, reoffer, tap
+from bot.messages import CONTACT, LOCATION, REQUEST_CHANNELS, Button, Request
 from bot.services import petition_intake as intake_service
 from bot.services import petitions as service
 from bot.services.petition_statuses import COMPLAINT, DENUNCIATION, FEEDBACK, KIND_LABELS, PREFIXES
@@ -149,9 +150,16 @@ async def home_address(ctx: Ctx) -> object:
         ctx.say(ctx._("Please type your address."), *ctx.offered)
         return STAY
     ctx.data["home_address"] = address
-    ctx.say(ctx._("A phone number the commune may call you on (optional). Type it, share "
-                  "your contact, or skip:"),
-            Button(ctx._("Skip"), "pt:skip"), main_menu_button(ctx))
+    buttons = (Button(ctx._("Skip"), "pt:skip"), main_menu_button(ctx))
+    skip = tap(ctx, buttons[0].label, buttons)
+    if ctx.msg.channel in REQUEST_CHANNELS:
+        share = Request(CONTACT, ctx._("📞 Send my phone number"))
+        ctx.say(ctx._("A phone number the commune may call you on (optional): tap “{share}”, "
+                      "type it, or {skip}.").format(share=share.label, skip=skip),
+                *buttons, requests=(share,))
+    else:
+        ctx.say(ctx._("A phone number the commune may call you on (optional): type it, or "
+                      "{skip}.").format(skip=skip), *buttons)
     return phone
 
 
@@ -161,14 +169,15 @@ async def phone(ctx: Ctx) -> object:
     if ctx.chosen == "pt:skip":
         ctx.data["phone"] = None
     elif ctx.msg.contact:
-        ctx.data["phone"] = ctx.msg.contact.phone[:30]
+        ctx.data["phone"] = typed.phone(ctx.msg.contact.phone) or ctx.msg.contact.phone[:30]
+    elif number := typed.phone(ctx.msg.text):
+        ctx.data["phone"] = number
     else:
-        digits = "".join(c for c in ctx.msg.text if c.isdigit() or c == "+")
-        if not 9 <= len(digits.lstrip("+")) <= 12:
-            ctx.say(ctx._("That does not look like a phone number. Type it again or skip:"),
-                    *ctx.offered)
-            return STAY
-        ctx.data["phone"] = digits
+        skip = next((b.label for b in ctx.offered if b.payload == "pt:skip"), "")
+        ctx.say(ctx._("That does not look like a phone number. Please type it again (for "
+                      "example 0912 345 678), or {skip}.").format(
+                          skip=tap(ctx, skip, ctx.offered)), *ctx.offered)
+        return STAY
     return ask_field(ctx)
 
 
@@ -216,10 +225,31 @@ async def hamlet(ctx: Ctx) -> object:
             return reoffer(ctx)
         ctx.data["hamlet_id"] = found.id
     else:
-        return reoffer(ctx)
-    ctx.say(ctx._("Send a location pin, or type the exact place (house number, street, "
-                  "landmark), or skip:"), Button(ctx._("Skip"), "pt:skip"),
-            main_menu_button(ctx))
+        typed = await hamlet_choice.typed_hamlet(
+            ctx, list(await Hamlets(ctx.session).active()), lambda h: f"pt:hamlet:{h.id}")
+        if typed is None:
+            return reoffer(ctx)
+        if typed is STAY:
+            return STAY
+        ctx.data["hamlet_id"] = typed.id
+    return ask_place(ctx)
+
+
+def ask_place(ctx: Ctx) -> object:
+    """The exact place: the current location where the app can send it, or typed."""
+    buttons = (Button(ctx._("Skip"), "pt:skip"), main_menu_button(ctx))
+    skip = tap(ctx, buttons[0].label, buttons)
+    if ctx.msg.channel in REQUEST_CHANNELS:
+        pin = Request(LOCATION, ctx._("📍 Send current location"))
+        ctx.say(ctx._("If you are at the place now, tap “{pin}”. Or type the exact place "
+                      "(house number, street, landmark), or {skip}.").format(
+                          pin=pin.label, skip=skip), *buttons, requests=(pin,))
+    elif ctx.msg.channel == "zalo_oa":
+        ctx.say(ctx._("Send the location from Zalo, or type the exact place (house number, "
+                      "street, landmark), or {skip}.").format(skip=skip), *buttons)
+    else:
+        ctx.say(ctx._("Type the exact place (house number, street, landmark), or "
+                      "{skip}.").format(skip=skip), *buttons)
     return place
 
 
@@ -330,12 +360,14 @@ def keep_files(ctx: Ctx) -> str | None:
 def ask_photos(ctx: Ctx) -> object:
     """Up to 5 photos (or documents), or none."""
     count = len(ctx.data.get("attachments", []))
-    text = ctx._("Send photos if you have them (up to 5), then tap “Done”. Or skip.")
+    buttons = (Button(ctx._("Done"), "pt:done"), Button(ctx._("Skip"), "pt:skip"),
+               main_menu_button(ctx))
+    text = ctx._("Send photos if you have them (up to 5), then {done}. Or {skip}.").format(
+        done=tap(ctx, buttons[0].label, buttons), skip=tap(ctx, buttons[1].label, buttons))
     if count:
         text = ctx.ngettext("{count} file attached.", "{count} files attached.", count).format(
             count=count) + " " + text
-    ctx.say(text, Button(ctx._("Done"), "pt:done"), Button(ctx._("Skip"), "pt:skip"),
-            main_menu_button(ctx))
+    ctx.say(text, *buttons)
     return photos
 
 

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from bot import typed
 from bot.flows import menu
 from bot.flows.base import STAY, Ctx, Flow
-from bot.flows.common import main_menu_button, parse_day, record_refusal, reoffer
+from bot.flows.common import main_menu_button, record_refusal, reoffer
 from bot.messages import Button
 from bot.services import disclosures as service
 from bot.workdays import Calendar
@@ -18,6 +19,18 @@ from bot.workdays import Calendar
 
 def _today(ctx: Ctx) -> date:
     return service.local_day(ctx.now, ctx.timezone)
+
+
+def unreadable_day(ctx: Ctx) -> str:
+    """A typed day that could not be read at all."""
+    return ctx._("I could not read that date. Type it like 31/12/2026, 31/12/26 or 31/12, "
+                 "or choose:")
+
+
+def past_day(ctx: Ctx, day: date) -> str:
+    """A typed day read correctly but already past."""
+    return ctx._("{day} has already passed. Type a later date, or choose:").format(
+        day=ctx.day(day))
 
 
 async def not_allowed(ctx: Ctx) -> object:
@@ -113,10 +126,13 @@ async def decided(ctx: Ctx) -> object:
         ctx.data["decided_on"] = _today(ctx).isoformat()
     elif ctx.chosen == "pub:skip":
         ctx.data["decided_on"] = None
-    elif (day := parse_day(ctx.msg.text)) and day <= _today(ctx):
-        ctx.data["decided_on"] = day.isoformat()
+    elif (day := typed.day(ctx.msg.text, _today(ctx))) is None:
+        return reoffer(ctx, unreadable_day(ctx))
+    elif day > _today(ctx):
+        return reoffer(ctx, ctx._("The decision date cannot be in the future. Type the day "
+                                  "it was signed, or choose:"))
     else:
-        return reoffer(ctx, ctx._("Please type a past date like 25/12/2026, or choose:"))
+        ctx.data["decided_on"] = day.isoformat()
     until = _today(ctx) + timedelta(days=service.MIN_POSTING_DAYS)
     buttons = [Button(ctx._("30 days (until {day})").format(day=ctx.day(until)), "pub:30"),
                Button(ctx._("Permanently"), "pub:permanent")]
@@ -133,10 +149,12 @@ async def period(ctx: Ctx) -> object:
         ctx.data.update(permanent=False, posted_until=None)
     elif ctx.chosen == "pub:permanent":
         ctx.data.update(permanent=True, posted_until=None)
-    elif (day := parse_day(ctx.msg.text)) and day >= _today(ctx):
-        ctx.data.update(permanent=False, posted_until=day.isoformat())
+    elif (day := typed.day(ctx.msg.text, _today(ctx), upcoming=True)) is None:
+        return reoffer(ctx, unreadable_day(ctx))
+    elif day < _today(ctx):
+        return reoffer(ctx, past_day(ctx, day))
     else:
-        return reoffer(ctx, ctx._("Please type a future date like 31/12/2026, or choose:"))
+        ctx.data.update(permanent=False, posted_until=day.isoformat())
     until = _today(ctx) + timedelta(days=service.MIN_CONSULTATION_DAYS)
     ctx.say(ctx._("Do you want residents' comments on it (consultation)? Choose, or type the "
                   "last day for comments:"),
@@ -153,10 +171,12 @@ async def consultation(ctx: Ctx) -> object:
     elif ctx.chosen == "pub:consult20":
         until = _today(ctx) + timedelta(days=service.MIN_CONSULTATION_DAYS)
         ctx.data["consult_until"] = until.isoformat()
-    elif (day := parse_day(ctx.msg.text)) and day > _today(ctx):
-        ctx.data["consult_until"] = day.isoformat()
+    elif (day := typed.day(ctx.msg.text, _today(ctx), upcoming=True)) is None:
+        return reoffer(ctx, unreadable_day(ctx))
+    elif day <= _today(ctx):
+        return reoffer(ctx, past_day(ctx, day))
     else:
-        return reoffer(ctx, ctx._("Please type a future date like 31/12/2026, or choose:"))
+        ctx.data["consult_until"] = day.isoformat()
     return preview(ctx)
 
 

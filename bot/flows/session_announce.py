@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot import typed
 from bot.flows import menu, sessions
 from bot.flows.base import STAY, Ctx
-from bot.flows.common import main_menu_button, parse_moment, record_refusal, reoffer
+from bot.flows.common import main_menu_button, record_refusal, reoffer, today
 from bot.messages import Button
 from bot.services import session_notices
 from bot.services import session_rules as rules
@@ -63,10 +64,14 @@ async def new_start(ctx: Ctx) -> object:
     """Keep the start, ask for the place (or back to the preview when changing the time)."""
     if not ctx.is_staff:
         return await _refused(ctx)
-    moment = parse_moment(ctx.msg.text, ctx.timezone)
-    if moment is None or moment <= ctx.now:
-        ctx.say(ctx._("Please type a future day and time like 20/12/2026 08:00."),
-                *ctx.offered)
+    moment = typed.moment(ctx.msg.text, ctx.timezone, today(ctx))
+    if moment is None:
+        ctx.say(ctx._("I could not read the day and time. Type them like 20/12/2026 08:00 "
+                      "or 20/12 8h."), *ctx.offered)
+        return STAY
+    if moment <= ctx.now:
+        ctx.say(ctx._("{when} has already passed. Please type a day and time in the "
+                      "future.").format(when=ctx.when(moment)), *ctx.offered)
         return STAY
     ctx.data["start"] = moment.isoformat()
     if "capacity" in ctx.data:

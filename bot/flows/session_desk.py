@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.flows import menu, session_announce, sessions
 from bot.flows.base import STAY, Ctx, Flow
-from bot.flows.common import main_menu_button, record_refusal, reoffer
+from bot.flows.common import main_menu_button, record_refusal, reoffer, shorten
 from bot.messages import Button
 from bot.services import session_outcome, session_tickets
 from bot.services import session_rules as rules
@@ -94,7 +94,7 @@ async def _check(ctx: Ctx, code: str) -> object:
 
 
 def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return shorten(text, limit)
 
 
 def _pages(lines: list[str]) -> list[str]:

@@ -7,10 +7,10 @@ Steps of the "sessions" flow (bot.flows.sessions), which shows the session aroun
 from __future__ import annotations
 
 # bot.flows.sessions imports this module: its names are read at call time.
-from bot.flows import menu, sessions
+from bot.flows import hamlet_choice, menu, sessions
 from bot.flows.base import STAY, Ctx, asks_personal_data
-from bot.flows.common import main_menu_button, reoffer
-from bot.messages import Button
+from bot.flows.common import main_menu_button, reoffer, tap
+from bot.messages import CONTACT, REQUEST_CHANNELS, Button, Request
 from bot.services import session_notices
 from bot.services import session_rules as rules
 from bot.services import sessions as service
@@ -66,6 +66,11 @@ async def hamlet(ctx: Ctx) -> object:
     else:
         code = (ctx.chosen or "").removeprefix("hamlet:")
         found = await Hamlets(ctx.session).by_code(code) if ctx.chosen else None
+        if found is None:
+            found = await hamlet_choice.typed_hamlet(
+                ctx, list(await Hamlets(ctx.session).active()), lambda h: f"hamlet:{h.code}")
+        if found is STAY:
+            return STAY
         if found is None or not found.active:
             return reoffer(ctx)
         ctx.data["hamlet_id"] = found.id
@@ -73,13 +78,18 @@ async def hamlet(ctx: Ctx) -> object:
     if ctx.user.phone:
         buttons.append(Button(ctx._("Use: {phone}").format(phone=ctx.user.phone),
                               "ss:phone:keep"))
-    text = ctx._("Last, if you wish, a phone number the commune can call about this session "
-                 "(for example if the time changes). Type it, or tap “Skip”.")
-    if ctx.msg.channel == "telegram":
-        text = ctx._("Last, if you wish, a phone number the commune can call about this "
-                     "session (for example if the time changes). Type it, share your contact "
-                     "(📎 → Contact), or tap “Skip”.")
-    ctx.say(text, *buttons, Button(ctx._("Skip"), "ss:skip"), main_menu_button(ctx))
+    buttons += [Button(ctx._("Skip"), "ss:skip"), main_menu_button(ctx)]
+    skip = tap(ctx, buttons[-2].label, buttons)
+    if ctx.msg.channel in REQUEST_CHANNELS:
+        share = Request(CONTACT, ctx._("📞 Send my phone number"))
+        ctx.say(ctx._("Last, if you wish, a phone number the commune can call about this "
+                      "session (for example if the time changes): tap “{share}”, type it, or "
+                      "{skip}.").format(share=share.label, skip=skip),
+                *buttons, requests=(share,))
+    else:
+        ctx.say(ctx._("Last, if you wish, a phone number the commune can call about this "
+                      "session (for example if the time changes): type it, or {skip}.").format(
+                          skip=skip), *buttons)
     return phone
 
 
@@ -91,12 +101,14 @@ async def phone(ctx: Ctx) -> object:
     elif ctx.chosen == "ss:phone:keep":
         number = ctx.user.phone
     elif ctx.msg.contact is not None:
-        number = service.normal_phone(ctx.msg.contact.phone)
+        number = service.normal_phone(ctx.msg.contact.phone) or ctx.msg.contact.phone[:30]
     else:
         number = service.normal_phone(ctx.msg.text)
     if ctx.chosen != "ss:skip" and number is None:
+        skip = next((b.label for b in ctx.offered if b.payload == "ss:skip"), "")
         ctx.say(ctx._("That does not look like a phone number. Please type it again (for "
-                      "example 0912 345 678), or tap “Skip”."), *ctx.offered)
+                      "example 0912 345 678), or {skip}.").format(
+                          skip=tap(ctx, skip, ctx.offered)), *ctx.offered)
         return STAY
     return await finish_registration(ctx, number)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from bot.flows import session_questions, session_registration
 from bot.flows.base import Ctx, Flow
-from bot.flows.common import main_menu_button, reoffer
+from bot.flows.common import main_menu_button, reoffer, shorten
 from bot.messages import Button
 from bot.services import session_notices
 from bot.services import session_rules as rules
@@ -22,12 +22,10 @@ from storage.repositories import (
     SessionRegistrations,
 )
 
-BUTTON_TOPIC = 60
-
 
 def short(text: str) -> str:
-    """A topic cut to fit on a button."""
-    return text if len(text) <= BUTTON_TOPIC else text[: BUTTON_TOPIC - 1].rstrip() + "…"
+    """A topic cut at a word to fit on a button."""
+    return shorten(text)
 
 
 def number(payload: str | None, prefix: str) -> int | None:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from bot.flows import data_rights, disclosures, menu, onboarding
-from bot.flows.base import Ctx, Flow
+from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import LANGUAGE_NAMES, main_menu_button, reoffer
 from bot.messages import Button
 from bot.services import broadcasts
@@ -89,8 +89,10 @@ def ask_language(ctx: Ctx, back: str = "menu") -> object:
 
 
 async def change_language(ctx: Ctx) -> object:
-    """/lang from anywhere."""
-    return ask_language(ctx, back="menu" if ctx.user.onboarded_at else "start")
+    """/lang from anywhere (during first contact, within it)."""
+    if ctx.user.onboarded_at is None:
+        return onboarding.choose_language(ctx)
+    return ask_language(ctx)
 
 
 async def language(ctx: Ctx) -> object:
@@ -103,8 +105,6 @@ async def language(ctx: Ctx) -> object:
     match ctx.data.get("back"):
         case "settings":
             return await overview(ctx, done)
-        case "start":
-            return onboarding.ask_consent(ctx, done)
     return menu.show(ctx, done)
 
 
@@ -113,6 +113,8 @@ async def hamlet(ctx: Ctx) -> object:
     if (page := onboarding.hamlet_page(ctx.chosen)) is not None:
         return await onboarding.ask_hamlet(ctx, next_step=hamlet, page=page, edit=True)
     chosen = await onboarding.chosen_hamlet(ctx)
+    if chosen is STAY:  # a hamlet typed in part: asked to confirm
+        return STAY
     if chosen is False:
         return reoffer(ctx)
     ctx.user.hamlet_id = chosen.id if chosen else None

@@ -64,6 +64,22 @@ def keyboard(buttons: Iterable[Button]) -> dict[str, Any] | None:
     return {"inline_keyboard": rows} if rows else None
 
 
+def request_keyboard(reply: Reply) -> dict[str, Any]:
+    """A reply keyboard under the text field: the share-location / share-phone buttons first,
+    then the reply's choices as plain keys (a pressed key sends its label, which the engine
+    takes as that choice). It folds away once used."""
+    rows: list[list[dict[str, Any]]] = [
+        [{"text": r.label, f"request_{r.kind}": True}] for r in reply.requests]
+    rows += [[{"text": b.label}] for b in reply.buttons]
+    return {"keyboard": rows, "resize_keyboard": True, "one_time_keyboard": True}
+
+
+def markup_of(reply: Reply) -> dict[str, Any] | None:
+    """The reply's keyboard: a request keyboard when it asks for a location or a phone,
+    else inline buttons (or none)."""
+    return request_keyboard(reply) if reply.requests else keyboard(reply.buttons)
+
+
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Telegram's pieces of a long text (at least one, maybe empty, message)."""
     return messages.split_text(text, limit) or [""]
@@ -154,7 +170,7 @@ class TelegramChannel:
         """Send replies in order; the first one marked `edit` replaces the message `edit`
         ((chat id, message id))."""
         for reply in replies:
-            if reply.edit and edit is not None and not reply.attachments:
+            if reply.edit and edit is not None and not reply.attachments and not reply.requests:
                 target, edit = edit, None
                 if await self._edit(target, reply):
                     continue
@@ -167,7 +183,7 @@ class TelegramChannel:
         if reply.text or not reply.attachments:
             for i, chunk in enumerate(chunks):
                 params: dict[str, Any] = {"chat_id": chat_id, "text": chunk}
-                if i == len(chunks) - 1 and (markup := keyboard(reply.buttons)):
+                if i == len(chunks) - 1 and (markup := markup_of(reply)):
                     params["reply_markup"] = markup
                 elif i == len(chunks) - 1 and reply.wants_reply:
                     params["reply_markup"] = {"force_reply": True}

@@ -21,7 +21,14 @@ from bot import messages
 from bot.handlers.zalo import render as numbered
 from bot.handlers.zalo import split_text
 from bot.handlers.zalo_oa_client import OUTSIDE_WINDOW, ZaloOAClient, ZaloOAError
-from bot.messages import Attachment, Inbound, Reply, Undeliverable, parse_command
+from bot.messages import (
+    ZALO_OA_BUTTONS,
+    Attachment,
+    Inbound,
+    Reply,
+    Undeliverable,
+    parse_command,
+)
 from bot.services import choices
 from storage import clock
 from storage.db import Database
@@ -29,7 +36,7 @@ from storage.models import ZaloOAFollower
 
 log = logging.getLogger(__name__)
 CHANNEL = "zalo_oa"
-MAX_BUTTONS = 5
+MAX_BUTTONS = ZALO_OA_BUTTONS  # more choices become numbered lines
 BUTTON_TITLE_LIMIT = 100
 PAYLOAD_PREFIX = "#civic:"  # the query text of our buttons; query payloads hold ≤1000 chars
 # Zalo OA: consultation messages are allowed up to 7 days after the user's last

@@ -10,7 +10,6 @@ session_tickets (codes and check-in) and session_outcome (closing with the outco
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -20,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import typed
 from bot.i18n import N_, format_datetime
 from bot.services import outbox
 from bot.services import session_notices as notices
@@ -52,9 +52,6 @@ from storage.repositories import (
     SessionRegistrations,
     SessionReminders,
 )
-
-_PHONE = re.compile(r"^\+?[0-9][0-9 .-]{7,18}[0-9]$")
-
 
 # --- announcing and changing ----------------------------------------------------------------
 
@@ -172,9 +169,8 @@ async def set_capacity(session: AsyncSession, session_id: int, capacity: int, *,
 
 
 def normal_phone(text: str) -> str | None:
-    """A typed phone number, tidied, or None when it does not look like one."""
-    text = text.strip()
-    return re.sub(r"[ .-]", "", text) if _PHONE.match(text) else None
+    """A typed phone number in its one stored form, or None (see bot.typed.phone)."""
+    return typed.phone(text)
 
 
 async def register(session: AsyncSession, session_id: int, user: User, *, name: str,

@@ -1,0 +1,148 @@
+"""What people type for a phone number, a day, a time or a rating, read one way everywhere.
+
+Pure functions, no I/O: flows (resident and staff) and services call them. Residents type
+without accents, with spaces, dots and brackets, two-digit years and "8 giờ sáng".
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from bot.textfold import fold
+
+# --- phone numbers --------------------------------------------------------------------------
+
+_PHONE_PUNCTUATION = re.compile(r"[\s.\-()/]")
+_PHONE_DIGITS = re.compile(r"^\+?[0-9]+$")
+
+
+def phone(text: str) -> str | None:
+    """A Vietnamese number in its national form ("0912345678", "02053820000"), a foreign
+    one as "+<digits>", or None.
+
+    Accepts spaces, dots, dashes, brackets and the +84 / 84 prefix: "(0205) 3820 000",
+    "+84 912.345.678". Mobiles have 10 digits, landlines 11 (02xx + 7 digits).
+    """
+    digits = _PHONE_PUNCTUATION.sub("", text)
+    if not _PHONE_DIGITS.match(digits):
+        return None
+    if digits.startswith("+84"):
+        digits = "0" + digits[3:]
+    elif digits.startswith("84") and len(digits) in (11, 12):
+        digits = "0" + digits[2:]
+    elif digits.startswith("+"):
+        return digits if 8 <= len(digits) - 1 <= 15 else None
+    if digits.startswith("00"):
+        return None
+    if digits.startswith("0") and len(digits) in (10, 11):
+        return digits
+    return None
+
+
+# --- days and times -------------------------------------------------------------------------
+
+_DAY = re.compile(r"(?<!\d)(\d{1,4})[/.\-](\d{1,2})(?:[/.\-](\d{2,4}))?(?!\d)")
+_CLOCK = re.compile(
+    r"(?<!\d)(\d{1,2})\s*(?::|h|g|gio)\s*(\d{2})?(?:\s*(?:phut|p))?"
+    r"(?:\s*(sang|trua|chieu|toi|dem|am|pm))?(?!\w)"
+)
+_AFTERNOON = {"chieu": 12, "toi": 12, "pm": 12}
+
+
+def _year(text: str | None, today: date | None) -> int | None:
+    """A typed year: "26" is 2026 (two-digit years are 20yy), none is this year."""
+    if text is None:
+        return today.year if today else None
+    if len(text) == 2:
+        return 2000 + int(text)
+    return int(text) if len(text) == 4 else None
+
+
+def day(text: str, today: date | None = None, upcoming: bool = False) -> date | None:
+    """A typed calendar day, or None when it cannot be read.
+
+    "30/11/2026", "30-11-26", "30.11.2026", "2026-11-30", "ngày 30/11" (this year, known
+    from `today`; with `upcoming`, a day already past this year means next year).
+    """
+    found = _DAY.search(fold(text))
+    if found is None:
+        return None
+    first, second, third = found.groups()
+    if len(first) == 4:  # ISO: year-month-day
+        if third is None:
+            return None
+        year, month, dom = int(first), int(second), int(third)
+    elif len(first) > 2:
+        return None
+    else:
+        year_or_none = _year(third, today)
+        if year_or_none is None:
+            return None
+        year, month, dom = year_or_none, int(second), int(first)
+    try:
+        found_day = date(year, month, dom)
+    except ValueError:
+        return None
+    if upcoming and third is None and today is not None and found_day < today:
+        try:
+            found_day = found_day.replace(year=found_day.year + 1)
+        except ValueError:  # 29/2 in a year that has none
+            return None
+    return found_day
+
+
+def clock_time(text: str) -> time | None:
+    """A typed time of day: "08:00", "8h", "8h30", "14g", "8 giờ sáng", "2 giờ chiều"."""
+    folded = fold(text)
+    folded = _DAY.sub(" ", folded)  # "30/11 8h": the day is not the time
+    found = _CLOCK.search(folded)
+    if found is None:
+        return None
+    hour, minute = int(found.group(1)), int(found.group(2) or 0)
+    part = found.group(3)
+    if part in _AFTERNOON and hour < 12:
+        hour += _AFTERNOON[part]
+    if part in ("dem", "am") and hour == 12:
+        hour = 0
+    if hour > 23 or minute > 59:
+        return None
+    return time(hour, minute)
+
+
+def moment(text: str, timezone: str, today: date | None = None,
+           upcoming: bool = True) -> datetime | None:
+    """A typed day and time ("30/11/26 8h", "8 giờ sáng 30/11", "2026-11-30 08:00") in the
+    commune's time zone, or None when either part cannot be read."""
+    found_day = day(text, today, upcoming=upcoming)
+    found_time = clock_time(text)
+    if found_day is None or found_time is None:
+        return None
+    return datetime.combine(found_day, found_time, tzinfo=ZoneInfo(timezone))
+
+
+# --- ratings --------------------------------------------------------------------------------
+
+RATING_WORDS = {  # typed words (folded) for each rating, beside the number
+    5: ("rat hai long", "tuyet voi", "rat tot"),
+    4: ("hai long", "tot"),
+    3: ("binh thuong", "tam duoc", "tam"),
+    2: ("chua hai long", "chua tot"),
+    1: ("khong hai long", "te", "kem"),
+}
+_STARS = re.compile(r"^(?:danh gia\s*)?([1-5])\s*(?:sao|diem|\*|⭐|/\s*5)?$")
+
+
+def rating(text: str) -> int | None:
+    """A typed rating from 1 to 5: "5", "5 sao", "4/5", "5 ⭐", "⭐⭐⭐", "rat hai long"."""
+    folded = fold(text).strip(" .!")
+    if folded and set(folded) <= {"⭐", " "}:
+        count = folded.count("⭐")
+        return count if 1 <= count <= 5 else None
+    if found := _STARS.match(folded):
+        return int(found.group(1))
+    for stars, words in RATING_WORDS.items():
+        if folded in words:
+            return stars
+    return None
