@@ -15,10 +15,13 @@ from aiohttp import web
 from bot.services import api_keys, open311
 from bot.services.open311 import Open311Error
 from storage.db import Database
+from storage.repositories import Communes
 
 log = logging.getLogger(__name__)
 PREFIX = "/open311/v2"
 FORMATS = "{fmt:json|xml}"
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-12-02T00:00:00Z"  # when this API last changed, for the discovery file
 MAX_BODY = 64 * 1024  # a petition is at most 4,000 characters; no media is uploaded here
 # The XML element of each list and of its items, as the spec names them.
 XML_NAMES = {"services": ("services", "service"), "requests": ("service_requests", "request"),
@@ -52,7 +55,7 @@ def to_xml(kind: str, body: Any) -> str:
         root = ET.Element(kind)
         for key, value in body.items():
             _element(root, key, value)
-    return '<?xml version="1.0" encoding="utf-8"?>' + ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>' + ET.tostring(root, encoding="unicode")
 
 
 def respond(fmt: str, kind: str, body: Any, status: int = 200) -> web.Response:
@@ -88,6 +91,18 @@ async def errors(request: web.Request, handler: Callable) -> web.StreamResponse:
         return error(fmt, 500, "internal error")
 
 
+def _clean(values: Mapping[str, str]) -> Mapping[str, str]:
+    """Refuse text no database stores: NUL characters and unpaired surrogates."""
+    for name, value in values.items():
+        try:
+            (name + value).encode("utf-8")
+        except UnicodeEncodeError:
+            raise Open311Error(400, "the request holds text that is not UTF-8") from None
+        if "\x00" in name + value:
+            raise Open311Error(400, "the request holds a NUL character")
+    return values
+
+
 async def _form(request: web.Request) -> Mapping[str, str]:
     """A POST body: a form (as the spec says) or a JSON object of values."""
     if request.content_length and request.content_length > MAX_BODY:
@@ -99,7 +114,7 @@ async def _form(request: web.Request) -> Mapping[str, str]:
             raise Open311Error(400, "the body is not valid JSON") from None
         if not isinstance(body, dict):
             raise Open311Error(400, "the body must be a JSON object")
-        return {str(k): "" if v is None else str(v) for k, v in body.items()}
+        return _clean({str(k): "" if v is None else str(v) for k, v in body.items()})
     if request.content_type not in ("application/x-www-form-urlencoded",
                                     "multipart/form-data"):
         raise Open311Error(400, f"unsupported content type {request.content_type}")
@@ -109,7 +124,7 @@ async def _form(request: web.Request) -> Mapping[str, str]:
         raise
     except Exception:  # aiohttp's parsers raise several kinds on a broken body
         raise Open311Error(400, "the form cannot be read") from None
-    return {k: v for k, v in form.items() if isinstance(v, str)}
+    return _clean({k: v for k, v in form.items() if isinstance(v, str)})
 
 
 async def _unknown(request: web.Request) -> web.Response:
@@ -127,6 +142,21 @@ class Open311:
     def _locale(self, request: web.Request) -> str:
         wanted = request.query.get("locale", "")[:2].lower()
         return wanted if wanted in ("vi", "en") else self.locale
+
+    async def discovery(self, request: web.Request) -> web.Response:
+        """GET discovery.json|xml: the spec's service discovery file."""
+        async with self.db.session() as session:
+            commune = await Communes(session).current()
+        contact = ", ".join(c for c in (commune.office_email, commune.office_phone) if c) \
+            if commune else ""
+        body = {"changeset": CHANGESET, "contact": contact,
+                "key_service": "API keys for posting are given by the commune's People's "
+                               "Committee (UBND); reading needs none.",
+                "endpoints": [{"specification": SPECIFICATION, "changeset": CHANGESET,
+                               "url": str(request.url.origin()) + PREFIX,
+                               "type": "production",
+                               "formats": ["text/xml", "application/json"]}]}
+        return respond(request.match_info["fmt"], "discovery", body)
 
     async def services(self, request: web.Request) -> web.Response:
         """GET services.json|xml."""
@@ -146,7 +176,7 @@ class Open311:
         """GET requests.json|xml with the spec's filters and page/page_size."""
         async with self.db.session() as session:
             settings = await open311.settings_of(session)
-            query = open311.parse_query(request.query, settings, now=self.now(),
+            query = open311.parse_query(_clean(request.query), settings, now=self.now(),
                                         timezone=self.timezone)
             body = await open311.requests(session, query, settings,
                                           locale=self._locale(request), timezone=self.timezone)
@@ -165,7 +195,8 @@ class Open311:
         form = await _form(request)
         now = self.now()
         async with self.db.session() as session:
-            key = await api_keys.use(session, form.get("api_key", "").strip(),
+            secret = form.get("api_key") or _clean(request.query).get("api_key", "")
+            key = await api_keys.use(session, secret.strip(),
                                      f"POST {request.path}", now=now)
             await session.commit()  # the use (or the refused attempt) is logged either way
             if key is None:
@@ -181,6 +212,7 @@ def app(db: Database, timezone: str, locale: str, now: Callable[[], datetime]
     """The Open311 sub-application, mounted at /open311/v2/."""
     routes = Open311(db, timezone, locale, now)
     sub = web.Application(middlewares=[errors])
+    sub.router.add_get(f"/discovery.{FORMATS}", routes.discovery)
     sub.router.add_get(f"/services.{FORMATS}", routes.services)
     sub.router.add_get(f"/services/{{code}}.{FORMATS}", routes.definition)
     sub.router.add_get(f"/requests.{FORMATS}", routes.requests)

@@ -227,6 +227,10 @@ async def test_one_request_by_id_in_json_and_xml(api: Api):
      "page_size must be a whole number from 1 to 1000"),
     ("/requests.json", {"page_size": "-3"}, 400,
      "page_size must be a whole number from 1 to 1000"),
+    ("/requests.json", {"start_date": "0001-01-01T00:00:00+07:00"}, 400,
+     "start_date is out of range"),
+    ("/requests.json", {"service_request_id": "PA\x002026"}, 400,
+     "the request holds a NUL character"),
     ("/requests.csv", {}, 404, "no such resource /open311/v2/requests.csv"),
     ("/tokens/1.json", {}, 404, "no such resource /open311/v2/tokens/1.json"),
 ])
@@ -319,6 +323,11 @@ async def test_a_kiosk_files_feedback_that_staff_see_like_any_petition(api: Api)
      "description may have at most 4000 characters"),
     ({"data": _form(api_key="KEY", **{"attribute[anonymous]": "maybe"})}, 400,
      "attribute[anonymous] must be true or false"),
+    ({"data": _form(api_key="KEY", description="Đèn hỏng\x00 ở ngã ba chợ")}, 400,
+     "the request holds a NUL character"),
+    ({"data": '{"api_key": "k", "description": "\\ud800 lone surrogate"}',
+      "headers": {"Content-Type": "application/json"}}, 400,
+     "the request holds text that is not UTF-8"),
     ({"data": _form(api_key="KEY", description="x" * 70000)}, 413,
      "the request is larger than 65536 bytes"),
 ])
@@ -334,6 +343,24 @@ async def test_bad_posts_get_the_specs_errors_and_file_nothing(
     assert (status, root.findtext("error/code"), root.findtext("error/description")) == (
         code, str(code), description)
     assert len(await _petitions(api.db)) == before
+
+
+async def test_the_discovery_file_names_the_endpoint_and_the_communes_contact(api: Api):
+    discovery = await api.json("/discovery.json")
+    assert discovery["contact"] == "motcua@chilang.example.vn, 0205 3820 000"
+    [endpoint] = discovery["endpoints"]
+    assert (endpoint["url"], endpoint["specification"], endpoint["formats"]) == (
+        api.url + V2, "http://wiki.open311.org/GeoReport_v2", ["text/xml", "application/json"])
+    status, _kind, text = await api.get("/discovery.xml")
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?><discovery>')
+    root = ET.fromstring(text)
+    assert [f.text for f in root.findall("endpoints/endpoint/formats/format")] == [
+        "text/xml", "application/json"]
+
+
+async def test_the_api_key_may_come_in_the_query_string(api: Api):
+    status, body = await api.post(f"/requests.json?api_key={api.key}", data=_form())
+    assert (status, body[0]["service_request_id"][:8]) == (200, "PA-2026-")
 
 
 async def test_a_revoked_key_is_refused_and_the_attempt_logged(api: Api):
@@ -355,6 +382,7 @@ async def test_no_personal_data_appears_in_any_response(api: Api):
     codes = (seeded.public, seeded.anonymous, seeded.complaint, seeded.denunciation,
              seeded.old, "PA-2026-999999")
     for fmt in ("json", "xml"):
+        await api.get(f"/discovery.{fmt}")
         await api.get(f"/services.{fmt}")
         await api.get(f"/services/lighting.{fmt}")
         for params in ({}, {"start_date": "2025-01-01"}, {"status": "open"},

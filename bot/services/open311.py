@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -71,7 +71,11 @@ def _moment(params: Mapping[str, str], name: str, timezone: str) -> datetime | N
     except ValueError:
         raise Open311Error(400, f"{name} must be a W3C date and time, e.g. "
                                 "2026-11-01T00:00:00+07:00") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # "0001-01-01T00:00:00+07:00" lies before the first UTC moment
+        raise Open311Error(400, f"{name} is out of range") from None
 
 
 def _number(params: Mapping[str, str], name: str, default: int, top: int) -> int:
