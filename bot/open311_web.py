@@ -77,6 +77,8 @@ async def errors(request: web.Request, handler: Callable) -> web.StreamResponse:
     """Every refusal in the spec's format, never a bare 500."""
     fmt = "xml" if request.path.endswith(".xml") else "json"
     try:
+        _clean(request.query)
+        _clean(request.match_info)
         return await handler(request)
     except Open311Error as exc:
         return error(fmt, exc.code, exc.description)
@@ -176,7 +178,7 @@ class Open311:
         """GET requests.json|xml with the spec's filters and page/page_size."""
         async with self.db.session() as session:
             settings = await open311.settings_of(session)
-            query = open311.parse_query(_clean(request.query), settings, now=self.now(),
+            query = open311.parse_query(request.query, settings, now=self.now(),
                                         timezone=self.timezone)
             body = await open311.requests(session, query, settings,
                                           locale=self._locale(request), timezone=self.timezone)
@@ -195,7 +197,7 @@ class Open311:
         form = await _form(request)
         now = self.now()
         async with self.db.session() as session:
-            secret = form.get("api_key") or _clean(request.query).get("api_key", "")
+            secret = form.get("api_key") or request.query.get("api_key", "")
             key = await api_keys.use(session, secret.strip(),
                                      f"POST {request.path}", now=now)
             await session.commit()  # the use (or the refused attempt) is logged either way

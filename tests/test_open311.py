@@ -231,6 +231,7 @@ async def test_one_request_by_id_in_json_and_xml(api: Api):
      "start_date is out of range"),
     ("/requests.json", {"service_request_id": "PA\x002026"}, 400,
      "the request holds a NUL character"),
+    ("/requests/PA\x00.json", {}, 400, "the request holds a NUL character"),
     ("/requests.csv", {}, 404, "no such resource /open311/v2/requests.csv"),
     ("/tokens/1.json", {}, 404, "no such resource /open311/v2/tokens/1.json"),
 ])
