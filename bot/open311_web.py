@@ -198,8 +198,13 @@ class Open311:
         now = self.now()
         async with self.db.session() as session:
             secret = form.get("api_key") or request.query.get("api_key", "")
-            key = await api_keys.use(session, secret.strip(),
-                                     f"POST {request.path}", now=now)
+            try:
+                key = await api_keys.use(session, secret.strip(), f"POST {request.path}",
+                                         now=now)
+            except api_keys.KeyLimitReached:
+                await session.commit()
+                raise Open311Error(429, f"this api_key has filed {api_keys.DAILY_LIMIT} "
+                                        "requests in the last 24 hours; try later") from None
             await session.commit()  # the use (or the refused attempt) is logged either way
             if key is None:
                 raise Open311Error(403, "api_key is missing, unknown or revoked")

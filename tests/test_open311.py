@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from bot import open311_web
 from bot.services import api_keys, roles
+from bot.services import petitions as service
 from bot.web import build_web_app
 from storage import clock
 from storage.db import Database
@@ -287,6 +288,15 @@ async def test_a_kiosk_files_feedback_that_staff_see_like_any_petition(api: Api)
     [listed] = await api.json(f"/requests/{new.code}.json")
     assert (listed["description"], listed["address"], listed["status"]) == (
         FEEDBACK_TEXT, "Khu Hòa Bình", "open")
+    # Staff answer it like any petition; the API shows the answer.
+    async with api.db.session() as session:
+        await service.answer(session, await session.get(Petition, new.id),
+                             "Điện lực đã dựng lại cột điện sáng 26/11.",
+                             actor="telegram:800900777", now=NOW, timezone=TZ)
+        await session.commit()
+    [answered] = await api.json(f"/requests/{new.code}.json")
+    assert (answered["status"], answered["status_notes"]) == (
+        "closed", "Đã trả lời: Điện lực đã dựng lại cột điện sáng 26/11.")
     # JSON bodies and XML answers work too; anonymous feedback keeps its content private.
     status, body = await api.post("/requests.xml", json=_form(
         api_key=api.key, lat="21.84", long="106.6", **{"attribute[anonymous]": "true"}))
@@ -362,6 +372,21 @@ async def test_the_discovery_file_names_the_endpoint_and_the_communes_contact(ap
 async def test_the_api_key_may_come_in_the_query_string(api: Api):
     status, body = await api.post(f"/requests.json?api_key={api.key}", data=_form())
     assert (status, body[0]["service_request_id"][:8]) == (200, "PA-2026-")
+
+
+async def test_a_key_files_at_most_its_daily_limit(api: Api, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setattr(api_keys, "DAILY_LIMIT", 2)
+    for _ in range(2):
+        assert (await api.post(data=_form(api_key=api.key)))[0] == 200
+    status, body = await api.post(data=_form(api_key=api.key))
+    assert (status, body) == (429, [{"code": 429, "description": "this api_key has filed 2 "
+                                     "requests in the last 24 hours; try later"}])
+    Clock(NOW + timedelta(hours=24, seconds=1))
+    assert (await api.post(data=_form(api_key=api.key)))[0] == 200
+    async with api.db.session() as session:
+        kinds = [e.kind for e in (await session.exec(select(InteractionLog).where(
+            InteractionLog.channel == "open311", InteractionLog.direction == "in"))).all()]
+    assert kinds == ["api_key_used", "api_key_used", "api_key_limited", "api_key_used"]
 
 
 async def test_a_revoked_key_is_refused_and_the_attempt_logged(api: Api):

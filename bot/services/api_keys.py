@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,10 +17,15 @@ from storage.models import ApiKey, InteractionLog
 from storage.repositories import InteractionLogs
 
 PREFIX_LENGTH = 8
+DAILY_LIMIT = 300  # requests filed per key in 24 hours: a leaked key cannot flood the desk
 
 
 class ApiKeyError(Exception):
     """A key cannot be created or revoked; the message says why."""
+
+
+class KeyLimitReached(Exception):
+    """A live key has been used DAILY_LIMIT times in the last 24 hours."""
 
 
 def digest(secret: str) -> str:
@@ -68,20 +74,33 @@ async def revoke(session: AsyncSession, key_id: int, *, actor: str, now: datetim
 async def use(session: AsyncSession, secret: str, what: str, *, now: datetime
               ) -> ApiKey | None:
     """The live key for `secret`, its use counted and logged; None for an unknown or
-    revoked key (a revoked key's attempt is logged too)."""
+    revoked key (a revoked key's attempt is logged too). Raises KeyLimitReached past the
+    daily limit (logged)."""
     if not secret:
         return None
     row = (await session.exec(select(ApiKey).where(ApiKey.key_hash == digest(secret)))).first()
     if row is None:
         return None
-    refused = row.revoked_at is not None
+    actor = f"api-key:{row.id}"
+    kind = "api_key_used"
+    if row.revoked_at is not None:
+        kind = "api_key_refused"
+    elif await _uses_since(session, actor, now - timedelta(hours=24)) >= DAILY_LIMIT:
+        kind = "api_key_limited"
     InteractionLogs(session).append(InteractionLog(
-        at=now, channel="open311", direction="in",
-        kind="api_key_refused" if refused else "api_key_used",
-        text=what[:500], actor=f"api-key:{row.id}"))
-    if refused:
+        at=now, channel="open311", direction="in", kind=kind, text=what[:500], actor=actor))
+    if kind == "api_key_refused":
         return None
+    if kind == "api_key_limited":
+        raise KeyLimitReached(row.id)
     row.uses += 1
     row.last_used_at = now
     session.add(row)
     return row
+
+
+async def _uses_since(session: AsyncSession, actor: str, since: datetime) -> int:
+    query = select(sa.func.count()).select_from(InteractionLog).where(
+        InteractionLog.actor == actor, InteractionLog.kind == "api_key_used",
+        col(InteractionLog.at) >= since)
+    return (await session.exec(query)).one()
