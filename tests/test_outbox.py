@@ -270,8 +270,8 @@ def test_python_m_bot_chat_shows_waiting_messages(tmp_path: Path):
     async def prepare() -> None:
         db = Database(f"sqlite+aiosqlite:///{db_path}")
         await db.upgrade()
-        # A kind the quiet hours never hold: the child process reads the wall clock (its
-        # environment drops libfaketime too), and from 21:00 in Hà Nội a notice would wait.
+        # An answer left for the person (kind "reply"): the child process runs on the real
+        # clock, and a notice would wait out the quiet hours at night (tests/test_quiet_hours.py).
         await _enqueue(db, "Thông báo cho Bình", recipient=outbox.Recipient("console", "binh"),
                        kind="reply")
         await db.dispose()
