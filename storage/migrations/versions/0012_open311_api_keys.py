@@ -1,7 +1,7 @@
 """open311: API keys of kiosks and partner apps (hashed)
 
 Revision ID: 0012_open311_api_keys
-Revises: 0011_desk
+Revises: 0012_rights
 Create Date: 2026-12-02 13:45:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.models  # noqa: F401
 
 revision: str = "0012_open311_api_keys"
-down_revision: str | None = "0011_desk"
+down_revision: str | None = "0012_rights"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
