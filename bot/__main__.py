@@ -1,5 +1,5 @@
 """Command line: run, chat, init, demo, role, db, group, disclosure, report, petition,
-session, broadcast, export, log.
+session, broadcast, export, log, api-key.
 
 Errors print one clear line and exit non-zero.
 """
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from bot import (
     cli_accountability,
+    cli_api_keys,
     cli_broadcasts,
     cli_disclosures,
     cli_petitions,
@@ -27,7 +28,7 @@ from bot.app import App, build, cli_actor
 from bot.config import Settings
 from bot.handlers import console
 from bot.i18n import CatalogMissing
-from bot.services import commune_setup, groups, roles
+from bot.services import api_keys, commune_setup, groups, roles
 from bot.services.broadcasts import BroadcastError
 from bot.services.disclosures import DisclosureError
 from bot.services.exports import ExportError
@@ -200,6 +201,7 @@ def parser() -> argparse.ArgumentParser:
     cli_broadcasts.register(sub, _as_cli_actor)
     cli_accountability.register(sub, _as_cli_actor, reports)
     cli_zalo_oa.register(sub)
+    cli_api_keys.register(sub, _as_cli_actor)
     return top
 
 
@@ -231,7 +233,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {field}: {first['msg']}", file=sys.stderr)
     except (commune_setup.CommuneFileError, roles.RoleError, groups.GroupError,
             CatalogMissing, DisclosureError, PetitionError, SessionError,
-            ExportError, BroadcastError, ReportError, commune_setup.DemoError) as exc:
+            ExportError, BroadcastError, ReportError, commune_setup.DemoError,
+            api_keys.ApiKeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130

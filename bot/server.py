@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from pydantic import SecretStr
 
+from bot import open311_web
 from bot.app import App
 from bot.web import build_web_app
+from storage import clock
 
 if TYPE_CHECKING:
     from bot.handlers.zalo_oa_runtime import ZaloOARuntime
@@ -76,6 +78,9 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         app.db, lambda: {r.channel.name: r.up for r in runtimes},
         [route for r in runtimes for route in r.routes()],
     )
+    if settings.open311:
+        open311_web.mount(web_app, app.db, settings.timezone, settings.default_locale,
+                          clock.now)
     runner = web.AppRunner(web_app, access_log=None)  # access logs would show webhook paths
     await runner.setup()
     await web.TCPSite(runner, settings.http_host, settings.http_port).start()

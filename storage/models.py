@@ -523,3 +523,18 @@ class ZaloOAFollower(SQLModel, table=True):
     last_interaction_at: datetime | None = _when(default=None, nullable=True)
     following: bool = False
     tag: str | None = Field(default=None, max_length=200)  # the hamlet tag it carries
+
+
+class ApiKey(SQLModel, table=True):
+    """An Open311 API key of a kiosk or partner app: only its SHA-256 is kept."""
+
+    __tablename__ = "api_keys"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    key_hash: str = Field(max_length=64, unique=True)
+    prefix: str = Field(max_length=12)  # the first characters, to recognise a key in a list
+    created_by: str = Field(default="", max_length=120)
+    created_at: datetime = _when(default_factory=clock.now)
+    revoked_at: datetime | None = _when(default=None, nullable=True)
+    last_used_at: datetime | None = _when(default=None, nullable=True)
+    uses: int = 0

@@ -99,14 +99,16 @@ def check(intake: Intake, settings: Settings) -> None:
             raise PetitionError("identity", "full name and address are required")
 
 
-async def submit(session: AsyncSession, intake: Intake, user: User, *, now: datetime,
-                 timezone: str, settings: Settings) -> Petition:
+async def submit(session: AsyncSession, intake: Intake, user: User | None, *, now: datetime,
+                 timezone: str, settings: Settings, channel: str | None = None) -> Petition:
     """Store a new petition with its tracking code and deadlines; staff are told.
 
-    Raises PetitionError("limit") past the daily limit. Nothing is committed here.
+    Without a user (feedback filed through the Open311 API on `channel`) nobody is told
+    of changes but followers. Raises PetitionError("limit") past a person's daily limit.
+    Nothing is committed here.
     """
     check(intake, settings)
-    if await sent_today(session, user.id, now, timezone) >= settings.daily_limit:
+    if user and await sent_today(session, user.id, now, timezone) >= settings.daily_limit:
         raise PetitionError("limit", "daily limit reached")
     received = local_day(now, timezone)
     accept_rule = rules.rule_for(intake.kind, rules.ACCEPT, received, settings.rules)
@@ -118,7 +120,7 @@ async def submit(session: AsyncSession, intake: Intake, user: User, *, now: date
         latitude=intake.latitude, longitude=intake.longitude,
         address=nfc(intake.address.strip()) if intake.address else None,
         description=nfc(intake.description.strip()), attachments=intake.attachments,
-        user_id=user.id, anonymous=intake.anonymous and intake.kind == FEEDBACK,
+        user_id=user.id if user else None, anonymous=intake.anonymous and intake.kind == FEEDBACK,
         received_at=now, accept_due=accept_due,
         answer_due=rules.due_date(resolve_rule, start, settings.calendar),
         rules_version=f"{accept_rule.version};{resolve_rule.version}",
@@ -138,7 +140,7 @@ async def submit(session: AsyncSession, intake: Intake, user: User, *, now: date
     # moment would tie it to the person chatting then (its record keeps the time).
     logged = PREFIXES[DENUNCIATION] if intake.kind == DENUNCIATION else petition.code
     InteractionLogs(session).admin("petition_received", logged, "resident",
-                                   channel=user.channel, now=now)
+                                   channel=user.channel if user else channel, now=now)
     await petition_notices.notify_staff(session, petition, settings, timezone, new=True)
     return petition
 
