@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     public_base_url: str | None = None
+    public_page: bool = True  # the public record at / and /cong-khai/ on the HTTP server
 
     pseudonym_key: SecretStr | None = None
     timezone: str = "Asia/Ho_Chi_Minh"
