@@ -49,10 +49,11 @@ async def seed_year(db: Database, *, per_month: int = 6, now: datetime = NOW) ->
             session.add(user)
             users.append(user)
         await session.flush()
-        count = 0
-        for month in range(1, now.astimezone(ZoneInfo(TZ)).month + 1):
+        count, local = 0, now.astimezone(ZoneInfo(TZ))
+        for month in range(1, local.month + 1):
             for day in range(per_month):
-                moment = datetime(2026, month, 3 + 3 * day, 2, 30, tzinfo=UTC)
+                moment = datetime(local.year, month, 1 + day * 27 // per_month, 2, day % 60,
+                                  tzinfo=UTC)
                 if moment >= now - timedelta(days=1):
                     continue
                 count += 1
@@ -87,9 +88,9 @@ async def seed_year(db: Database, *, per_month: int = 6, now: datetime = NOW) ->
         await demo.load_disclosures(session, now=now, timezone=TZ, actor="seed")
         held = DialogueSession(
             topic="Đối thoại về nước sạch", leaders=["Chủ tịch UBND xã"], place="Hội trường",
-            capacity=40, starts_at=datetime(2026, 6, 10, 1, tzinfo=UTC),
+            capacity=40, starts_at=datetime(local.year, 6, 10, 1, tzinfo=UTC),
             outcome="UBND xã cam kết lắp đường ống nước cho Thôn Nà Ca trong quý III.",
-            outcome_at=datetime(2026, 6, 12, 1, tzinfo=UTC), status="closed")
+            outcome_at=datetime(local.year, 6, 12, 1, tzinfo=UTC), status="closed")
         coming = DialogueSession(
             topic="Đối thoại về đường liên thôn", leaders=["Chủ tịch UBND xã"],
             place="Nhà văn hóa Khu Hòa Bình", capacity=30,

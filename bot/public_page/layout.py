@@ -39,6 +39,7 @@ th,td{border:1px solid #ddd;padding:.35rem .5rem;text-align:left;vertical-align:
 td.n{text-align:right;white-space:nowrap}
 .chart{width:100%;max-width:40rem;height:auto;display:block;background:#fff;margin:.5rem 0}
 .chart text{font-size:12px;fill:#1b1b1b}.chart .bar{fill:#a50e0e}.chart .axis{stroke:#999}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem .75rem}dd{margin:0}dt{color:#555}
 .card{background:#fff;border:1px solid #ddd;border-radius:4px;padding:.5rem .75rem;margin:.5rem 0}
 form{display:flex;flex-wrap:wrap;gap:.5rem;margin:.5rem 0}
 input[type=search],input[type=text]{flex:1 1 12rem;min-width:0;padding:.4rem;font-size:1rem}
@@ -103,6 +104,7 @@ def page(frame: Frame, title: str, body: str, current: str = "") -> str:
     return (
         f'<!doctype html><html lang="{frame.locale}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<link rel="icon" href="data:,">'  # no favicon request
         f"<title>{escape(title)} · {escape(heading)}</title><style>{CSS}</style></head>"
         f"<body><header>{frame.switch()}<p class=\"commune\">{escape(heading)}</p>"
         f'<p class="contact">{contact}</p></header>'
