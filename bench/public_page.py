@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import multiprocessing
+import json
 import statistics
 import sys
 import tempfile
@@ -76,9 +76,17 @@ async def _crowd(url: str, seconds: float, concurrency: int, rate: float
     return {"latencies": latencies, "errors": errors, "elapsed": elapsed}
 
 
-def _crowd_process(url: str, seconds: float, concurrency: int, rate: float, out) -> None:
-    """The crowd in its own process (its own core), results sent back on `out`."""
-    out.put(asyncio.run(_crowd(url, seconds, concurrency, rate)))
+async def _crowd_process(url: str, seconds: float, concurrency: int, rate: float
+                         ) -> dict[str, object]:
+    """The crowd in its own process (its own core): this script with --crowd."""
+    crowd = await asyncio.create_subprocess_exec(
+        sys.executable, __file__, "--crowd", url, "--seconds", str(seconds),
+        "--concurrency", str(concurrency), "--rate", str(rate),
+        stdout=asyncio.subprocess.PIPE)
+    out, _ = await asyncio.wait_for(crowd.communicate(), timeout=seconds + 60)
+    if crowd.returncode:
+        raise RuntimeError(f"the crowd process failed ({crowd.returncode})")
+    return json.loads(out)
 
 
 async def _chatter(engine: Engine, name: str, stop: asyncio.Event, think: float,
@@ -114,7 +122,7 @@ async def run(seconds: float, concurrency: int, rate: float, chatters: int, thin
         runner, url = await serve(build_web_app(db, dict, routes))
         cold = {}
         async with aiohttp.ClientSession() as http:
-            for path in PATHS[:3]:
+            for path in (p.format(year=clock.now().year) for p in PATHS):  # warm the cache
                 started = time.perf_counter()
                 async with http.get(url + path) as resp:
                     await resp.read()
@@ -124,13 +132,7 @@ async def run(seconds: float, concurrency: int, rate: float, chatters: int, thin
         chat_started = time.monotonic()
         chatting = [asyncio.create_task(_chatter(engine, f"c{i}", stop, think, chat_latencies))
                     for i in range(chatters)]
-        context = multiprocessing.get_context("spawn")
-        out = context.Queue()
-        crowd = context.Process(target=_crowd_process, args=(url, seconds, concurrency, rate,
-                                                                   out))
-        crowd.start()
-        result = await asyncio.to_thread(out.get, True, seconds + 60)
-        await asyncio.to_thread(crowd.join, 10)
+        result = await _crowd_process(url, seconds, concurrency, rate)
         stop.set()
         await asyncio.gather(*chatting)
         chat_elapsed = time.monotonic() - chat_started
@@ -165,7 +167,12 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("--per-month", type=int, default=30, help="petitions seeded a month")
     parser.add_argument("--database-url")
     parser.add_argument("--tiny", action="store_true", help="a one-second run on tiny data")
+    parser.add_argument("--crowd", metavar="URL", help=argparse.SUPPRESS)  # the 2nd process
     args = parser.parse_args(argv)
+    if args.crowd:
+        print(json.dumps(asyncio.run(_crowd(args.crowd, args.seconds, args.concurrency,
+                                            args.rate))))
+        return {}
     if args.tiny:
         args.seconds, args.concurrency, args.chatters, args.per_month = 1.0, 2, 1, 1
         args.rate, args.think = 50.0, 0.0

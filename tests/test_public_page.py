@@ -7,6 +7,7 @@ import asyncio
 import html
 import re
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -15,7 +16,7 @@ import pytest
 from bot import public_page, server
 from bot.app import build
 from bot.config import Settings
-from bot.services import yearly_report
+from bot.services import disclosures, yearly_report
 from bot.services.public_record import is_public
 from bot.web import build_web_app
 from storage.db import Database
@@ -84,6 +85,7 @@ async def test_the_page_shows_the_yearly_reports_figures(site, db):
     assert "Cập nhật lúc 10:00, thứ Tư, 25/11/2026" in html
     assert "Tháng này (11/2026)" in html and "Năm nay (2026, đến 25/11/2026)" in html
     assert "UBND xã Chi Lăng" in html and "0205 3820 000" in html
+    assert "Đang xác minh, xử lý" in html and "30/01/2026 · quá hạn" in html  # open feedback
     status, html = await _get(site + "/cong-khai/doi-thoai")
     assert _figures(html)["sessions-held"] == str(year.sessions_held) == "1"
     assert "Đối thoại về đường liên thôn" in html and "Chỗ còn trống" in html
@@ -197,3 +199,32 @@ async def test_the_page_is_on_with_the_server_unless_switched_off(tmp_path: Path
     assert status == 200 and "Phản ánh, kiến nghị" in html
     status, _ = await _serve_run(tmp_path / "off", public_page=False)
     assert status == 404
+
+
+async def test_a_disclosures_file_is_offered_once_it_is_posted(demo_db, tmp_path: Path):
+    Clock(NOW)
+    document = tmp_path / "du-toan-2027.pdf"
+    document.write_bytes(b"%PDF-1.4 budget")
+    async with demo_db.session() as session:
+        ids = []
+        for days in (0, 5):  # posted today, and to be posted in five days
+            draft = disclosures.Draft(
+                category=2, title=f"Dự toán ngân sách {days}", body="Dự toán thu chi.",
+                posted_from=NOW.date() + timedelta(days=days),
+                attachment=disclosures.store_document(document, tmp_path, f"d{days}"))
+            item = await disclosures.publish(session, draft, actor="test", now=NOW,
+                                             timezone=TZ)
+            ids.append(item.id)
+        await session.commit()
+    routes = public_page.routes(demo_db, timezone=TZ, data_dir=tmp_path)
+    runner, url = await serve(build_web_app(demo_db, dict, routes))
+    try:
+        status, html = await _get(url + "/cong-khai/thong-tin")
+        link = f"/cong-khai/tep/{ids[0]}/du-toan-2027.pdf"
+        assert f'href="{link}"' in html and "Tệp: du-toan-2027.pdf" in html
+        async with aiohttp.ClientSession() as http, http.get(url + link) as resp:
+            assert (resp.status, await resp.read()) == (200, b"%PDF-1.4 budget")
+        for missing in (f"/cong-khai/tep/{ids[1]}/du-toan-2027.pdf", "/cong-khai/tep/99/x.pdf"):
+            assert (await _get(url + missing))[0] == 404
+    finally:
+        await runner.cleanup()

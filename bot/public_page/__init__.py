@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -148,7 +149,7 @@ def routes(db: Database, *, timezone: str, data_dir: Path, default_locale: str =
         code = "".join(request.query.get("ma", "").split()).upper()[:30]
         lang = request.query.get("lang")
         suffix = f"?lang={lang}" if lang in SUPPORTED_LOCALES else ""
-        raise web.HTTPSeeOther(f"{PETITIONS}/{code}{suffix}" if code else "/")
+        raise web.HTTPSeeOther(f"{PETITIONS}/{quote(code, safe='-')}{suffix}" if code else "/")
 
     async def board(request: web.Request) -> web.Response:
         """Public information: the board, the search, consultations, the quarterly list."""

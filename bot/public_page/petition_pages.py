@@ -4,6 +4,7 @@ public feedback, and one petition's public page (bot.services.public_record.is_p
 from __future__ import annotations
 
 from html import escape
+from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal, format_percent
 
@@ -98,7 +99,7 @@ def _open_feedback(frame: Frame, data: PetitionRecord, settings: Settings) -> st
                  day=format_date(frame.now, frame.locale, frame.timezone)), "period")]
     if not data.open_feedback:
         parts.append(tag("p", _("No feedback is waiting for an answer.")))
-    field = None
+    field, today = None, frame.now.astimezone(ZoneInfo(frame.timezone)).date()
     rows: list[list[str]] = []
     header = [escape(_("Code")), escape(_("Hamlet")), escape(_("Status")),
               escape(_("Answer due"))]
@@ -113,7 +114,8 @@ def _open_feedback(frame: Frame, data: PetitionRecord, settings: Settings) -> st
             f'<a href="{PETITIONS}/{code}">{code}</a>',
             escape(data.hamlet_names.get(petition.hamlet_id, _("Not given"))),
             escape(_(STATUS_LABELS.get(petition.status, petition.status))),
-            escape(format_date(petition.answer_due, frame.locale, frame.timezone)),
+            escape(format_date(petition.answer_due, frame.locale, frame.timezone)
+                   + (" · " + _("overdue") if petition.answer_due < today else "")),
         ])
     if rows:
         parts.append(table(header, rows, "open-feedback"))

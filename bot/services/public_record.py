@@ -31,10 +31,10 @@ def is_public(petition: Petition) -> bool:
     """Whether a petition may be shown on its own to the public, by its tracking code.
 
     The rule: it is plain feedback (phản ánh, kiến nghị), never a complaint or a
-    denunciation (their content is protected by law), and the resident did not choose to
-    stay anonymous. Even then only its field, hamlet, status history (statuses and dates,
-    no notes) and the published answer are shown: never the description, the address, the
-    location finer than the hamlet, the photos or who sent it.
+    denunciation (their content is protected by law), the resident did not choose to stay
+    anonymous, and it has its tracking code. Even then only its field, hamlet, status
+    history (statuses and dates, no notes) and the published answer are shown: never the
+    description, the address, the location finer than the hamlet, the photos or who sent it.
     """
     return petition.kind == FEEDBACK and not petition.anonymous and petition.code is not None
 
@@ -46,7 +46,6 @@ class PetitionRecord:
     month: yearly_report.Figures
     year: yearly_report.Figures
     month_start: date
-    hamlets: list[str]
     open_feedback: Sequence[Petition]
     hamlet_names: dict[int, str]
 
@@ -67,8 +66,7 @@ async def petition_record(session: AsyncSession, now: datetime, timezone: str
     query = (select(Petition).where(Petition.kind == FEEDBACK, col(Petition.status).in_(OPEN))
              .order_by(Petition.field, Petition.answer_due, Petition.id))
     feedback = [p for p in (await session.exec(query)).all() if is_public(p)]
-    return PetitionRecord(month, year, month_start, [h.name for h in hamlets.values()
-                                                     if h.active], feedback,
+    return PetitionRecord(month, year, month_start, feedback,
                           {h.id: h.name for h in hamlets.values()})
 
 
