@@ -127,7 +127,9 @@ async def screenshots(url: str, folder: Path) -> list[Path]:
                 page = await browser.new_page(viewport=PHONE)
                 await page.goto(url + path)
                 shots.append(folder / f"public-{name}.png")
-                await page.screenshot(path=shots[-1], full_page=True)
+                height = await page.evaluate("document.documentElement.scrollHeight")
+                await page.screenshot(path=shots[-1], full_page=True, clip={
+                    "x": 0, "y": 0, "width": PHONE["width"], "height": min(height, 2400)})
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
             await page.goto(url + "/")
             shots.append(folder / "public-phan-anh-desktop.png")

@@ -112,6 +112,7 @@ def routes(db: Database, *, timezone: str, data_dir: Path, default_locale: str =
         response = web.Response(body=rendered.body, status=rendered.status,
                                 content_type=rendered.content_type, charset="utf-8")
         response.headers["Cache-Control"] = f"public, max-age={int(cache.seconds)}"
+        response.headers["Vary"] = "Cookie"  # the language may come from the cookie
         lang = request.query.get("lang")
         if lang in SUPPORTED_LOCALES and request.cookies.get(COOKIE) != lang:
             response.set_cookie(COOKIE, lang, max_age=365 * 86400, samesite="Lax")

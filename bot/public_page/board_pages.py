@@ -15,7 +15,8 @@ from storage.models import Disclosure
 
 
 def _item(frame: Frame, item: Disclosure, expired: bool = False) -> str:
-    """One disclosure: title, posting period, its file, the text folded away."""
+    """One disclosure: title, posting period, deadline for comments and file; the text
+    unfolds from the title."""
     _ = frame._
     day = lambda moment: format_date(moment, frame.locale, frame.timezone)  # noqa: E731
     period = (_("Posted {start} to {end}").format(start=day(item.posted_from),
@@ -35,8 +36,8 @@ def _item(frame: Frame, item: Disclosure, expired: bool = False) -> str:
         until_text = _("Comments until {day}").format(day=day(item.consult_until))
         consult = f"<p><strong>{escape(until_text)}</strong></p>"
     return (f'<div class="card"><details><summary>{escape(item.title)}</summary>'
-            f'<p class="period">{escape(period)}</p>{consult}{file}'
-            f"<p>{escape(item.body)}</p></details></div>")
+            f"<p>{escape(item.body)}</p></details>"
+            f'<p class="period">{escape(period)}</p>{consult}{file}</div>')
 
 
 def board(frame: Frame, data: Board, query: str, quarter: str, quarters: list[str],
