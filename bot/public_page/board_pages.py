@@ -19,7 +19,7 @@ def _item(frame: Frame, item: Disclosure, expired: bool = False) -> str:
     unfolds from the title."""
     _ = frame._
     day = lambda moment: format_date(moment, frame.locale, frame.timezone)  # noqa: E731
-    period = (_("Posted {start} to {end}").format(start=day(item.posted_from),
+    period = (_("Posted from {start} to {end}").format(start=day(item.posted_from),
                                                   end=day(item.posted_until))
               if item.posted_until else
               _("Posted from {start}, permanently").format(start=day(item.posted_from)))
