@@ -73,7 +73,8 @@ async def cmd_init(app: App, args: argparse.Namespace) -> int:
     spec = commune_setup.read(Path(args.file))
     await app.prepare()
     async with app.db.session() as session:
-        counts = await commune_setup.apply(session, spec, cli_actor())
+        counts = await commune_setup.apply(session, spec, cli_actor(),
+                                           pseudonym_key=app.engine.pseudonym_key)
         await session.commit()
     print(f"{spec.commune['name']}: {counts['hamlets']} hamlets ({counts['retired']} retired), "
           f"{counts['grants']} new role grants")
@@ -108,10 +109,12 @@ async def cmd_role(app: App, args: argparse.Namespace) -> int:
     async with app.db.session() as session:
         if args.action == "grant":
             count = await roles.grant(session, args.channel, args.user_id, args.role,
-                                      args.hamlet or (), actor=cli_actor(), name=args.name)
+                                      args.hamlet or (), actor=cli_actor(), name=args.name,
+                                      key=app.engine.pseudonym_key)
         else:
             count = await roles.revoke(session, args.channel, args.user_id, args.role,
-                                       args.hamlet or (), actor=cli_actor())
+                                       args.hamlet or (), actor=cli_actor(),
+                                       key=app.engine.pseudonym_key)
         await session.commit()
     verb = "granted" if args.action == "grant" else "revoked"
     print(f"{args.role} {verb} for {args.channel}:{args.user_id} ({count} change(s))")

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.services import exports, log_chain, yearly_report, yearly_workbook
+from bot.services import exports, log_chain, refusals, yearly_report, yearly_workbook
 from bot.services.exports import ExportError
 from bot.services.roles import roles_of
 from storage import clock
@@ -40,7 +40,13 @@ async def cmd_export(app: App, args: argparse.Namespace, actor: str) -> int:
             raise ExportError("--with-personal-data needs --admin CHANNEL:USER_ID")
         channel, _, user_id = args.admin.partition(":")
         async with app.db.session() as session:
-            exports.check_permission(await roles_of(session, channel, user_id), True)
+            try:
+                exports.check_permission(await roles_of(session, channel, user_id), True)
+            except ExportError:
+                refusals.record(session, f"export_personal {args.kind} {args.start}..{args.end}",
+                                actor=f"{actor} as {args.admin}")
+                await session.commit()
+                raise
         actor = f"{actor} as {args.admin}"
     count = await exports.export(app.db, request, timezone=app.settings.timezone,
                                  key=app.engine.pseudonym_key)

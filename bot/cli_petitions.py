@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bot.services import petition_cards
+from bot.services import petition_cards, refusals
 from bot.services import petitions as service
 from bot.services.petition_statuses import OPEN, TRANSITIONS
 from bot.services.petitions import PetitionError
@@ -85,9 +85,15 @@ async def cmd_identity(app: App, args: argparse.Namespace, actor: str) -> int:
     async with app.db.session() as session:
         petition = await _petition(session, args.code)
         roles = await roles_of(session, channel, user_id)
-        if not roles & {"staff", "admin", "investigator"}:
-            raise PetitionError("role", f"{args.investigator} holds no staff role")
-        identity = await service.identity_of(session, petition, roles)
+        try:
+            if not roles & {"staff", "admin", "investigator"}:
+                raise PetitionError("role", f"{args.investigator} holds no staff role")
+            identity = await service.identity_of(session, petition, roles)
+        except PetitionError:
+            refusals.record(session, f"identity {petition.code}",
+                            actor=f"{actor} as {args.investigator}")
+            await session.commit()
+            raise
         InteractionLogs(session).append(InteractionLog(
             channel=channel[:20] or "cli", direction="admin", kind="identity_viewed",
             text=petition.code, actor=f"{actor} as {args.investigator}"[:120]))

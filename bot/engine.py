@@ -34,11 +34,12 @@ from storage import clock, turns
 from storage.batches import Batches
 from storage.db import Database
 from storage.models import InteractionLog, User
-from storage.repositories import Communes, Hamlets, InteractionLogs, Users
+from storage.repositories import Communes, Conversations, Hamlets, InteractionLogs, Users
 from storage.turns import ConversationState
 
 log = logging.getLogger(__name__)
 MAX_LOGGED_TEXT = 200
+REDACTED = "[đã ẩn]"  # what the log keeps of an answer given to a step asking personal data
 APOLOGY = N_("Sorry, something went wrong on our side. Please try again, or type /menu.")
 HAMLET_CODES_TTL = 60.0
 LOG_INSERT = sa.insert(InteractionLog.__table__)
@@ -159,7 +160,10 @@ class Engine:
         next_step = await step(ctx)
         self._save_state(conv, ctx, next_step, fresh)
         await turns.save_conversation(session, msg.channel, msg.user_id, conv)
-        await self._log(session, msg, user, handled_at, conv, ctx.replies, pressed, started)
+        privacy = _Privacy(personal=getattr(step, "asks_personal_data", False),
+                           unlinked=bool({handled_at[0], conv.flow} & flows.UNLINKED_FLOWS))
+        await self._log(session, msg, user, handled_at, conv, ctx.replies, pressed, started,
+                        privacy)
         return ctx
 
     async def _answer_group(self, msg: Inbound) -> list[Reply]:
@@ -253,15 +257,19 @@ class Engine:
     async def _log(
         self, session: AsyncSession, msg: Inbound, user: User, handled_at: tuple,
         conv: ConversationState, replies: list[Reply], pressed: Button | None, started: float,
+        privacy: _Privacy,
     ) -> None:
         codes = await self._hamlet_codes(session)
         now = clock.now()
         common = dict(
-            at=now, channel=msg.channel,
-            user_ref=user_ref(self.pseudonym_key, msg.channel, msg.user_id),
-            hamlet_code=codes.get(user.hamlet_id), actor=None, text=None, latency_ms=None,
+            at=now, channel=msg.channel, actor=None, text=None, latency_ms=None,
+            user_ref="" if privacy.unlinked else user_ref(self.pseudonym_key, msg.channel,
+                                                          msg.user_id),
+            hamlet_code=None if privacy.unlinked else codes.get(user.hamlet_id),
         )
-        kind, text = _describe(msg, pressed)
+        kind, text = _describe(msg, pressed, privacy.personal)
+        if privacy.unlinked:
+            text = None
         flow, step = handled_at
         rows = [common | dict(direction="in", kind=kind, text=text, flow=flow, step=step)]
         latency = int((time.monotonic() - started) * 1000)
@@ -288,9 +296,13 @@ class Engine:
                 user = await Users(session).get(msg.channel, msg.user_id)
                 locale = user.locale if user else self.default_locale
                 kind, logged = _describe(msg, None)
+                conv = await Conversations(session).get(msg.channel, msg.user_id)
+                unlinked = conv is not None and conv.flow in flows.UNLINKED_FLOWS
                 InteractionLogs(session).append(InteractionLog(
-                    channel=msg.channel, direction="in", kind="error", text=logged,
-                    user_ref=user_ref(self.pseudonym_key, msg.channel, msg.user_id),
+                    channel=msg.channel, direction="in", kind="error",
+                    text=None if unlinked else logged,
+                    user_ref="" if unlinked else user_ref(self.pseudonym_key, msg.channel,
+                                                          msg.user_id),
                 ))
                 await session.commit()
             text = translations(locale).gettext(text)
@@ -299,16 +311,30 @@ class Engine:
         return [Reply(text)]
 
 
-def _describe(msg: Inbound, pressed: Button | None) -> tuple[str, str | None]:
+@dataclasses.dataclass(frozen=True)
+class _Privacy:
+    """How a turn is logged: `personal`, the step asks personal data (its answer is hidden,
+    a button is logged by its payload); `unlinked`, the turn is in a flow that may concern a
+    denunciation (flows.UNLINKED_FLOWS: no person reference, hamlet or text on its rows)."""
+
+    personal: bool = False
+    unlinked: bool = False
+
+
+def _describe(msg: Inbound, pressed: Button | None,
+              personal: bool = False) -> tuple[str, str | None]:
     """The log's kind of an inbound event, and the text we may keep (commands, buttons)."""
     if msg.command:
         return "command", f"/{msg.command}"[:MAX_LOGGED_TEXT]
     if msg.payload:
-        return "button", (pressed.label if pressed else msg.payload)[:MAX_LOGGED_TEXT]
+        label = pressed.label if pressed and not personal else msg.payload
+        return "button", label[:MAX_LOGGED_TEXT]
     if msg.location:
         return "location", None
     if msg.contact:
-        return "contact", None
+        return "contact", REDACTED if personal else None
+    if personal and msg.text.strip():
+        return "text", REDACTED
     if msg.attachments:
         return "attachment", None
     return ("text" if msg.text.strip() else "empty"), None

@@ -128,7 +128,9 @@ class InteractionLog(SQLModel, table=True):
     """Append-only record of every event in and reply out, for accountability reports.
 
     `user_ref` is a keyed hash, never the channel id; `text` holds only commands and
-    button labels, never free text typed inside a flow.
+    button labels, never free text typed inside a flow: a step asking personal data gives
+    "[đã ẩn]" and its buttons' payloads, and the turns of sending or following a petition
+    have no reference, hamlet or text (bot.flows.UNLINKED_FLOWS).
     """
 
     __tablename__ = "interaction_log"

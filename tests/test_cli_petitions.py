@@ -76,6 +76,9 @@ def test_staff_handle_petitions_from_the_shell(shell, capsys, tmp_path):
     viewed = [r for r in _rows(tmp_path / "cli.db", InteractionLog)
               if r.kind == "identity_viewed"]
     assert len(viewed) == 1 and "Phạm Thị Dung" not in str(vars(viewed[0]))
+    refused = [r for r in _rows(tmp_path / "cli.db", InteractionLog) if r.kind == "refused"]
+    assert [(r.text, r.actor.endswith("as console:canbo")) for r in refused] == [
+        (f"identity TC-{year}-000003", True)]  # the view tried before the role was granted
 
     code, out, err = shell(capsys, "petition", "status", f"KN-{year}-000002", "answered")
     assert code == 1 and "cannot go from received to answered" in err

@@ -168,7 +168,9 @@ async def test_petitions_with_pseudonyms_and_never_a_denouncer(db: Database, tmp
                          key=PSEUDONYM_KEY)
     plain = _csv(tmp_path / "out.csv")
     ref = user_ref(PSEUDONYM_KEY, "telegram", "777")
-    assert [row[-1] for row in plain[1:]] == [ref, ref, ref]  # stable, the log's reference
+    # Stable, the log's reference; never on a denunciation, whose times are days only.
+    assert [row[-1] for row in plain[1:]] == [ref, ref, ""]
+    assert [row[5] for row in plain[1:]] == ["2026-03-02 07:00:00"] * 2 + ["2026-03-02"]
     assert plain[1][:5] == ["X-2026-000001", "Phản ánh, kiến nghị", "Đường sá, giao thông",
                             "Khu Hòa Bình", "Đã tiếp nhận"]
     assert "Người complaint" not in str(plain)
@@ -180,7 +182,7 @@ async def test_petitions_with_pseudonyms_and_never_a_denouncer(db: Database, tmp
     assert rows[0][-3:] == ["Họ và tên", "Địa chỉ", "Điện thoại"]
     assert rows[2][-3:] == ["Người complaint", "Khu 1", ""]
     assert rows[3][-3:] == ["", "", ""]  # the denunciation: no identity, ever
-    assert rows[1][12] == "telegram:777"
+    assert rows[1][12] == "telegram:777" and rows[3][12] == ""
     assert "Người denunciation" not in (tmp_path / "personal.csv").read_text("utf-8-sig")
 
 
@@ -213,6 +215,9 @@ def test_personal_data_needs_an_admin_and_is_logged(shell, capsys, tmp_path):
     rows = _csv(tmp_path / "log.csv")
     exported = [row for row in rows if row[8] == "export_personal"]
     assert len(exported) == 1 and exported[0][11].endswith("as console:admin")
+    [refused] = [row for row in rows if row[8] == "refused"]  # the staff member's attempt
+    assert refused[9] == "export_personal petitions 2026-01-01..2026-12-31"
+    assert refused[11].endswith("as console:canbo")
     assert exported[0][9] == "petitions 2026-01-01..2026-12-31 csv"
     code, stdout, err = shell(capsys, "log", "verify")
     assert code == 0 and "intact" in stdout

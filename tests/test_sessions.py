@@ -581,9 +581,10 @@ async def test_staff_announce_check_in_list_and_publish_the_outcome_in_the_chat(
         await session.commit()
     await register(demo_db, 1, binh)
     await staff.send(f"/checkin {seat.ticket.lower()}")
-    assert f"✅ Đã điểm danh: Người {ann.id} (—)" in staff.text
+    assert f"✅ Đã điểm danh: Người {ann.id}, hội nghị" in staff.text
     await staff.send(seat.ticket)
-    assert "❌ Vé" in staff.text and "đã được dùng lúc 10:00 20/11/2026" in staff.text
+    assert "❌ Vé" in staff.text and "đã được dùng lúc 10:00 20/11/2026." in staff.text
+    assert f"Người {ann.id}" not in staff.text  # a refused ticket never shows its holder
     await staff.send("OOOO1111")
     assert "❌ Không có vé" in staff.text
     await staff.press("Menu chính")

@@ -11,6 +11,7 @@ import contextlib
 import logging
 import socket
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -335,6 +336,7 @@ async def test_long_replies_are_split_at_2000_characters(hook: Bot, fake: FakeZa
 
 async def test_photos_by_url_signed_link_or_text(engine: Engine, demo_db: Database,
                                                 fake: FakeZalo, tmp_path):
+    sent_at = Clock(WEDNESDAY_MORNING)
     (tmp_path / "files").mkdir()
     (tmp_path / "files" / "ve.png").write_bytes(b"PNG")
     (tmp_path / "files" / "bien-ban.pdf").write_bytes(b"%PDF")
@@ -354,9 +356,17 @@ async def test_photos_by_url_signed_link_or_text(engine: Engine, demo_db: Databa
         assert signed.startswith("https://bot.example.vn/media/zalo/")
         assert photos[1].params["caption"] == "Vé QR"
         assert "bien-ban.pdf: https://bot.example.vn/media/zalo/" in text.text
+        # The link names no server path, not even the file's place in the data folder.
+        assert signed.endswith(".png") and signed.count("/") == 5
+        assert str(tmp_path) not in text.text + signed and "files" not in signed + text.text
         local = signed.replace("https://bot.example.vn", running.url)
+        sent_at.now = WEDNESDAY_MORNING + timedelta(days=7, seconds=-1)
         async with running.http.get(local) as resp:
             assert (resp.status, await resp.read()) == (200, b"PNG")
+        sent_at.now = WEDNESDAY_MORNING + timedelta(days=7)  # links last 7 days
+        async with running.http.get(local) as resp:
+            assert resp.status == 404
+        sent_at.now = WEDNESDAY_MORNING
         async with running.http.get(local.replace("/media/zalo/", "/media/zalo/0")) as resp:
             assert resp.status == 404
         async with running.http.get(f"{running.url}/media/zalo/abc/..%2F..%2Fetc") as resp:

@@ -39,6 +39,13 @@ FLOWS: dict[str, Flow] = {
                         notices.FLOW, petition_desk.FLOW)
 }
 
+# Flows whose turns the log keeps with no person reference, hamlet or text. Sending a
+# petition and following one's own may concern a denunciation, and nothing may tie a
+# denunciation to its sender (Law on Denunciations Art. 9(1)(b)): were only the denunciation's
+# turns unreferenced, the person's referenced turns around them, and the type chosen, would
+# still tell. The petitions export ties feedback and complaints to their senders.
+UNLINKED_FLOWS = frozenset({petitions.FLOW.name, my_petitions.FLOW.name})
+
 COMMANDS: dict[str, Step] = {
     "start": onboarding.start_over,
     "menu": menu.open_menu,

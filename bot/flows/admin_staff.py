@@ -5,6 +5,7 @@ logged with the admin as the actor (bot.services.roles)."""
 from __future__ import annotations
 
 from bot.flows.base import Ctx
+from bot.flows.common import record_refusal
 from bot.services import roles
 
 
@@ -14,6 +15,7 @@ async def role_command(ctx: Ctx) -> None:
                   "telegram 123456789 hamlet_head khu-1. Roles: {roles}.").format(
                       roles=", ".join(roles.ROLES))
     if "admin" not in ctx.roles:
+        record_refusal(ctx, "/role")
         ctx.say(ctx._("Only an administrator can change roles."))
         return
     parts = ctx.msg.args.split()
@@ -24,7 +26,8 @@ async def role_command(ctx: Ctx) -> None:
     change = roles.grant if action == "grant" else roles.revoke
     try:
         count = await change(ctx.session, channel, user_id, role, hamlets,
-                             actor=f"{ctx.msg.channel}:{ctx.msg.user_id}")
+                             actor=f"{ctx.msg.channel}:{ctx.msg.user_id}",
+                             key=ctx.pseudonym_key)
     except roles.RoleError as exc:
         ctx.say(ctx._("The role could not be changed: {reason}.").format(reason=str(exc)))
         return

@@ -99,6 +99,13 @@ class Ctx:
         return self.msg.payload
 
 
+def asks_personal_data(step: Step) -> Step:
+    """Mark a step that receives a name, address, phone or ID number: the log keeps its typed
+    text as "[đã ẩn]" and a pressed button by its payload, never by its label."""
+    step.asks_personal_data = True  # type: ignore[attr-defined]
+    return step
+
+
 @dataclass(frozen=True)
 class Flow:
     """A named group of steps; the first one starts the flow."""

@@ -9,10 +9,17 @@ from zoneinfo import ZoneInfo
 from bot import i18n
 from bot.flows.base import STAY, Ctx, Step
 from bot.messages import Button
+from bot.services import refusals
 
 CHANNEL_NAMES = {"telegram": "Telegram", "zalo": "Zalo", "zalo_oa": "Zalo OA"}
 # Each language is named in itself, never translated.
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+def record_refusal(ctx: Ctx, what: str) -> None:
+    """Log a refused staff action ("/role", "publish") with who tried, by reference."""
+    refusals.in_chat(ctx.session, ctx.pseudonym_key, ctx.msg.channel, ctx.msg.user_id, what,
+                     now=ctx.now)
 
 
 def unit_name(ctx: Ctx) -> str:
@@ -107,6 +114,7 @@ def staff_only(command: Callable[[Ctx], Awaitable[object]]) -> Step:
 
     async def run(ctx: Ctx) -> object:
         if not ctx.is_staff:
+            record_refusal(ctx, f"/{ctx.msg.command}")
             ctx.say(ctx._("Not allowed: only commune staff can use this."))
             return STAY
         answer = await command(ctx)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.flows.base import Ctx
-from bot.flows.common import committee_name
+from bot.flows.common import committee_name, record_refusal
 from bot.services import groups
 from storage.repositories import Hamlets
 
@@ -79,6 +79,7 @@ async def link_here(ctx: Ctx) -> None:
     """/link staff or /link HAMLETCODE, by an admin."""
     msg = ctx.msg
     if not await groups.is_admin(ctx.session, msg.channel, msg.user_id):
+        record_refusal(ctx, "/link")
         ctx.say(ctx._("Only an administrator can link this group."))
         return
     target = msg.args.strip()
@@ -104,6 +105,7 @@ async def pressed(ctx: Ctx) -> None:
         ctx.say(ctx._("This button is no longer active."), alert=True)
         return
     if not await groups.may_press_staff_buttons(ctx.session, msg.channel, msg.user_id):
+        record_refusal(ctx, f"staff button {(msg.payload or '').split(':', 1)[0]}")
         ctx.say(ctx._("Not allowed: only commune staff can use these buttons."), alert=True)
         return
     action = STAFF_ACTIONS.get((msg.payload or "").split(":", 1)[0])
@@ -120,6 +122,7 @@ async def staff_command(ctx: Ctx) -> None:
     if link is None or link.kind != groups.STAFF:
         return
     if not await groups.may_press_staff_buttons(ctx.session, msg.channel, msg.user_id):
+        record_refusal(ctx, f"/{msg.command}")
         ctx.say(ctx._("Not allowed: only commune staff can use these commands."))
         return
     await STAFF_COMMANDS[msg.command or ""](ctx)

@@ -13,6 +13,7 @@ from datetime import date
 
 from bot.flows import petition_drafts as drafts
 from bot.flows.base import END, STAY, Ctx, Flow
+from bot.flows.common import record_refusal
 from bot.i18n import N_
 from bot.messages import Button
 from bot.services import petition_cards as cards
@@ -65,6 +66,7 @@ async def settings(ctx: Ctx) -> service.Settings:
 
 def refused(ctx: Ctx) -> object:
     """Someone without the staff role pressed a desk button or typed a desk command."""
+    record_refusal(ctx, "petition desk")
     ctx.say(ctx._("Not allowed: only commune staff can use this."), alert=True)
     return STAY
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.flows import petition_review
-from bot.flows.base import STAY, Ctx, Flow
+from bot.flows.base import STAY, Ctx, Flow, asks_personal_data
 from bot.flows.common import main_menu_button, reoffer
 from bot.messages import Button
 from bot.services import petition_intake as intake_service
@@ -94,6 +94,7 @@ def ask_full_name(ctx: Ctx) -> object:
     return full_name
 
 
+@asks_personal_data
 async def full_name(ctx: Ctx) -> object:
     """Keep the name, ask for the address."""
     name = " ".join(ctx.msg.text.split())
@@ -107,6 +108,7 @@ async def full_name(ctx: Ctx) -> object:
     return home_address
 
 
+@asks_personal_data
 async def home_address(ctx: Ctx) -> object:
     """Keep the address, ask for an optional phone number."""
     address = " ".join(ctx.msg.text.split())
@@ -120,6 +122,7 @@ async def home_address(ctx: Ctx) -> object:
     return phone
 
 
+@asks_personal_data
 async def phone(ctx: Ctx) -> object:
     """Keep the phone number if given."""
     if ctx.chosen == "pt:skip":

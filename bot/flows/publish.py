@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 from bot.flows import menu
 from bot.flows.base import STAY, Ctx, Flow
-from bot.flows.common import main_menu_button, parse_day, reoffer
+from bot.flows.common import main_menu_button, parse_day, record_refusal, reoffer
 from bot.messages import Button
 from bot.services import disclosures as service
 from bot.workdays import Calendar
@@ -22,6 +22,7 @@ def _today(ctx: Ctx) -> date:
 
 async def not_allowed(ctx: Ctx) -> object:
     """A resident tried a staff action."""
+    record_refusal(ctx, "publish")
     return menu.show(ctx, ctx._("Only commune staff can publish information."))
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from bot.flows import menu, sessions
 from bot.flows.base import STAY, Ctx
-from bot.flows.common import main_menu_button, parse_moment, reoffer
+from bot.flows.common import main_menu_button, parse_moment, record_refusal, reoffer
 from bot.messages import Button
 from bot.services import session_notices
 from bot.services import session_rules as rules
@@ -26,6 +26,7 @@ ANNOUNCE, SAVE, TIME, DROP = "desk:announce", "desk:save", "desk:time", "desk:dr
 
 
 async def _refused(ctx: Ctx) -> object:
+    record_refusal(ctx, "session announce")
     return menu.show(ctx, ctx._("Only commune staff can do this."))
 
 

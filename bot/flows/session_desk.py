@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.flows import menu, session_announce, sessions
 from bot.flows.base import STAY, Ctx, Flow
-from bot.flows.common import main_menu_button, reoffer
+from bot.flows.common import main_menu_button, record_refusal, reoffer
 from bot.messages import Button
 from bot.services import session_outcome, session_tickets
 from bot.services import session_rules as rules
@@ -22,6 +22,7 @@ MAX_MESSAGE = 3_500  # stays under Telegram's 4,096 and reads well on a phone
 
 async def not_allowed(ctx: Ctx) -> object:
     """A resident tried a staff action."""
+    record_refusal(ctx, "session desk")
     return menu.show(ctx, ctx._("Only commune staff can do this."))
 
 
@@ -82,10 +83,8 @@ async def _check(ctx: Ctx, code: str) -> object:
         text = "❌ " + exc.translated(ctx._)
     else:
         item = await DialogueSessions(ctx.session).get(registration.session_id)
-        hamlet = await Hamlets(ctx.session).get(registration.hamlet_id)
-        text = ctx._("✅ Checked in: {name} ({hamlet}) for “{topic}”.").format(
-            name=registration.name, hamlet=hamlet.name if hamlet else "—",
-            topic=item.topic if item else "—")
+        text = ctx._("✅ Checked in: {name} for “{topic}”.").format(
+            name=registration.name, topic=item.topic if item else "—")
     ctx.say(text + "\n\n" + ctx._("Next ticket code, or “Main menu” to stop:"),
             main_menu_button(ctx))
     return ticket

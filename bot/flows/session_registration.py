@@ -8,7 +8,7 @@ from __future__ import annotations
 
 # bot.flows.sessions imports this module: its names are read at call time.
 from bot.flows import menu, sessions
-from bot.flows.base import STAY, Ctx
+from bot.flows.base import STAY, Ctx, asks_personal_data
 from bot.flows.common import main_menu_button, reoffer
 from bot.messages import Button
 from bot.services import session_notices
@@ -40,6 +40,7 @@ async def begin_registration(ctx: Ctx) -> object:
     return name
 
 
+@asks_personal_data
 async def name(ctx: Ctx) -> object:
     """Keep the name, ask for the hamlet."""
     if ctx.chosen == "ss:detail":
@@ -82,6 +83,7 @@ async def hamlet(ctx: Ctx) -> object:
     return phone
 
 
+@asks_personal_data
 async def phone(ctx: Ctx) -> object:
     """Keep the phone number (typed, shared or skipped) and register."""
     if ctx.chosen == "ss:skip":

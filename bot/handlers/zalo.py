@@ -4,26 +4,27 @@ Zalo has no buttons: choices are numbered lines ("1. Đồng ý") and the engine
 typed number or label. Texts are cut at 2,000 characters on paragraph breaks. Photos and
 voice messages a user sends arrive as URLs and reach flows as `Attachment(kind, ref=URL)`.
 Photos go out by URL only: a URL reference as is, a file of the data folder through a
-signed link on our HTTP server when PUBLIC_BASE_URL is set, else its name as text.
+link on our HTTP server when PUBLIC_BASE_URL is set (bot.handlers.media_links: no server
+path in it, expires after 7 days), else its name as text.
 """
 
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from aiohttp import web
 
 from bot import messages
+from bot.handlers import media_links
 from bot.handlers.zalo_client import ZaloClient, ZaloError
 from bot.messages import Attachment, Inbound, RecipientBlocked, Reply, parse_command
 from bot.services import choices, groups, relays
+from storage import clock
 from storage.db import Database
 from storage.models import GroupLink
 
@@ -122,11 +123,6 @@ def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     return messages.split_text(text, limit)
 
 
-def media_signature(key: bytes, path: str) -> str:
-    """The unguessable part of a media URL: an HMAC of the file's path in the data folder."""
-    return hmac.new(key, path.encode(), hashlib.sha256).hexdigest()[:32]
-
-
 class ZaloChannel:
     """Sends replies through the Bot API; implements the dispatcher's Channel contract.
 
@@ -216,8 +212,10 @@ class ZaloChannel:
             return None
         if not _inside(self.data_dir, ref):
             return None
-        signature = media_signature(self.media_key, ref)
-        return f"{self.public_base_url}{MEDIA_PATH}/{signature}/{quote(ref)}"
+        base = self.data_dir.resolve()
+        relative = (base / ref).resolve().relative_to(base)
+        token = media_links.make(self.media_key, relative.as_posix(), clock.now())
+        return f"{self.public_base_url}{MEDIA_PATH}/{token}{relative.suffix[:10]}"
 
     async def typing(self, chat_id: str) -> None:
         """Show "typing…" in the chat (best effort)."""
@@ -230,15 +228,13 @@ class ZaloChannel:
         """GET routes serving data-folder files by signed URL (PUBLIC_BASE_URL set only)."""
         if self.public_base_url is None or self.data_dir is None:
             return []
-        return [web.get(MEDIA_PATH + "/{signature}/{path:.+}", self._serve_media)]
+        return [web.get(MEDIA_PATH + "/{token}", self._serve_media)]
 
     async def _serve_media(self, request: web.Request) -> web.StreamResponse:
-        """Serve a file when the signature matches its path; 404 otherwise."""
-        path = request.match_info["path"]
-        expected = media_signature(self.media_key, path)
-        if (self.data_dir is None
-                or not hmac.compare_digest(request.match_info["signature"], expected)
-                or not _inside(self.data_dir, path)):
+        """Serve the file of a valid, unexpired link; 404 otherwise."""
+        token = request.match_info["token"].partition(".")[0]  # the extension is decoration
+        path = media_links.read(self.media_key, token, clock.now())
+        if self.data_dir is None or path is None or not _inside(self.data_dir, path):
             raise web.HTTPNotFound()
         return web.FileResponse(self.data_dir / path)
 

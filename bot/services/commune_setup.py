@@ -140,7 +140,8 @@ def _options(raw: dict[str, Any]) -> dict[str, Any]:
     return options
 
 
-async def apply(session: AsyncSession, spec: CommuneFile, actor: str) -> dict[str, int]:
+async def apply(session: AsyncSession, spec: CommuneFile, actor: str,
+                pseudonym_key: bytes = b"") -> dict[str, int]:
     """Create or update the commune, its hamlets and staff grants; returns counts."""
     communes = Communes(session)
     commune = await communes.current() or Commune(name="", unit_type="xã")
@@ -169,7 +170,8 @@ async def apply(session: AsyncSession, spec: CommuneFile, actor: str) -> dict[st
     for member in spec.staff:
         try:
             granted += await roles.grant(session, member.channel, member.user_id, member.role,
-                                         member.hamlets, actor, name=member.name)
+                                         member.hamlets, actor, name=member.name,
+                                         key=pseudonym_key)
         except roles.RoleError as exc:
             raise CommuneFileError(f"[[staff]] {member.user_id}: {exc}") from exc
     return {"hamlets": len(listed), "retired": retired, "grants": granted}

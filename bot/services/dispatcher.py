@@ -176,7 +176,8 @@ class Dispatcher:
             if log_row is not None:
                 InteractionLogs(session).append(InteractionLog(
                     channel=log_row.channel, direction="out", kind=log_row.kind,
-                    user_ref=user_ref(self.pseudonym_key, log_row.channel, log_row.chat_id),
+                    user_ref="" if log_row.kind == outbox.UNLINKED_KIND else
+                    user_ref(self.pseudonym_key, log_row.channel, log_row.chat_id),
                 ))
             await session.commit()
 

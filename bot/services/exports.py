@@ -178,21 +178,28 @@ async def _petition_rows(session: Any, context: _Context, first: datetime, after
     query = (select(Petition).where(col(Petition.received_at) >= first,
                                     col(Petition.received_at) < after).order_by(Petition.id))
     for petition in (await session.exec(query)).all():
-        answered = context.local(petition.answered_at)
+        # Nothing ties a denunciation to its sender (Law on Denunciations Art. 9(1)(b), 56):
+        # no reference, and its days without the time, which could be matched to the log.
+        denunciation = petition.kind == petition_rules.DENUNCIATION
+        received, answered = (context.local(petition.received_at),
+                              context.local(petition.answered_at))
         in_time = None if answered is None else answered.date() <= petition.answer_due
+        if denunciation:
+            received, answered = received.date(), answered.date() if answered else None
         hamlet = context.hamlets.get(petition.hamlet_id)
         row = [
             petition.code, _(petition_statuses.KIND_LABELS[petition.kind]),
             settings.field_label(petition.field, context.request.lang),
             hamlet.name if hamlet else "", _(petition_statuses.STATUS_LABELS[petition.status]),
-            context.local(petition.received_at), petition.accept_due, petition.answer_due,
+            received, petition.accept_due, petition.answer_due,
             answered or "", context.yes_no(in_time), petition.rating or "",
             context.yes_no(petition.anonymous),
-            "" if petition.anonymous else context.person(context.users.get(petition.user_id)),
+            "" if petition.anonymous or denunciation
+            else context.person(context.users.get(petition.user_id)),
         ]
         if context.request.with_personal_data:
             identity = identities.get(petition.id)
-            if identity is None or petition.kind == petition_rules.DENUNCIATION:
+            if identity is None or denunciation:
                 row += ["", "", ""]  # a denouncer's identity never leaves the database
             else:
                 row += [identity.full_name, identity.address, identity.phone or ""]

@@ -27,6 +27,10 @@ PENDING, SENDING, SENT, FAILED, BLOCKED, CANCELLED = (
     "pending", "sending", "sent", "failed", "blocked", "cancelled",
 )
 
+# The kind of a notice about a denunciation to its sender: logged with no person reference
+# when sent, so the log never ties the denunciation to that person.
+UNLINKED_KIND = "denunciation"
+
 _listeners: list[Callable[[], None]] = []
 
 

@@ -16,6 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.services import petition_notices
 from bot.services import petition_rules as rules
 from bot.services.petition_statuses import (
+    DENUNCIATION,
     FEEDBACK,
     OPEN,
     PREFIXES,
@@ -131,7 +132,10 @@ async def submit(session: AsyncSession, intake: Intake, user: User, *, now: date
     session.add(PetitionEvent(petition_id=petition.id, at=now, actor="resident",
                               kind="status", status=RECEIVED))
     await session.flush()
-    InteractionLogs(session).admin("petition_received", f"{petition.code}", "resident",
+    # A denunciation's code is not logged with the moment it came in: the log's rows of that
+    # moment would tie it to the person chatting then (its record keeps the time).
+    logged = PREFIXES[DENUNCIATION] if intake.kind == DENUNCIATION else petition.code
+    InteractionLogs(session).admin("petition_received", logged, "resident",
                                    channel=user.channel, now=now)
     await petition_notices.notify_staff(session, petition, settings, timezone, new=True)
     return petition

@@ -46,7 +46,9 @@ async def notify_resident(session: AsyncSession, petition: Petition, timezone: s
     await outbox.enqueue(
         session, outbox.Recipient(user.channel, user.external_id),
         Reply(text, _link(petition, _), files),
-        dedup_key=f"petition:{petition.id}:event:{events}", kind="petition",
+        dedup_key=f"petition:{petition.id}:event:{events}",
+        kind=outbox.UNLINKED_KIND if petition.kind == petition_statuses.DENUNCIATION
+        else "petition",
     )
     await _notify_followers(session, petition, events)
 

@@ -1,4 +1,9 @@
-"""Granting and revoking roles; every change is written to the interaction log."""
+"""Granting and revoking roles; every change is written to the interaction log.
+
+The log's row names the acting admin in `actor` (an official acting in office) and the
+identity concerned by its pseudonymous reference (`user_ref`, the same as on that identity's
+own turns), never by its channel id: a chat id is personal data, and an export with personal
+data turns the reference back into it for an admin."""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from collections.abc import Sequence
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.pseudonym import user_ref
+from storage.models import InteractionLog
 from storage.repositories import Hamlets, InteractionLogs, RoleGrants
 
 ROLES = ("resident", "hamlet_head", "staff", "investigator", "admin")
@@ -39,11 +46,12 @@ def _check(channel: str, role: str) -> None:
 
 async def grant(
     session: AsyncSession, channel: str, user_id: str, role: str,
-    hamlets: Sequence[str] = (), actor: str = "", name: str | None = None,
+    hamlets: Sequence[str] = (), actor: str = "", name: str | None = None, key: bytes = b"",
 ) -> int:
     """Grant `role` (per hamlet for hamlet heads); returns how many grants were added.
 
-    `name` is how colleagues see this person in the chat ("Chị Lan – địa chính").
+    `name` is how colleagues see this person in the chat ("Chị Lan – địa chính"); `key` is
+    the pseudonym key: the log names the identity concerned by its reference.
     """
     _check(channel, role)
     if role == "hamlet_head" and not hamlets:
@@ -56,20 +64,28 @@ async def grant(
     for hamlet_id in ids:
         added += await grants.grant(channel, user_id, role, hamlet_id, actor,
                                     " ".join((name or "").split())[:120] or None)
-    InteractionLogs(session).admin("role_grant", f"{role} {len(ids)}", actor, channel=channel)
+    _log(session, "role_grant", f"{role} {len(ids)}", actor, channel, user_id, key)
     return added
 
 
 async def revoke(
     session: AsyncSession, channel: str, user_id: str, role: str,
-    hamlets: Sequence[str] = (), actor: str = "",
+    hamlets: Sequence[str] = (), actor: str = "", key: bytes = b"",
 ) -> int:
     """Revoke `role` (only for the given hamlets when any); returns grants removed."""
     _check(channel, role)
     ids = await hamlet_ids(session, hamlets)
     removed = await RoleGrants(session).revoke(channel, user_id, role, ids)
-    InteractionLogs(session).admin("role_revoke", f"{role} {removed}", actor, channel=channel)
+    _log(session, "role_revoke", f"{role} {removed}", actor, channel, user_id, key)
     return removed
+
+
+def _log(session: AsyncSession, kind: str, text: str, actor: str, channel: str, user_id: str,
+         key: bytes) -> None:
+    """The admin row of a role change, naming whom it concerns by reference."""
+    InteractionLogs(session).append(InteractionLog(
+        channel=channel[:20], direction="admin", kind=kind, text=text, actor=actor,
+        user_ref=user_ref(key, channel, user_id) if key else ""))
 
 
 async def roles_of(session: AsyncSession, channel: str, user_id: str) -> set[str]:

@@ -42,23 +42,25 @@ async def free_ticket(session: AsyncSession) -> str:
 
 async def check_in(session: AsyncSession, ticket: str, *, now: datetime, timezone: str,
                    session_id: int | None = None) -> SessionRegistration:
-    """Mark attendance for a ticket code; a code works once."""
+    """Mark attendance for a ticket code; a code works once.
+
+    A refused ticket (used, waiting, cancelled) is answered without its holder's name: the
+    door needs a name only to seat the person it lets in."""
     code = normal_ticket(ticket)
     registration = await SessionRegistrations(session).by_ticket(code) if (
         len(code) == TICKET_LENGTH) else None
     if registration is None or (session_id and registration.session_id != session_id):
         raise SessionError(N_("No ticket {code} for this session. Please check the code: it has "
                               "8 characters and never contains 0, O, 1, I or L."), code=code[:12])
-    name = registration.name
     if registration.checked_in_at is not None:
         at = registration.checked_in_at.astimezone(ZoneInfo(timezone))
-        raise SessionError(N_("Ticket {code} was already used at {at} ({name})."), code=code,
-                           at=f"{at:%H:%M %d/%m/%Y}", name=name)
+        raise SessionError(N_("Ticket {code} was already used at {at}."), code=code,
+                           at=f"{at:%H:%M %d/%m/%Y}")
     if registration.status == WAITLISTED:
-        raise SessionError(N_("Ticket {code} is on the waiting list and has no seat ({name})."),
-                           code=code, name=name)
+        raise SessionError(N_("Ticket {code} is on the waiting list and has no seat."),
+                           code=code)
     if registration.status != REGISTERED:
-        raise SessionError(N_("Ticket {code} was cancelled ({name})."), code=code, name=name)
+        raise SessionError(N_("Ticket {code} was cancelled."), code=code)
     item = await DialogueSessions(session).get(registration.session_id)
     if item is not None and item.status == CANCELLED:
         raise SessionError(N_("This dialogue session has been cancelled."))
