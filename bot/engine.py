@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import flows
-from bot.flows import groups, menu, onboarding
+from bot.flows import drafts, groups, menu, onboarding, words
 from bot.flows.base import STAY, Ctx, Step
 from bot.i18n import N_, translations
 from bot.messages import Button, Inbound, Reply
@@ -40,7 +40,7 @@ from storage.turns import ConversationState
 log = logging.getLogger(__name__)
 MAX_LOGGED_TEXT = 200
 REDACTED = "[đã ẩn]"  # what the log keeps of an answer given to a step asking personal data
-APOLOGY = N_("Sorry, something went wrong on our side. Please try again, or type /menu.")
+APOLOGY = N_("Sorry, something went wrong on our side. Please try again, or type “menu”.")
 HAMLET_CODES_TTL = 60.0
 LOG_INSERT = sa.insert(InteractionLog.__table__)
 MENU_WORDS = {"menu", "menu chinh", "main menu"}  # typed words that always open the menu
@@ -142,7 +142,7 @@ class Engine:
         user, conv = state.user, state.conversation
         offered = tuple(Button(label, payload) for label, payload in conv.buttons)
         if msg.payload is None and not msg.command and (
-            typed := match_button(msg.text, offered)
+            typed := match_button(msg.text, offered) or words.typed_choice(msg.text, offered)
         ):
             msg = dataclasses.replace(msg, payload=typed.payload)
         pressed = next((b for b in offered if b.payload == msg.payload), None)
@@ -154,11 +154,12 @@ class Engine:
         )
         if ctx.is_staff:  # the desk's menu entry shows how many petitions are open
             ctx.open_petitions = await petitions.count_open(session)
-        step, fresh = self._route(ctx, conv)
+        step, fresh = await words.reroute(ctx, conv, *self._route(ctx, conv), self._route)
         if fresh:
             ctx.data = {}
         next_step = await step(ctx)
         self._save_state(conv, ctx, next_step, fresh)
+        drafts.remember(conv, ctx.replies, moved=next_step is not STAY)
         await turns.save_conversation(session, msg.channel, msg.user_id, conv)
         privacy = _Privacy(personal=getattr(step, "asks_personal_data", False),
                            unlinked=bool({handled_at[0], conv.flow} & flows.UNLINKED_FLOWS))
@@ -337,4 +338,6 @@ def _describe(msg: Inbound, pressed: Button | None,
         return "text", REDACTED
     if msg.attachments:
         return "attachment", None
+    if msg.unread:
+        return msg.unread[:20], None
     return ("text" if msg.text.strip() else "empty"), None

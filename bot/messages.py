@@ -53,6 +53,7 @@ class Inbound:
     language: str | None = None  # the channel's language hint, if any
     chat_id: str | None = None  # the chat it came from when that is not the private chat
     event: str | None = None  # a membership event in `chat_id`: "added" | "removed" (the bot)
+    unread: str | None = None  # content we cannot read: "sticker", "gif", "video", "unsupported"
     reply_to_bot: bool = False  # in a group: a reply to one of the bot's messages
 
     @property
@@ -128,6 +129,34 @@ def parse_command(text: str) -> tuple[str | None, str]:
     if not name or not all(c.isalnum() or c == "_" for c in name):
         return None, text
     return name, rest.strip()
+
+
+def listed_once(reply: Reply) -> tuple[str, tuple[Button, ...]]:
+    """For channels that print choices as numbered lines: a bullet list naming the first
+    buttons in order ("• PA-2026-000123: …" for the button "PA-2026-000123") is numbered in
+    place of the bullets, so the list is printed once. Returns the text and the buttons
+    still to print, numbered after the list. A list only partly named stays as it is."""
+    lines = reply.text.split("\n")
+    matched: list[int] = []
+    for i, line in enumerate(lines):
+        if not line.startswith("• "):
+            if matched and line.strip():
+                break  # the list ended
+            continue
+        if len(matched) < len(reply.buttons) and _names(line, reply.buttons[len(matched)]):
+            matched.append(i)
+        elif matched:
+            return reply.text, reply.buttons  # a bullet of the same list names no button
+    if not matched:
+        return reply.text, reply.buttons
+    for number, i in enumerate(matched, 1):
+        lines[i] = f"{number}. {lines[i][2:]}"
+    return "\n".join(lines), reply.buttons[len(matched):]
+
+
+def _names(line: str, button: Button) -> bool:
+    label = button.label.rstrip("…").strip()
+    return bool(label) and line[2:].startswith(label)
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -54,3 +54,23 @@ async def test_staff_publish_a_file_from_the_console_and_residents_find_it(engin
     out = stdout.getvalue()
     assert "Kết quả tìm “sua truong”" in out
     assert "[document: ke-hoach.pdf]" in out
+
+
+async def test_a_voice_file_at_the_console_menu_becomes_a_petition_s_evidence(engine, tmp_path):
+    from sqlmodel import select
+
+    from storage.models import Petition
+
+    note = tmp_path / "ghi-am.ogg"
+    note.write_bytes(b"OggS")
+    script = f"/start\n1\n1\n1\n/attach {note}\n1\n1\n1\n1\n1\n1\nbai rac\n1\n1\n"
+    stdout = io.StringIO()
+    await console.chat(engine, "ba-tu", io.StringIO(script), stdout)
+    out = stdout.getvalue()
+    assert "Trợ lý đã nhận tin nhắn thoại của Anh/Chị." in out
+    assert "Trợ lý đã giữ tin nhắn thoại để gửi kèm phản ánh làm bằng chứng." in out
+    assert "Đã ghi nhận: “bai rac”." in out and "PA-" in out
+    async with engine.db.session() as session:
+        [petition] = (await session.exec(select(Petition))).all()
+    assert [(a["kind"], a["name"]) for a in petition.attachments] == [("voice", "ghi-am.ogg")]
+    assert petition.description == "bai rac"

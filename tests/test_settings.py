@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlmodel import select
 
 from storage.models import Consent, InteractionLog, User
@@ -100,11 +102,12 @@ async def test_features_not_built_yet_say_so_honestly(chat: Chat, monkeypatch):
         assert chat.labels == MAIN_MENU
 
 
-async def test_help_lists_the_commands(chat: Chat):
+async def test_help_tells_the_words_to_type(chat: Chat):
     await chat.onboard()
     await chat.press("Trợ giúp")
-    for command in ("/menu", "/cancel", "/lang", "/help"):
-        assert command in chat.text
+    for word in ("“menu”", "“hủy”", "“quay lại”", "“giúp”", "PA-2026-000123"):
+        assert word in chat.text
+    assert not re.search(r"(^|\s)/[a-z]", chat.text)  # words, not slash commands
     assert chat.labels == ["Menu chính"]
     await chat.press("Menu chính")
     assert chat.labels == MAIN_MENU

@@ -245,12 +245,13 @@ async def test_events_left_pending_by_a_crash_are_processed_at_start(
         await running.stop()
 
 
-async def test_stickers_voice_and_unsupported_messages(hook: Bot, engine: Engine,
-                                                      fake: FakeZalo, monkeypatch, caplog):
+async def test_stickers_voice_and_unsupported_messages_each_get_an_answer(
+        hook: Bot, engine: Engine, fake: FakeZalo, monkeypatch, caplog):
     user = ZUser(hook, "u508")
     await onboard(user)
-    [nudge] = await user.send_event(sticker_event("u508"))
-    assert "gõ câu trả lời hoặc chọn:\n\n1. Công khai thông tin" in nudge.text
+    [thanks] = await user.send_event(sticker_event("u508"))
+    assert thanks.text.startswith("Cảm ơn Anh/Chị! 😊")
+    assert "\n\n1. Công khai thông tin" in thanks.text  # the menu stays on screen
     seen: list[Inbound] = []
     original = engine.handle
 
@@ -259,11 +260,15 @@ async def test_stickers_voice_and_unsupported_messages(hook: Bot, engine: Engine
         return await original(msg)
 
     monkeypatch.setattr(engine, "handle", recording)
-    await user.send_event(voice_event("u508", "https://voice.zadn.vn/v.aac"))
+    [voice] = await user.send_event(voice_event("u508", "https://voice.zadn.vn/v.aac"))
     assert seen[-1].attachments == (Attachment("voice", "https://voice.zadn.vn/v.aac"),)
+    assert voice.text.startswith("Trợ lý đã nhận tin nhắn thoại của Anh/Chị. Anh/Chị có muốn "
+                                 "gửi thành phản ánh")
+    assert voice.text.endswith("1. Gửi thành phản ánh\n2. Menu chính")
     with caplog.at_level(logging.INFO, logger="bot.handlers.zalo_runtime"):
-        await user.send_event(unsupported_event("u508"), replies=0)
-    assert len(seen) == 1
+        [withheld] = await user.send_event(unsupported_event("u508"))
+    assert seen[-1].unread == "unsupported"
+    assert "trợ lý chưa mở được loại tin này nên chưa lưu lại" in withheld.text
     assert "unsupported message received" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
@@ -392,8 +397,8 @@ def test_events_become_neutral_inbounds():
     photo = image_event("u1", "https://p.zadn.vn/x.jpg", caption="Đèn hỏng")
     assert to_inbound(photo) == Inbound("zalo", "u1", text="Đèn hỏng", attachments=(
         Attachment("photo", "https://p.zadn.vn/x.jpg"),))
-    assert to_inbound(sticker_event("u1")) == Inbound("zalo", "u1")
-    assert to_inbound(unsupported_event("u1")) is None
+    assert to_inbound(sticker_event("u1")) == Inbound("zalo", "u1", unread="sticker")
+    assert to_inbound(unsupported_event("u1")) == Inbound("zalo", "u1", unread="unsupported")
     in_group = text_event("u1", "@Bot Civic /link khu-1", chat_id="g1", group=True)
     assert to_inbound(in_group) is None  # groups off by default
     assert to_inbound(in_group, groups=True) == Inbound(

@@ -165,7 +165,7 @@ def test_events_become_neutral_inbounds():
     assert to_inbound(file_event("u1", "https://f.zdn.vn/d.pdf", "don.pdf")).attachments == (
         Attachment("document", "https://f.zdn.vn/d.pdf", "don.pdf", size=2048),)
     assert to_inbound(location_event("u1", 21.03, 105.85)).location == (21.03, 105.85)
-    assert to_inbound(sticker_event("u1")) == Inbound("zalo_oa", "u1")
+    assert to_inbound(sticker_event("u1")) == Inbound("zalo_oa", "u1", unread="sticker")
     assert to_inbound(follow_event("u1")) is None
     assert event_id(text_event("u1", "x", msg_id="abc")) == "text:abc"
     follow = follow_event("u1")

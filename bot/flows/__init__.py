@@ -14,6 +14,7 @@ from bot.flows import (
     accountability_staff,
     admin_staff,
     disclosures,
+    free_text,
     groups,
     menu,
     my_petitions,
@@ -36,7 +37,7 @@ from bot.textfold import fold
 FLOWS: dict[str, Flow] = {
     f.name: f for f in (onboarding.FLOW, menu.FLOW, settings.FLOW, disclosures.FLOW, publish.FLOW,
                         petitions.FLOW, my_petitions.FLOW, sessions.FLOW, session_desk.FLOW,
-                        notices.FLOW, petition_desk.FLOW)
+                        notices.FLOW, petition_desk.FLOW, free_text.FLOW)
 }
 
 # Flows whose turns the log keeps with no person reference, hamlet or text. Sending a
@@ -44,7 +45,8 @@ FLOWS: dict[str, Flow] = {
 # denunciation to its sender (Law on Denunciations Art. 9(1)(b)): were only the denunciation's
 # turns unreferenced, the person's referenced turns around them, and the type chosen, would
 # still tell. The petitions export ties feedback and complaints to their senders.
-UNLINKED_FLOWS = frozenset({petitions.FLOW.name, my_petitions.FLOW.name})
+UNLINKED_FLOWS = frozenset({petitions.FLOW.name, my_petitions.FLOW.name,
+                            free_text.FLOW.name})  # text or a file offered as a petition
 
 COMMANDS: dict[str, Step] = {
     "start": onboarding.start_over,
@@ -96,8 +98,10 @@ LINKS: dict[str, Callable[[Ctx, str], Awaitable[object]]] = {
 }
 
 # Short codes of links for `/start s_12` (Telegram deep links) and codes typed on other
-# channels ("s12", "S-12", "dt12" for "đối thoại").
-SHORT_LINKS: dict[str, str] = {"s": "session", "dt": "session", "d": "disclosure"}
+# channels ("s12", "S-12", "dt12" for "đối thoại", "tt12" for "thông tin", "ct12" for "chuyển
+# tiếp"; mid-flow notices say to type "DT12", "TT12", "CT12": bot.services.choices).
+SHORT_LINKS: dict[str, str] = {"s": "session", "dt": "session", "d": "disclosure",
+                               "tt": "disclosure", "ct": "relay"}
 _SHORT = re.compile(r"^([a-z]{1,3})[ _-]?(\d{1,9})$")
 
 

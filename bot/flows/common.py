@@ -67,7 +67,7 @@ def reoffer(ctx: Ctx, text: str | None = None) -> object:
         text = (
             ctx._("Please choose one of the options below: tap a button or type its number.")
             if count
-            else ctx._("Sorry, I did not understand. Type /menu to see what I can do.")
+            else ctx._("Sorry, I did not understand. Type “menu” to see what I can do.")
         )
     ctx.say(text, *ctx.offered)
     return STAY

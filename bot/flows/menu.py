@@ -82,10 +82,10 @@ async def open_menu(ctx: Ctx) -> object:
 
 
 async def choice(ctx: Ctx) -> object:
-    """Anything typed at the menu that is not one of its entries.
+    """Anything typed or sent at the menu that is not one of its entries.
 
     A staff member sending a document here starts publishing it; a short code ("s12")
-    opens what it stands for.
+    opens what it stands for; anything else is understood by bot.flows.free_text.
     """
     if ctx.msg.attachments and ctx.is_staff:
         from bot.flows import publish  # publish imports this module
@@ -95,11 +95,11 @@ async def choice(ctx: Ctx) -> object:
         from bot.flows import notices  # a forwarded announcement: send it on to the hamlet
 
         return await notices.start_with_message(ctx)
-    from bot.flows import short_link  # the registry imports this module
+    from bot.flows import free_text, short_link  # the registry imports this module
 
     if (link := short_link(ctx.msg.text)) is not None:
         return await link(ctx)
-    return reoffer(ctx)
+    return await free_text.understand(ctx)
 
 
 async def cancel(ctx: Ctx) -> object:
@@ -107,18 +107,25 @@ async def cancel(ctx: Ctx) -> object:
     return show(ctx, ctx._("Cancelled. Nothing was saved. What would you like to do next?"))
 
 
-async def help_text(ctx: Ctx) -> object:
-    """/help and the "Help" entry."""
-    text = ctx._(
+def help_body(ctx: Ctx) -> str:
+    """The guide: words to type, not commands."""
+    return ctx._(
         "I am the automated assistant of {committee}.\n\n"
-        "• To choose, tap a button or type its number. You can also type its name, "
-        "with or without Vietnamese accents.\n"
-        "• /menu: back to the main menu\n"
-        "• /cancel: stop what you are doing\n"
-        "• /lang: change the language\n"
-        "• /help: show this guide\n\n"
+        "• To choose, tap a button or type its number or its name, with or without "
+        "accents.\n"
+        "• Type “menu” for the main menu, “cancel” to stop what you are doing, “back” to "
+        "go back, “help” for this guide.\n"
+        "• Type a few words about a problem (for example: “đèn đường hỏng”): I will help "
+        "you send it to the commune or find public information about it.\n"
+        "• Type a tracking code (for example: PA-2026-000123) to see that petition.\n"
+        "• You can send a photo or a voice message with a petition.\n\n"
         "To talk to a person, contact {office}."
     ).format(committee=committee_name(ctx), office=office_contact(ctx))
+
+
+async def help_text(ctx: Ctx) -> object:
+    """/help, the "Help" entry and the typed word "giúp" (staff also see their commands)."""
+    text = help_body(ctx)
     if ctx.is_staff:
         from bot.flows.groups import staff_help  # groups imports nothing of the menu
 
@@ -154,7 +161,7 @@ async def stale_button(ctx: Ctx) -> object:
 
 async def unknown_command(ctx: Ctx) -> object:
     """A /command we do not know."""
-    text = ctx._("I do not know the command /{command}. Type /help to see what I can do.")
+    text = ctx._("I do not know the command /{command}. Type “help” to see what I can do.")
     ctx.say(text.format(command=(ctx.msg.command or "")[:32]), *ctx.offered)
     return STAY
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.flows import petition_review
+from bot.flows import petition_review, words
 from bot.flows.base import STAY, Ctx, Flow, asks_personal_data
 from bot.flows.common import main_menu_button, reoffer
 from bot.messages import Button
@@ -22,6 +22,8 @@ from bot.services.petition_statuses import COMPLAINT, DENUNCIATION, FEEDBACK, KI
 from storage.repositories import Hamlets
 
 KINDS = (FEEDBACK, COMPLAINT, DENUNCIATION)
+AS_IS = "pt:as_is"
+SHORT_WORDS = 3  # a description of fewer words gets a gentle prompt for more
 MAX_NAME = 200
 MAX_ADDRESS = 300
 
@@ -208,24 +210,62 @@ async def place(ctx: Ctx) -> object:
 # --- 3. description and photos --------------------------------------------------------------
 
 
+async def start_with(ctx: Ctx, text: str | None, attachments: list[dict[str, Any]]) -> object:
+    """A petition begun from the menu with what was typed or sent there (kept as its
+    content and evidence; the description step is then not asked again for the text)."""
+    if text:
+        ctx.say(ctx._("Your words will be the content of the petition: “{text}”. You can "
+                      "change them before sending.").format(text=text))
+    elif attachments:
+        ctx.say(ctx._("Your file will be sent with the petition as evidence."))
+    step = await start(ctx)
+    if text:
+        ctx.data["description"] = text
+    if attachments:
+        ctx.data["attachments"] = attachments
+    return step
+
+
 def ask_description(ctx: Ctx) -> object:
-    """What happened."""
+    """What happened (not asked again for text typed at the menu)."""
+    if not ctx.data.get("editing"):
+        if ctx.data.get("description"):
+            return ask_photos(ctx)
+        if ctx.data.get("attachments"):
+            return ask_words(ctx)
     ctx.say(ctx._("Describe the matter: what, where, since when (up to 4,000 characters). "
-                  "You may also send a photo with a caption."), main_menu_button(ctx))
+                  "You may also send a photo or a voice message."), main_menu_button(ctx))
+    return describe
+
+
+def ask_words(ctx: Ctx) -> object:
+    """A file came instead of words: it is kept; a few words are asked for, or none."""
+    what = words.file_word(ctx, ctx.data["attachments"][-1].get("kind", "file"))
+    ctx.say(ctx._("Your {what} is kept and will be sent with the petition as evidence. "
+                  "Please type a few words about the matter (what, where), or send it as it "
+                  "is.").format(what=what),
+            Button(ctx._("Send as it is"), AS_IS), main_menu_button(ctx))
     return describe
 
 
 async def describe(ctx: Ctx) -> object:
-    """Keep the text (a photo's caption counts; the photo is kept too)."""
+    """Keep the text (a photo's caption counts); a photo or voice message alone is kept as
+    evidence and a few words are asked for, or none."""
     text = ctx.msg.text.strip()
+    if ctx.chosen == AS_IS and ctx.data.get("attachments"):
+        ctx.data["description"] = ctx._("(No text: see the attached files.)")
+        return await petition_review.review(ctx)
     if ctx.msg.attachments:
-        problem = _add_attachments(ctx)
-        if problem:
+        if (problem := keep_files(ctx)) is not None:
             ctx.say(problem, *ctx.offered)
             return STAY
-    if len(text) < intake_service.MIN_DESCRIPTION:
-        ctx.say(ctx._("Please describe it in a few words of text (at least 10 characters)."),
-                *ctx.offered)
+        if not text:
+            return ask_words(ctx)
+    if len(text) < intake_service.MIN_DESCRIPTION or not any(c.isalnum() for c in text):
+        if ctx.data.get("attachments"):
+            return ask_words(ctx)
+        ctx.say(ctx._("Please describe it in a few words (for example: “bãi rác đầu thôn "
+                      "bốc mùi”), or send a photo or a voice message."), *ctx.offered)
         return STAY
     if len(text) > intake_service.MAX_DESCRIPTION:
         ctx.say(ctx._("The text has {count} characters; please shorten it to 4,000.").format(
@@ -234,15 +274,18 @@ async def describe(ctx: Ctx) -> object:
     ctx.data["description"] = text
     if ctx.data.get("editing"):
         return await petition_review.review(ctx)
+    if len(text.split()) < SHORT_WORDS:
+        ctx.say(ctx._("Noted: “{text}”. If you can, add where and since when: you can "
+                      "change the text before sending (“Edit”).").format(text=text))
     return ask_photos(ctx)
 
 
-def _add_attachments(ctx: Ctx) -> str | None:
+def keep_files(ctx: Ctx) -> str | None:
     """Keep photos, documents and voice messages sent; the reason when one is refused."""
     kept: list[dict[str, Any]] = ctx.data.setdefault("attachments", [])
     for attachment in ctx.msg.attachments:
         if attachment.kind not in ("photo", "image", "document", "voice"):
-            return ctx._("Only photos and documents can be attached.")
+            return ctx._("Only photos, documents and voice messages can be attached.")
         if attachment.size and attachment.size > intake_service.MAX_ATTACHMENT_BYTES:
             return ctx._("That file is larger than 20 MB; please send a smaller one.")
         if len(kept) >= intake_service.MAX_ATTACHMENTS:
@@ -266,8 +309,7 @@ def ask_photos(ctx: Ctx) -> object:
 async def photos(ctx: Ctx) -> object:
     """Collect files until "Done" or "Skip"."""
     if ctx.msg.attachments:
-        problem = _add_attachments(ctx)
-        if problem:
+        if (problem := keep_files(ctx)) is not None:
             ctx.say(problem, *ctx.offered)
             return STAY
         return ask_photos(ctx)

@@ -138,7 +138,17 @@ def to_inbound(update: Update) -> Inbound | None:
         location=location, contact=contact, attachments=attachments_of(message),
         language=_language(sender.get("language_code")),
         chat_id=None if private else str(chat.get("id")), reply_to_bot=reply_to_bot,
+        unread=unread_kind(message),
     )
+
+
+UNREAD_KINDS = (("sticker", "sticker"), ("animation", "gif"), ("video", "video"),
+                ("video_note", "video"), ("audio", "audio"))
+
+
+def unread_kind(message: dict[str, Any]) -> str | None:
+    """What a message holds that the bot cannot read (a sticker, a video…), if anything."""
+    return next((kind for key, kind in UNREAD_KINDS if message.get(key)), None)
 
 
 def attachments_of(message: dict[str, Any]) -> tuple[Attachment, ...]:

@@ -77,19 +77,21 @@ def chat_of(event: dict[str, Any]) -> tuple[str, bool]:
 def to_inbound(event: dict[str, Any], *, groups: bool = False) -> Inbound | None:
     """The neutral event, or None for what the bot ignores.
 
-    Stickers become an empty message (the engine asks to type or choose a number);
-    unsupported content and, unless `groups`, group chats give None. In groups, where Zalo
-    delivers only messages that mention or answer the bot, only commands count.
+    Stickers and content Zalo withholds become a message with nothing to read but its
+    kind (`unread`), which the engine answers; unless `groups`, group chats give None. In
+    groups, where Zalo delivers only messages that mention or answer the bot, only commands
+    count.
     """
     name, message = event["event_name"], event["message"]
     sender = message.get("from") if isinstance(message.get("from"), dict) else {}
-    if sender.get("is_bot") or name == UNSUPPORTED:
+    if sender.get("is_bot"):
         return None
     user_id = str(sender.get("id") or "")
     chat_id, group = chat_of(event)
     if not user_id or (group and not groups):
         return None
-    text = str(message.get("text") or message.get("caption") or "") if name != STICKER else ""
+    unread = {STICKER: "sticker", UNSUPPORTED: "unsupported"}.get(name)
+    text = "" if unread else str(message.get("text") or message.get("caption") or "")
     if group:
         text = _without_mention(text)
     command, args = parse_command(text) if name == TEXT else (None, "")
@@ -101,7 +103,7 @@ def to_inbound(event: dict[str, Any], *, groups: bool = False) -> Inbound | None
     elif name == VOICE and (url := message.get("voice_url") or message.get("url")):
         attachments = (Attachment("voice", str(url)),)
     return Inbound(CHANNEL, user_id, text=text, command=command, args=args,
-                   attachments=attachments, chat_id=chat_id if group else None)
+                   attachments=attachments, chat_id=chat_id if group else None, unread=unread)
 
 
 def _without_mention(text: str) -> str:
@@ -113,9 +115,12 @@ def _without_mention(text: str) -> str:
 
 
 def render(reply: Reply) -> str:
-    """The text with its buttons as numbered lines below it."""
-    lines = [f"{i}. {button.label}" for i, button in enumerate(reply.buttons, 1)]
-    return "\n\n".join(p for p in (reply.text.strip(), "\n".join(lines)) if p)
+    """The text with its buttons as numbered lines below it (a list naming them is
+    numbered in place: printed once)."""
+    text, rest = messages.listed_once(reply)
+    first = len(reply.buttons) - len(rest) + 1
+    lines = [f"{i}. {button.label}" for i, button in enumerate(rest, first)]
+    return "\n\n".join(p for p in (text.strip(), "\n".join(lines)) if p)
 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
@@ -128,8 +133,9 @@ class ZaloChannel:
 
     With a database, `send` (the outbox's path) also does what numbered choices need:
     the buttons of a notice become the person's offered choices, so typing "1" presses
-    it; and a notice for a linked hamlet group goes to the hamlet heads to relay unless
-    `groups` is on and the group send works.
+    it (unless the person is mid-flow: bot.services.choices); and a notice for a linked
+    hamlet group goes to the hamlet heads to relay unless `groups` is on and the group send
+    works.
     """
 
     name = CHANNEL
@@ -154,8 +160,12 @@ class ZaloChannel:
         if link is not None and link.kind == groups.HAMLET:
             await self._to_hamlet_group(link, reply)
             return
-        await self.deliver(chat_id, [reply])
+        offer = False
         if reply.buttons and link is None:
+            reply, offer = await choices.for_numbered_channel(self.db, CHANNEL, chat_id, reply,
+                                                              self.default_locale)
+        await self.deliver(chat_id, [reply])
+        if offer:
             await choices.offer(self.db, CHANNEL, chat_id, reply.buttons)
 
     async def _to_hamlet_group(self, link: GroupLink, reply: Reply) -> None:

@@ -89,7 +89,7 @@ def to_inbound(event: dict[str, Any]) -> Inbound | None:
     """The neutral message of a user_send_* event; None for anything else.
 
     A tap on one of our buttons ("#civic:PAYLOAD") becomes the payload; stickers and
-    GIFs become an empty message (the engine asks to type or choose).
+    GIFs become a message with nothing to read but its kind (`unread`).
     """
     name, user_id = event.get("event_name"), user_of(event)
     if name not in MESSAGE_EVENTS or not user_id:
@@ -117,7 +117,8 @@ def to_inbound(event: dict[str, Any]) -> Inbound | None:
         except (KeyError, TypeError, ValueError):
             location = None
     return Inbound(CHANNEL, user_id, text=text, command=command, args=args,
-                   location=location, attachments=attachments)
+                   location=location, attachments=attachments,
+                   unread={STICKER: "sticker", GIF: "gif"}.get(name))
 
 
 def _first_payload(message: dict[str, Any]) -> dict[str, Any]:
@@ -173,8 +174,9 @@ class ZaloOAChannel:
         """Deliver one outbox message; raises OutsideWindow outside the consultation window."""
         if not await self.in_window(chat_id):
             raise OutsideWindow()
+        reply, offer = await choices.for_numbered_channel(self.db, CHANNEL, chat_id, reply)
         await self.deliver(chat_id, [reply])
-        if reply.buttons:
+        if offer:
             await choices.offer(self.db, CHANNEL, chat_id, reply.buttons)
 
     async def deliver(self, user_id: str, replies: Iterable[Reply],

@@ -23,7 +23,6 @@ from bot.engine import Engine, KeyedLocks
 from bot.handlers import received_files
 from bot.handlers.zalo import (
     CHANNEL,
-    STICKER,
     UNSUPPORTED,
     ZaloChannel,
     chat_of,
@@ -172,14 +171,11 @@ class ZaloRuntime:
         """Answer one event: engine, then the replies in the chat it came from."""
         name = event["event_name"]
         if name == UNSUPPORTED:  # content withheld by Zalo (protected users): not an error
-            log.info("zalo: unsupported message received and acknowledged")
-            return
+            log.info("zalo: unsupported message received; the person is told it was not read")
         inbound = to_inbound(event, groups=self.groups)
         if inbound is None:
             return
         inbound = await self.files.keep(inbound)
-        if name == STICKER:
-            log.debug("zalo: sticker answered with the type-or-choose nudge")
         chat_id = inbound.chat_id or inbound.user_id
         answer = asyncio.ensure_future(self.engine.handle(inbound))
         done, _ = await asyncio.wait({answer}, timeout=TYPING_AFTER)

@@ -29,7 +29,7 @@ from storage.models import Petition, PetitionEvent, PetitionIdentity, User
 from storage.repositories import InteractionLogs
 
 MAX_DESCRIPTION = 4000
-MIN_DESCRIPTION = 10
+MIN_DESCRIPTION = 2  # "bai rac" is a description; a file may carry the rest
 MAX_ATTACHMENTS = 5
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 SIMILAR_DAYS = 30
