@@ -56,7 +56,8 @@ class App:
 
     def start_background(self, *, deliver: bool = True) -> None:
         """Start the scheduler and (with `deliver`) the outbox dispatcher's loop."""
-        jobs.add_jobs(self.scheduler, self.dispatcher, self.settings.log_retention_days)
+        jobs.add_jobs(self.scheduler, self.dispatcher, self.settings.log_retention_days,
+                      self.settings.outbox_retention_days, self.settings.data_dir)
         self.scheduler.start()
         if deliver:
             self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     default_locale: str = "vi"
     log_retention_days: int = Field(default=365, ge=1)
+    outbox_retention_days: int = Field(default=30, ge=1)
 
     @field_validator("database_url")
     @classmethod

@@ -248,7 +248,7 @@ class Engine:
             if next_step is not None and place is None:
                 raise LookupError(f"step {next_step!r} is not registered in any flow")
             conv.flow, conv.step = place or (None, None)
-            conv.data = ctx.data if place else {}
+            conv.data = _flow_data(place, ctx.data)
         with_buttons = [r for r in ctx.replies if r.buttons]
         if with_buttons:
             conv.buttons = [[b.label, b.payload] for b in with_buttons[-1].buttons]
@@ -310,6 +310,14 @@ class Engine:
         except Exception:
             log.exception("could not record a failed %s message", msg.channel)
         return [Reply(text)]
+
+
+def _flow_data(place: tuple[str, str] | None, data: dict) -> dict:
+    """What is kept of a flow's data: nothing once it ends or hands back to the menu (a
+    finished, cancelled or abandoned draft leaves nothing behind), all of it otherwise."""
+    if place is None or place[0] == menu.FLOW.name:
+        return {}
+    return data
 
 
 @dataclasses.dataclass(frozen=True)

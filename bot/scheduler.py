@@ -11,13 +11,21 @@ import logging
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.messages import Reply
-from bot.services import broadcasts, log_chain, outbox, petition_notices, petitions
+from bot.services import (
+    broadcasts,
+    log_chain,
+    outbox,
+    petition_notices,
+    petitions,
+    retention,
+)
 from bot.services.dispatcher import Dispatcher
 from bot.services.session_reminders import send_due_reminders
 from storage import clock
@@ -101,6 +109,28 @@ async def erase_old_log_texts(db: Database, keep_days: int, now: datetime | None
     return count
 
 
+async def clear_stale_drafts(db: Database, now: datetime | None = None) -> int:
+    """Forget flows left unfinished for a day (retention.FLOW_TIMEOUT): their drafts too."""
+    async with db.unit_of_work() as session:
+        count = await retention.clear_stale_drafts(session, now or clock.now())
+        await session.commit()
+    return count
+
+
+async def prune_outbox(db: Database, keep_days: int, now: datetime | None = None) -> int:
+    """Retention: erase the texts of messages delivered (or given up) over `keep_days` ago."""
+    async with db.unit_of_work() as session:
+        count = await retention.prune_outbox(session, now or clock.now(), keep_days)
+        await session.commit()
+    return count
+
+
+async def forget_unsent_files(db: Database, data_dir: Path, now: datetime | None = None) -> int:
+    """Delete the files of drafts that were never sent (retention.forget_unsent_files)."""
+    async with db.session() as session:
+        return await retention.forget_unsent_files(session, data_dir, now or clock.now())
+
+
 async def session_reminders(dispatcher: Dispatcher, timezone: str,
                             now: datetime | None = None) -> int:
     """Queue the dialogue-session reminders that are due (bot.services.session_reminders)."""
@@ -145,13 +175,18 @@ async def broadcast_progress(dispatcher: Dispatcher, now: datetime | None = None
 
 
 def add_jobs(scheduler: AsyncIOScheduler, dispatcher: Dispatcher,
-             log_retention_days: int = 365) -> None:
+             log_retention_days: int = 365, outbox_retention_days: int = 30,
+             data_dir: Path | None = None) -> None:
     """Every job of the product; feature issues add theirs here in one line each."""
     timezone = str(scheduler.timezone)
     every(scheduler, deliver_outbox, OUTBOX_TICK_SECONDS, dispatcher)
     cron(scheduler, petition_digest, "0 8 * * *", dispatcher.db, timezone)
     every(scheduler, seal_log, SEAL_TICK_SECONDS, dispatcher.db, dispatcher.pseudonym_key)
     cron(scheduler, erase_old_log_texts, "30 2 * * *", dispatcher.db, log_retention_days)
+    every(scheduler, clear_stale_drafts, 15 * 60, dispatcher.db)
+    cron(scheduler, prune_outbox, "45 2 * * *", dispatcher.db, outbox_retention_days)
+    if data_dir is not None:
+        cron(scheduler, forget_unsent_files, "15 3 * * *", dispatcher.db, data_dir)
     every(scheduler, session_reminders, 60, dispatcher, timezone)
     every(scheduler, run_broadcasts, BROADCAST_TICK_SECONDS, dispatcher.db, timezone)
     every(scheduler, broadcast_progress, PROGRESS_TICK_SECONDS, dispatcher)

@@ -77,10 +77,10 @@ async def test_a_place_removed_by_a_deploy_returns_to_the_menu(chat: Chat, demo_
 
 async def test_two_messages_at_once_are_answered_one_after_the_other(chat: Chat, demo_db):
     await chat.onboard()
-    first, second = await asyncio.gather(chat.send("5"), chat.send("8"))
+    first, second = await asyncio.gather(chat.send("5"), chat.send("9"))
     assert "Cài đặt của Anh/Chị" in first[0].text
-    # The second waited for the first and saw its seven settings buttons: there is no 8th.
-    assert "Không có mục số 8" in second[0].text
+    # The second waited for the first and saw its eight settings buttons: there is no 9th.
+    assert "Không có mục số 9" in second[0].text
     inbound = [row for row in await _log(demo_db) if row.direction == "in"]
     assert len(inbound) == 6
 

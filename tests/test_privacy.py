@@ -43,12 +43,6 @@ IDENTITY = (NAME, "Bí Mật Xuyến", ADDRESS, "ngõ Kín", PHONE, "0987654321"
 # registration, never in the log nor in an export without personal data.
 REG_NAME, REG_PHONE = "Lục Văn Dự Họp", "0911 222 333"
 REGISTRATION = (REG_NAME, "Dự Họp", REG_PHONE, "0911222333")
-# Tables the other helper cleans (issue 19 item 3, branch `rights`): until that branch is
-# merged they may still hold the identity. Remove them from this set at the merge.
-CLEANED_BY_BRANCH_RIGHTS = {
-    "conversations",  # flow data after sending (cleaned by branch rights)
-    "inbound_events",  # raw channel payloads (cleaned by branch rights; empty here)
-}
 TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d")
 
 
@@ -249,11 +243,11 @@ async def test_a_denouncer_cannot_be_found_or_linked_anywhere(engine: Engine, de
     assert staff_texts and not _found(IDENTITY + REGISTRATION, repr(staff_texts))
     assert not _found(IDENTITY + REGISTRATION, repr([vars(r) for r in log]))
 
-    # ... and in no table but petition_identities (and those the other branch cleans).
+    # ... and in no table but petition_identities (flow data and raw payloads included).
     for table, text in (await _table_texts(demo_db)).items():
         if table == "petition_identities":
             assert _found((NAME, ADDRESS, "0987654321"), text) == [NAME, ADDRESS, "0987654321"]
-        elif table not in CLEANED_BY_BRANCH_RIGHTS:
+        else:
             assert not _found(IDENTITY, text), table
 
     # 2. No export row, report row or staff message links the denunciation to its sender:

@@ -10,7 +10,7 @@ from storage.models import Consent, InteractionLog, User
 from tests.conftest import MAIN_MENU, Chat
 
 SETTINGS_BUTTONS = ["Ngôn ngữ", "Khu dân cư", "Theo dõi lĩnh vực", "Thông báo khu dân cư",
-                    "Dữ liệu của tôi", "Xóa dữ liệu của tôi", "Menu chính"]
+                    "Dữ liệu của tôi", "Rút lại sự đồng ý", "Xóa dữ liệu của tôi", "Menu chính"]
 
 
 async def _user(db) -> User:
@@ -26,7 +26,7 @@ async def test_switching_language_changes_every_later_reply(chat: Chat):
     await chat.press("English")
     assert "Done: I will answer in English." in chat.text
     assert chat.labels == ["Language", "Hamlet", "Follow topics", "Hamlet notices", "My data",
-                           "Delete my data", "Main menu"]
+                           "Withdraw consent", "Delete my data", "Main menu"]
     await chat.press("Main menu")
     assert chat.labels[0] == "Public information"
     await chat.send("/help")
@@ -60,10 +60,14 @@ async def test_my_data_shows_what_is_kept(chat: Chat):
     assert "Khu dân cư: Khu Thống Nhất" in text
     assert "Họ tên: không lưu" in text
     assert "phiên bản 2026-11" in text
+    assert chat.labels == ["Nhận tệp dữ liệu", "Sửa họ tên, số điện thoại", "Cài đặt",
+                           "Menu chính"]
+    await chat.press("Cài đặt")
     assert chat.labels == SETTINGS_BUTTONS
 
 
-async def test_deleting_my_data_removes_personal_fields_and_consent(chat: Chat, demo_db):
+async def test_deleting_my_data_removes_personal_fields_and_records_a_withdrawal(chat: Chat,
+                                                                                  demo_db):
     await chat.onboard()
     await chat.press("Cài đặt")
     await chat.press("Xóa dữ liệu của tôi")
@@ -74,7 +78,9 @@ async def test_deleting_my_data_removes_personal_fields_and_consent(chat: Chat, 
     assert (user.hamlet_id, user.display_name, user.phone, user.consent_version,
             user.consent_at, user.onboarded_at) == (None, None, None, None, None, None)
     async with demo_db.session() as s:
-        assert (await s.exec(select(Consent))).all() == []
+        consents = (await s.exec(select(Consent).order_by(Consent.id))).all()
+        assert [(c.purpose, c.version, c.granted) for c in consents] == [
+            ("privacy_notice", "2026-11", True), ("privacy_notice", "2026-11", False)]
         log = (await s.exec(select(InteractionLog).where(InteractionLog.direction == "in"))).all()
     assert len(log) == 7 and all(row.user_ref and row.user_ref != "42" for row in log)
     await chat.send("chào")

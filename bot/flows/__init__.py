@@ -13,6 +13,7 @@ from functools import partial
 from bot.flows import (
     accountability_staff,
     admin_staff,
+    data_rights,
     disclosures,
     free_text,
     groups,
@@ -37,7 +38,7 @@ from bot.textfold import fold
 FLOWS: dict[str, Flow] = {
     f.name: f for f in (onboarding.FLOW, menu.FLOW, settings.FLOW, disclosures.FLOW, publish.FLOW,
                         petitions.FLOW, my_petitions.FLOW, sessions.FLOW, session_desk.FLOW,
-                        notices.FLOW, petition_desk.FLOW, free_text.FLOW)
+                        notices.FLOW, petition_desk.FLOW, free_text.FLOW, data_rights.FLOW)
 }
 
 # Flows whose turns the log keeps with no person reference, hamlet or text. Sending a

@@ -16,7 +16,7 @@ MENU_ITEMS = (
     ("petition", N_("Send feedback or a petition"), True),
     ("my_petitions", N_("My petitions"), True),
     ("sessions", N_("Dialogue sessions"), True),
-    ("settings", N_("Settings"), True),
+    ("settings", N_("Settings"), False),  # the data subject's rights need no consent
     ("help", N_("Help"), False),
 )
 STAFF_ITEMS = (
@@ -37,6 +37,7 @@ LIMITED_ITEMS = (
     ("disclosures", N_("Public information")),
     ("privacy", N_("Review the privacy notice")),
     ("lang", N_("Language")),
+    ("settings", N_("Settings")),
     ("help", N_("Help")),
 )
 

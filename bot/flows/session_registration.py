@@ -103,18 +103,20 @@ async def phone(ctx: Ctx) -> object:
 
 async def finish_registration(ctx: Ctx, number: str | None) -> object:
     """Take the seat (or a place on the waiting list) and say what happens next."""
+    # The name and hamlet go to the registration (and the profile), not on with the flow.
+    name, hamlet_id = ctx.data.pop("name"), ctx.data.pop("hamlet_id", None)
     try:
         registration = await service.register(
-            ctx.session, ctx.data.get("id", 0), ctx.user, name=ctx.data["name"],
-            hamlet_id=ctx.data.get("hamlet_id"), phone=number, now=ctx.now,
+            ctx.session, ctx.data.get("id", 0), ctx.user, name=name,
+            hamlet_id=hamlet_id, phone=number, now=ctx.now,
             timezone=ctx.timezone)
     except SessionError as exc:
         return await sessions.show_again(ctx, exc.translated(ctx._))
     user = ctx.user
-    user.display_name = ctx.data["name"]
+    user.display_name = name
     user.phone = number or user.phone
     if user.hamlet_id is None:
-        user.hamlet_id = ctx.data.get("hamlet_id")
+        user.hamlet_id = hamlet_id
     item = await DialogueSessions(ctx.session).get(registration.session_id)
     buttons = (Button(ctx._("Send a question"), "ss:ask"),
                Button(ctx._("Back"), "ss:detail"), main_menu_button(ctx))

@@ -1,20 +1,17 @@
-"""Settings: language, hamlet, see my data, delete my data (the data subject's rights)."""
+"""Settings: language, hamlet, followed topics, hamlet notices, and the data subject's rights
+(bot.flows.data_rights). Without consent only the language and the rights are offered."""
 
 from __future__ import annotations
 
-from bot.flows import disclosures, menu, onboarding
-from bot.flows.base import END, Ctx, Flow
-from bot.flows.common import (
-    CHANNEL_NAMES,
-    LANGUAGE_NAMES,
-    committee_name,
-    main_menu_button,
-    reoffer,
-)
+from bot.flows import data_rights, disclosures, menu, onboarding
+from bot.flows.base import Ctx, Flow
+from bot.flows.common import LANGUAGE_NAMES, main_menu_button, reoffer
 from bot.messages import Button
 from bot.services import broadcasts
-from bot.services import sessions as session_service
-from storage.repositories import Consents, DisclosureComments, Hamlets, Subscriptions
+from storage.repositories import Consents, Hamlets, Subscriptions
+
+NEEDS_CONSENT = frozenset({"settings:hamlet", "settings:subs", "settings:notices",
+                           "settings:withdraw"})
 
 
 async def overview(ctx: Ctx, intro: str = "") -> object:
@@ -27,21 +24,26 @@ async def overview(ctx: Ctx, intro: str = "") -> object:
     notices_on = await broadcasts.hamlet_notices_on(ctx.session, ctx.user)
     text += "\n" + ctx._("• Hamlet notices in this chat: {state}").format(
         state=ctx._("on") if notices_on else ctx._("off"))
-    ctx.say(
-        f"{intro}\n\n{text}".strip(),
+    buttons = [
         Button(ctx._("Language"), "settings:lang"),
         Button(ctx._("Hamlet"), "settings:hamlet"),
         Button(ctx._("Follow topics"), "settings:subs"),
         Button(ctx._("Hamlet notices"), "settings:notices"),
         Button(ctx._("My data"), "settings:mydata"),
+        Button(ctx._("Withdraw consent"), "settings:withdraw"),
         Button(ctx._("Delete my data"), "settings:delete"),
         main_menu_button(ctx),
-    )
+    ]
+    if not menu.has_consent(ctx):
+        buttons = [b for b in buttons if b.payload not in NEEDS_CONSENT]
+    ctx.say(f"{intro}\n\n{text}".strip(), *buttons)
     return setting
 
 
 async def setting(ctx: Ctx) -> object:
     """The setting the user picked."""
+    if ctx.chosen in NEEDS_CONSENT and not menu.has_consent(ctx):
+        return await menu.needs_consent(ctx)
     match ctx.chosen:
         case "settings:lang":
             return ask_language(ctx, back="settings")
@@ -52,9 +54,11 @@ async def setting(ctx: Ctx) -> object:
         case "settings:notices":
             return await toggle_hamlet_notices(ctx)
         case "settings:mydata":
-            return await my_data(ctx)
+            return await data_rights.show(ctx)
+        case "settings:withdraw":
+            return await data_rights.confirm_withdrawal(ctx)
         case "settings:delete":
-            return confirm_deletion(ctx)
+            return await data_rights.confirm_deletion(ctx)
     return reoffer(ctx)
 
 
@@ -115,78 +119,9 @@ async def hamlet(ctx: Ctx) -> object:
     return await overview(ctx, ctx._("Saved."))
 
 
-async def my_data(ctx: Ctx) -> object:
-    """Everything we keep about this person, in plain words."""
-    user = ctx.user
-    hamlet_row = await Hamlets(ctx.session).get(user.hamlet_id)
-    lines = [
-        ctx._("This is what {committee} keeps about you:").format(
-            committee=committee_name(ctx)
-        ),
-        ctx._("• Channel: {channel}, account id {id}").format(
-            channel=CHANNEL_NAMES.get(user.channel, user.channel), id=user.external_id
-        ),
-        ctx._("• Language: {language}").format(language=LANGUAGE_NAMES.get(user.locale)),
-        ctx._("• Hamlet: {hamlet}").format(
-            hamlet=hamlet_row.name if hamlet_row else ctx._("not chosen")
-        ),
-        ctx._("• Name: {name}").format(name=user.display_name or ctx._("not kept")),
-        ctx._("• Phone: {phone}").format(phone=user.phone or ctx._("not kept")),
-        ctx._("• First contact: {when}").format(when=ctx.when(user.created_at)),
-    ]
-    if user.consent_version and user.consent_at:
-        lines.append(
-            ctx._("• Consent to the privacy notice: version {version}, given {when}").format(
-                version=user.consent_version, when=ctx.when(user.consent_at)
-            )
-        )
-    lines.append(
-        ctx._("The interaction log keeps only an anonymous code for you, never what you type.")
-    )
-    return await overview(ctx, "\n".join(lines))
-
-
-def confirm_deletion(ctx: Ctx) -> object:
-    """Ask before deleting: it cannot be undone."""
-    ctx.say(
-        ctx._(
-            "Delete your data? Your hamlet, name, phone number, consent and followed topics "
-            "will be removed "
-            "and you will be asked again next time. Petitions you already sent stay with the "
-            "commune as the law requires. This cannot be undone."
-        ),
-        Button(ctx._("Yes, delete"), "delete:yes"),
-        Button(ctx._("No, keep it"), "delete:no"),
-    )
-    return deletion
-
-
-async def deletion(ctx: Ctx) -> object:
-    """Delete the personal fields and consent records, or go back."""
-    if ctx.chosen == "delete:no":
-        return await overview(ctx, ctx._("Nothing was deleted."))
-    if ctx.chosen != "delete:yes":
-        return reoffer(ctx)
-    user = ctx.user
-    user.hamlet_id = user.display_name = user.phone = None
-    user.consent_version = user.consent_at = user.consent_declined_at = None
-    user.onboarded_at = None
-    await Consents(ctx.session).delete_for(user.id)
-    await Subscriptions(ctx.session).unsubscribe(user.id)
-    await DisclosureComments(ctx.session).forget_user(user.id)
-    await session_service.forget_user(ctx.session, user, now=ctx.now, timezone=ctx.timezone)
-    ctx.say(
-        ctx._(
-            "Your data has been deleted. The interaction log keeps only an anonymous code "
-            "that cannot identify you. Type /start whenever you want to use the assistant again."
-        )
-    )
-    return END
-
-
 async def open_settings(ctx: Ctx) -> object:
     """The "Settings" menu entry."""
     return await overview(ctx)
 
 
-FLOW = Flow.of("settings", setting, language, hamlet, deletion)
+FLOW = Flow.of("settings", setting, language, hamlet)

@@ -109,6 +109,9 @@ async def chat(engine: Engine, user_id: str, stdin: TextIO = sys.stdin,
             stdout.flush()
         line = await asyncio.to_thread(stdin.readline)
         if not line:
+            if dispatcher is not None:  # what the last turns started (a file) is shown too
+                await engine.drain()
+                await dispatcher.dispatch_due()
             return sent
         if not interactive:
             stdout.write(f"> {line.rstrip()}\n")

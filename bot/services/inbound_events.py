@@ -8,6 +8,10 @@ processed once; updates left pending by a crash are processed at the next start.
 under load that is one commit for many updates instead of two per update. Marking done is
 not awaited, so a crash may leave the last few processed updates pending: they are
 processed again at the next start (as with the outbox, at most a duplicate reply).
+
+Personal data: a stored update keeps no profile names (`scrub`: only what processing needs),
+and once processed it keeps only its id and kind (`{"kind": "message"}`): what a person
+wrote lives in the rows the flows made, never in the raw update.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from storage.models import InboundEvent
 log = logging.getLogger(__name__)
 PENDING, DONE = "pending", "done"
 MAX_BATCH = 500
+# Profile fields a channel sends with every update; no flow reads them, so none is stored.
+PROFILE_KEYS = frozenset({"first_name", "last_name", "username", "display_name", "avatar",
+                          "vcard"})
 KEEP = timedelta(days=7)  # redeliveries come within hours; older processed rows are dropped
 PRUNE_EVERY = timedelta(hours=6)
 _INSERTS = {
@@ -42,8 +49,24 @@ _CLOSE = (
     sa.update(_events)
     .where(_events.c.channel == sa.bindparam("of_channel"),
            _events.c.event_id.in_(sa.bindparam("event_ids", expanding=True)))
-    .values(status=DONE, done_at=sa.bindparam("closed_at"))
+    .values(status=DONE, done_at=sa.bindparam("closed_at"), payload=sa.bindparam("kept"))
 )
+
+
+def scrub(payload: Any) -> Any:
+    """The update without the profile fields (names, usernames, avatars) at any depth."""
+    if isinstance(payload, dict):
+        return {k: scrub(v) for k, v in payload.items() if k not in PROFILE_KEYS}
+    if isinstance(payload, list):
+        return [scrub(v) for v in payload]
+    return payload
+
+
+def kind_of(payload: dict[str, Any]) -> str:
+    """What sort of update it was: Zalo's event name, or Telegram's update field."""
+    if isinstance(name := payload.get("event_name"), str):
+        return name[:40]
+    return next((k for k in payload if k not in ("update_id", "event_id")), "")[:40]
 
 
 class EventLog:
@@ -53,15 +76,18 @@ class EventLog:
         self.db, self.channel = db, channel
         self._to_store: list[tuple[str, dict[str, Any], asyncio.Future[bool]]] = []
         self._to_close: list[str] = []
+        self._kinds: dict[str, str] = {}  # of the events stored or read back, until done
         self._writer: asyncio.Task | None = None
         self._pruned_at: datetime | None = None
 
     async def store(self, event_id: str, payload: dict[str, Any]) -> bool:
         """Keep the event; False when this event id was stored before (a redelivery)."""
         stored = asyncio.get_running_loop().create_future()
-        self._to_store.append((event_id, payload, stored))
+        self._to_store.append((event_id, scrub(payload), stored))
         self._kick()
-        return await stored
+        if new := await stored:  # processing (and so `done`) comes only after this
+            self._kinds[event_id] = kind_of(payload)
+        return new
 
     def done(self, event_id: str) -> None:
         """The event was processed (written with the next batch)."""
@@ -76,11 +102,13 @@ class EventLog:
     async def pending(self) -> list[dict[str, Any]]:
         """Payloads stored but not processed (a crash came between), oldest first."""
         async with self.db.session() as session:
-            query = (select(InboundEvent.payload)
+            query = (select(InboundEvent.event_id, InboundEvent.payload)
                      .where(InboundEvent.channel == self.channel,
                             InboundEvent.status == PENDING)
                      .order_by(InboundEvent.id))
-            return list((await session.exec(query)).all())
+            found = (await session.exec(query)).all()
+        self._kinds.update((event_id, kind_of(payload)) for event_id, payload in found)
+        return [payload for _, payload in found]
 
     def _kick(self) -> None:
         if self._writer is None or self._writer.done():
@@ -126,11 +154,15 @@ class EventLog:
         return set(result.scalars().all())
 
     async def _close(self, session: AsyncSession, closing: list[str]) -> None:
-        """Mark events done."""
-        if closing:
-            connection = await session.connection()
-            await connection.execute(_CLOSE, {"of_channel": self.channel, "event_ids": closing,
-                                              "closed_at": clock.now()})
+        """Mark events done, keeping only their id and kind."""
+        by_kind: dict[str, list[str]] = {}
+        for event_id in closing:
+            by_kind.setdefault(self._kinds.pop(event_id, ""), []).append(event_id)
+        now = clock.now()
+        connection = await session.connection()
+        for kind, event_ids in by_kind.items():  # one statement per kind (a handful)
+            await connection.execute(_CLOSE, {"of_channel": self.channel, "event_ids": event_ids,
+                                              "closed_at": now, "kept": {"kind": kind}})
 
 
     async def _prune(self, session: AsyncSession) -> None:

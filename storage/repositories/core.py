@@ -118,10 +118,6 @@ class Consents:
         query = select(Consent).where(Consent.user_id == user_id).order_by(Consent.id)
         return (await self.session.exec(query)).all()
 
-    async def delete_for(self, user_id: int) -> None:
-        """Remove every consent record of a user (on "delete my data")."""
-        await self.session.exec(sa.delete(Consent).where(col(Consent.user_id) == user_id))
-
 
 class Conversations:
     """Conversation state, one row per (channel, user)."""
