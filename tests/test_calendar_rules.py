@@ -54,7 +54,7 @@ async def test_a_petition_received_before_a_make_up_saturday_counts_it_as_a_work
     await feedback(chat)
     # Acceptance, 10 working days: Sat 22, 24-28/8, (31/8, 1-2/9 off), 3, 4, 7, 8/9.
     # The answer, 15 working days (the demo commune's commitment): 15/9.
-    assert "Dự kiến trả lời trước ngày 15/09/2026" in chat.text
+    assert "Hạn trả lời: chậm nhất ngày 15/09/2026." in chat.text
     [petition] = await _petitions(demo_db)
     assert (petition.accept_due, petition.answer_due) == (date(2026, 9, 8), date(2026, 9, 15))
 
@@ -97,7 +97,7 @@ async def test_a_complaint_received_before_tet_2027_is_due_on_a_working_day(
     assert "KN-2027-000001" in chat.text
     # 7 working days across Tết (4-10/2/2027 off): 19/2. Then 30 calendar days end on
     # Sunday 21/3, so the answer is due on Monday 22/3.
-    assert "trước ngày 19/02/2027" in chat.text
+    assert "Hạn báo thụ lý: chậm nhất ngày 19/02/2027." in chat.text
     [petition] = await _petitions(demo_db)
     assert (petition.accept_due, petition.answer_due) == (date(2027, 2, 19), date(2027, 3, 22))
 

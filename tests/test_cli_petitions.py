@@ -101,10 +101,9 @@ def test_staff_handle_petitions_from_the_shell(shell, capsys, tmp_path):
 
     notices = [m for m in _rows(tmp_path / "cli.db", OutboxMessage) if m.kind == "petition"]
     assert sorted(m.text.split("\n")[0] for m in notices) == sorted([
-        f"Phản ánh KN-{year}-000002 của Anh/Chị đã chuyển sang trạng thái: Không thụ lý.",
-        f"Phản ánh PA-{year}-000001 của Anh/Chị đã chuyển sang trạng thái: "
-        "Đang xác minh, xử lý.",
-        f"UBND xã đã trả lời phản ánh PA-{year}-000001 của Anh/Chị:",
+        f"Khiếu nại KN-{year}-000002 của Anh/Chị: Không thụ lý.",
+        f"Phản ánh PA-{year}-000001 của Anh/Chị: Đang xử lý.",
+        f"Phản ánh PA-{year}-000001 của Anh/Chị đã có trả lời của UBND xã:",
     ])
     statuses = {p.code: p.status for p in _rows(tmp_path / "cli.db", Petition)}
     assert statuses[f"PA-{year}-000001"] == "answered"

@@ -63,7 +63,7 @@ async def test_a_voice_file_at_the_console_menu_becomes_a_petition_s_evidence(en
 
     note = tmp_path / "ghi-am.ogg"
     note.write_bytes(b"OggS")
-    script = f"/start\n1\n1\n1\n/attach {note}\n1\n1\n1\n1\n1\n1\nbai rac\n1\n1\n"
+    script = f"/start\n1\n1\n1\n/attach {note}\n1\n1\n2\n1\n1\n1\nbai rac\n1\n1\n"
     stdout = io.StringIO()
     await console.chat(engine, "ba-tu", io.StringIO(script), stdout)
     out = stdout.getvalue()

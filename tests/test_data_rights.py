@@ -73,7 +73,7 @@ async def active_resident(chat: Chat, db: Database) -> None:
     await chat.send("/menu")
     await chat.press("Gửi phản ánh, kiến nghị")
     await chat.press("Phản ánh, kiến nghị")
-    await chat.press("Gửi bình thường")
+    await chat.press("Gửi ẩn danh")
     await chat.press("Điện chiếu sáng")
     await chat.press("Thôn Nà Ca")
     await chat.press("Bỏ qua")
@@ -95,6 +95,7 @@ async def active_resident(chat: Chat, db: Database) -> None:
     await chat.press("Lấy ý kiến dự thảo kế hoạch 2027")
     await chat.press("Góp ý")
     await chat.send(COMMENT)
+    await chat.press("Gửi ý kiến")  # after the preview
     async with db.unit_of_work() as session:  # staff take it up: the resident is told
         petition = await petition_service.by_code(session, "PA-2026-000001")
         await petition_service.change_status(
@@ -133,7 +134,7 @@ async def test_my_data_shows_everything_kept_as_a_message_and_as_a_file(chat: Ch
                      "1 phản ánh, kiến nghị", "1 đăng ký dự hội nghị đối thoại",
                      "1 câu hỏi gửi hội nghị đối thoại", "1 góp ý về dự thảo",
                      "2 mục đang theo dõi", "1 tin nhắn đã gửi cho Anh/Chị",
-                     "Phản ánh PA-2026-000001: Đang xác minh, xử lý",
+                     "Phản ánh PA-2026-000001: Đang xử lý",
                      "Đăng ký dự “Đường liên thôn Nà Ca”",
                      f"Câu hỏi: {QUESTION}", f"Góp ý về “Lấy ý kiến dự thảo kế hoạch 2027”: "
                      f"{COMMENT}"):

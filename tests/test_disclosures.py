@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from bot.engine import Engine
 from bot.messages import Attachment
-from bot.services import demo, roles
+from bot.services import consultation, demo, roles
 from bot.services import disclosures as service
 from storage.db import Database
 from storage.models import Consent, DisclosureComment, OutboxMessage, Subscription
@@ -219,6 +219,7 @@ async def test_comment_on_an_open_consultation_then_refused_after_the_deadline(
     await chat.send("x" * 2001)
     assert "dài 2001 ký tự" in chat.text
     await chat.send("Đề nghị ưu tiên đường vào thôn Nà Ca.")
+    await chat.press("Gửi ý kiến")  # after the preview
     assert "Cảm ơn Anh/Chị đã góp ý" in chat.text
     async with demo_db.session() as session:
         [comment] = (await session.exec(select(DisclosureComment))).all()
@@ -238,7 +239,7 @@ async def test_comment_on_an_open_consultation_then_refused_after_the_deadline(
         item = await Disclosures(session).get(item_id)
         resident = await Users(session).get("console", chat.user_id)
         with pytest.raises(service.DisclosureError, match="closed"):
-            await service.add_comment(session, item, resident, "muộn", now=clock.now)
+            await consultation.add_comment(session, item, resident, "muộn", now=clock.now)
         assert await service.respond(session, item, "Tiếp thu ý kiến về đường vào thôn.",
                                      actor="cli:test", now=clock.now) == 1
         await session.commit()

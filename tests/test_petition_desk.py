@@ -63,8 +63,12 @@ async def setup(db: Database, *, staff_group: bool) -> None:
 async def send_feedback(resident: TgUser) -> str:
     """Feedback with a location pin and two photos, through the resident's chat."""
     await onboard(resident)
-    for label in ("Gửi phản ánh, kiến nghị", "Phản ánh, kiến nghị", "Gửi bình thường",
-                  "Điện chiếu sáng", "Khu Hòa Bình"):
+    for label in ("Gửi phản ánh, kiến nghị", "Phản ánh, kiến nghị",
+                  "Gửi kèm tên và số điện thoại"):
+        await resident.press(label)
+    await resident.send("Lò Thị Mai")
+    await resident.send("0912 345 678")
+    for label in ("Điện chiếu sáng", "Khu Hòa Bình"):
         await resident.press(label)
     await resident.send(location=PIN)
     await resident.send("Đèn đường trước chợ Chi Lăng hỏng ba hôm nay, tối rất nguy hiểm.")
@@ -79,7 +83,8 @@ async def send_feedback(resident: TgUser) -> str:
 
 async def resident_reads_and_rates(resident: TgUser, fake) -> None:  # noqa: F811
     answer = next(c for c in fake.of("sendMessage", RESIDENT)
-                  if "UBND xã đã trả lời phản ánh PA-2026-000001" in c.params.get("text", ""))
+                  if "Phản ánh PA-2026-000001 của Anh/Chị đã có trả lời của UBND xã"
+                  in c.params.get("text", ""))
     assert "Đã thay bóng đèn mới sáng nay" in answer.params["text"]
     assert "Đèn đã sáng trở lại" in answer.params["text"]  # both messages of the draft
     [sent_photo] = fake.of("sendPhoto", RESIDENT)
@@ -103,7 +108,8 @@ async def test_without_a_staff_group_the_clerk_handles_a_petition_in_a_private_c
     [card] = [c for c in fake.of("sendMessage", CLERK) if code in c.params.get("text", "")]
     text = card.params["text"]
     assert text.startswith("Phản ánh mới\nPA-2026-000001 — Phản ánh, kiến nghị")
-    assert "Hạn trả lời:" in text and "Người xử lý: chưa giao" in text
+    assert "Hạn trả lời: chậm nhất ngày" in text and "Người xử lý: chưa giao" in text
+    assert "Người gửi: Lò Thị Mai\nĐiện thoại: 0912345678" in text  # named: staff can call
     assert "Khu Hòa Bình" in text and "Đèn đường trước chợ" in text
     assert "python -m bot" not in text and "telegram:" not in text
     assert card.labels == ["Nhận xử lý", "Đang xử lý", "Trả lời", "Chuyển đơn", "Giao cho",
@@ -196,7 +202,7 @@ async def test_a_complaint_shows_its_acceptance_deadline_and_a_refusal_gives_the
     [card] = [c for c in fake.of("sendMessage", CLERK) if "KN-2026-000001" in
               c.params.get("text", "")]
     # Received 2/12/2026: acceptance within 7 working days (Decree 155/2026).
-    assert "Hạn thụ lý: 11/12/2026" in card.params["text"]
+    assert "Hạn báo thụ lý: chậm nhất ngày 11/12/2026" in card.params["text"]
     assert "Hạn trả lời" not in card.params["text"]
     assert "Người gửi đơn: Nguyễn Văn An" in card.params["text"]  # a complainant is known
     assert card.labels == ["Nhận xử lý", "Thụ lý", "Không thụ lý", "Chuyển đơn", "Giao cho"]

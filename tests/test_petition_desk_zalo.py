@@ -93,7 +93,8 @@ async def test_on_zalo_the_clerk_handles_a_petition_by_numbered_choices(
     resident = Resident(oa)
     await resident.send(event=fake_zalo_oa.follow_event(RESIDENT))
     for typed in ("Tiếng Việt", "Đồng ý", "Khu Hòa Bình", "Gửi phản ánh, kiến nghị",
-                  "Phản ánh, kiến nghị", "Gửi bình thường", "Điện chiếu sáng", "Khu Hòa Bình"):
+                  "Phản ánh, kiến nghị", "Gửi kèm tên và số điện thoại", "Hoàng Văn Tư",
+                  "0912 345 678", "Điện chiếu sáng", "Khu Hòa Bình"):
         await resident.send(typed)
     await resident.send(event=fake_zalo_oa.location_event(RESIDENT, 21.85, 106.77))
     await resident.send("Đèn đường trước chợ Chi Lăng hỏng ba hôm nay, tối rất nguy hiểm.")
@@ -126,7 +127,7 @@ async def test_on_zalo_the_clerk_handles_a_petition_by_numbered_choices(
     await dispatcher.dispatch_due()
     answer = oa.fake.messages()[-1]
     assert answer.to == {"user_id": RESIDENT}  # on the resident's own channel
-    assert "UBND xã đã trả lời phản ánh PA-2026-000001" in answer.text
+    assert "Phản ánh PA-2026-000001 của Anh/Chị đã có trả lời của UBND xã" in answer.text
     assert f"📎 photo: {ANSWER_PHOTO}" in answer.text
     await resident.send("Xem")
     await resident.send("Đánh giá câu trả lời")

@@ -52,7 +52,12 @@ async def feedback(chat: Chat, text: str = "Đèn đường hỏng ba ngày nay,
                    anonymous: bool = False) -> None:
     await chat.press("Gửi phản ánh, kiến nghị")
     await chat.press("Phản ánh, kiến nghị")
-    await chat.press("Ẩn danh" if anonymous else "Gửi bình thường")
+    if anonymous:
+        await chat.press("Gửi ẩn danh")
+    else:
+        await chat.press("Gửi kèm tên và số điện thoại")
+        await chat.send("Nguyễn Thị Hoa")
+        await chat.send("0912 345 678")
     await chat.press(field)
     await chat.press(hamlet)
     await chat.press("Bỏ qua")
@@ -67,7 +72,7 @@ async def test_feedback_end_to_end_with_photos_and_an_edit(chat: Chat, demo_db):
     assert chat.labels[:3] == ["Phản ánh, kiến nghị", "Khiếu nại", "Tố cáo"]
     assert "danh tính người tố cáo được giữ bí mật" in chat.text
     await chat.press("Phản ánh, kiến nghị")
-    await chat.press("Gửi bình thường")
+    await chat.press("Gửi ẩn danh")
     await chat.send("đường nào cũng được")  # text where a choice is expected
     assert "Mời Anh/Chị chọn một mục" in chat.text
     await chat.press("Đường sá, giao thông")
@@ -94,7 +99,7 @@ async def test_feedback_end_to_end_with_photos_and_an_edit(chat: Chat, demo_db):
     assert "Mã theo dõi của Anh/Chị là PA-2026-000001" in chat.text
     # 15 working days after Friday 20/11/2026 (the demo commune's commitment), without
     # Tuesday 24/11, Vietnam Culture Day, a public holiday from 2026.
-    assert "Dự kiến trả lời trước ngày 14/12/2026" in chat.text
+    assert "Hạn trả lời: chậm nhất ngày 14/12/2026." in chat.text
 
     [petition] = await rows(demo_db, Petition)
     assert (petition.kind, petition.field, petition.status) == ("feedback", "environment",
@@ -109,11 +114,12 @@ async def test_feedback_end_to_end_with_photos_and_an_edit(chat: Chat, demo_db):
 async def test_anonymous_feedback_is_labelled_and_staff_do_not_see_who(chat: Chat, demo_db):
     await chat.onboard()
     await feedback(chat, anonymous=True)
-    assert "không được xử lý như khiếu nại, tố cáo" in chat.text
+    assert "Không được xử lý như khiếu nại, tố cáo" in chat.text
     [petition] = await rows(demo_db, Petition)
     assert petition.anonymous
     [card, _] = [m.text for m in await rows(demo_db, OutboxMessage) if m.kind == "staff"]
-    assert "Ẩn danh" in card and chat.user_id not in card
+    assert "Gửi ẩn danh: không hiện người gửi" in card and chat.user_id not in card
+    assert await rows(demo_db, PetitionIdentity) == []
 
 
 async def test_a_complaint_asks_who_files_and_explains_the_legal_filing(chat: Chat, demo_db):
@@ -136,7 +142,7 @@ async def test_a_complaint_asks_who_files_and_explains_the_legal_filing(chat: Ch
     assert "có chữ ký hoặc điểm chỉ" in chat.text
     # Received after 1/7/2026: acceptance within 7 working days (Decree 155/2026); 24/11
     # (Vietnam Culture Day) is a holiday.
-    assert "trước ngày 02/12/2026" in chat.text
+    assert "Hạn báo thụ lý: chậm nhất ngày 02/12/2026." in chat.text
     [identity] = await rows(demo_db, PetitionIdentity)
     assert (identity.full_name, identity.phone) == ("Nguyễn Văn An", "+84912345678")
 
@@ -195,14 +201,15 @@ async def test_statuses_follow_the_rules_and_the_resident_hears_each_change(
         await session.commit()
     notices = [m for m in await rows(demo_db, OutboxMessage) if m.kind == "petition"]
     assert [n.text.split("\n")[0] for n in notices] == [
-        "Phản ánh PA-2026-000001 của Anh/Chị đã chuyển sang trạng thái: Đang xác minh, xử lý.",
-        "UBND xã đã trả lời phản ánh PA-2026-000001 của Anh/Chị:",
+        "Phản ánh PA-2026-000001 của Anh/Chị: Đang xử lý.",
+        "Phản ánh PA-2026-000001 của Anh/Chị đã có trả lời của UBND xã:",
     ]
     assert all(n.chat_id == chat.user_id for n in notices)
 
     await chat.send(payload=notices[-1].buttons[0][1])  # "Xem" from the notice
     assert "Đã thay bóng đèn" in chat.text
-    assert "Đang xác minh, xử lý (xác minh)" in chat.text  # plain words and the legal step
+    assert "• 20/11/2026: Đang xử lý\n" in chat.text  # plain words, said once
+    assert "xác minh" not in chat.text and "thụ lý" not in chat.text
     await chat.press("Đánh giá câu trả lời")
     await chat.press("4")
     assert "Anh/Chị đánh giá: 4/5" in chat.text
@@ -248,16 +255,17 @@ async def test_nobody_reads_someone_elses_petition(engine: Engine, demo_db):
     assert "Không tìm thấy" in owner.text
 
 
-async def test_at_most_five_a_day(chat: Chat, demo_db, clock):
+async def test_at_most_five_a_day_told_before_any_typing(chat: Chat, demo_db, clock):
     await chat.onboard()
     for n in range(5):
         await feedback(chat, text=f"Phản ánh số {n}: cống thoát nước bị tắc ở ngõ {n}.",
                        field=["Đường sá, giao thông", "Điện chiếu sáng", "Khác",
                               "An ninh, trật tự", "Chính sách xã hội"][n])
     assert "PA-2026-000005" in chat.text
-    await feedback(chat, text="Phản ánh thứ sáu trong cùng một ngày.", field="Khác",
-                   hamlet="Thôn Quán Sơn")
-    assert "đã gửi 5 phản ánh, là số tối đa trong một ngày" in chat.text
+    await chat.press("Gửi phản ánh, kiến nghị")  # the sixth: told now, not after typing it
+    assert "Hôm nay Anh/Chị đã gửi 5 phản ánh, là số tối đa trong một ngày" in chat.text
+    assert "gửi tiếp vào ngày mai" in chat.text
+    assert "Phản ánh, kiến nghị" not in chat.labels and "Phản ánh của tôi" in chat.labels
     assert len(await rows(demo_db, Petition)) == 5
     clock.now = NOW + timedelta(days=1)
     await feedback(chat, text="Ngày hôm sau gửi được rồi, cống vẫn tắc.", field="Khác",
@@ -349,7 +357,7 @@ async def test_a_deep_link_opens_my_petition_and_nobody_elses(engine: Engine, de
     await owner.onboard()
     await feedback(owner)
     await owner.send("/start pa_PA-2026-000001")
-    assert owner.text.startswith("PA-2026-000001") and "Đèn đường hỏng" in owner.text
+    assert owner.text.startswith("Phản ánh PA-2026-000001") and "Đèn đường hỏng" in owner.text
     await other.onboard()
     await other.send("/start pa_PA-2026-000001")
     assert "Không tìm thấy" in other.text and "Đèn đường" not in other.text

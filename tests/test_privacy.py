@@ -180,6 +180,7 @@ async def test_a_denouncer_cannot_be_found_or_linked_anywhere(engine: Engine, de
     await resident.press("Lấy ý kiến dự thảo kế hoạch 2027")
     await resident.press("Góp ý")
     await resident.send("Đề nghị làm rõ kinh phí đường nội đồng.")
+    await resident.press("Gửi ý kiến")  # after the preview
     assert "Cảm ơn Anh/Chị đã góp ý" in resident.text
     clock.now += hour
     await resident.send("/menu")

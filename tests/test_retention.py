@@ -249,7 +249,7 @@ async def test_photos_of_a_cancelled_denunciation_are_deleted_after_a_day(
     await other.onboard()
     await other.press("Gửi phản ánh, kiến nghị")
     await other.press("Phản ánh, kiến nghị")
-    await other.press("Gửi bình thường")
+    await other.press("Gửi ẩn danh")
     await other.press("Khác")
     await other.press("Khu Hòa Bình")
     await other.press("Bỏ qua")

@@ -44,7 +44,7 @@ async def test_stickers_voice_notes_and_free_text_at_the_menu(telegram, demo_db)
     assert lan.text.startswith("Trợ lý đã nhận tin nhắn thoại của Anh/Chị.")
     assert lan.last.labels == ["Gửi thành phản ánh", "Menu chính"]
     await lan.press("Gửi thành phản ánh", replies=2)
-    for label in ("Phản ánh, kiến nghị", "Gửi bình thường", "Điện chiếu sáng", "Khu Hòa Bình",
+    for label in ("Phản ánh, kiến nghị", "Gửi ẩn danh", "Điện chiếu sáng", "Khu Hòa Bình",
                   "Bỏ qua"):
         await lan.press(label)
     assert lan.text.startswith("Trợ lý đã giữ tin nhắn thoại để gửi kèm phản ánh")

@@ -43,7 +43,7 @@ async def to_fields(chat: Chat) -> None:
     """Start a feedback petition and stop at the field question."""
     await chat.press("Gửi phản ánh, kiến nghị")
     await chat.press("Phản ánh, kiến nghị")
-    await chat.press("Gửi bình thường")
+    await chat.press("Gửi ẩn danh")
     assert FIELDS_PROMPT in chat.text
 
 
@@ -65,7 +65,7 @@ async def test_free_text_at_the_menu_offers_a_prefilled_petition_and_a_search(ch
     await chat.press("Gửi thành phản ánh")
     assert "Nội dung phản ánh sẽ là: “den duong hong, toi om”" in chat.text
     await chat.press("Phản ánh, kiến nghị")
-    await chat.press("Gửi bình thường")
+    await chat.press("Gửi ẩn danh")
     await chat.press("Điện chiếu sáng")
     await chat.press("Khu Hòa Bình")
     await chat.press("Bỏ qua")
@@ -197,7 +197,7 @@ async def test_files_and_stickers_anywhere_are_answered(chat: Chat, demo_db):
     await chat.press("Gửi thành phản ánh")
     assert "Tệp Anh/Chị vừa gửi sẽ được đính kèm phản ánh làm bằng chứng." in chat.text
     await chat.press("Phản ánh, kiến nghị")
-    await chat.press("Gửi bình thường")
+    await chat.press("Gửi ẩn danh")
     await chat.send(unread="sticker")  # mid-flow: the same choices again
     assert chat.text.startswith("Cảm ơn Anh/Chị! 😊 Mời Anh/Chị tiếp tục")
     assert FIELDS_PROMPT not in chat.text and "Môi trường, rác thải" in chat.labels
@@ -245,7 +245,7 @@ async def test_leaving_a_draft_asks_keep_writing_or_drop(chat: Chat, demo_db):
     await chat.send(code.lower())  # a code typed mid-draft
     assert chat.labels == ["Tiếp tục soạn", "Bỏ bản nháp"]
     await chat.press("Bỏ bản nháp")
-    assert chat.text.startswith(f"{code} — Phản ánh, kiến nghị")
+    assert chat.text.startswith(f"Phản ánh {code}\n")
     assert len(await petitions(demo_db)) == 1
 
 

@@ -39,7 +39,7 @@ async def send_all(user: ZUser, *texts: str) -> None:
 
 
 async def first_petition(user: ZUser) -> None:
-    await send_all(user, "2", "Phản ánh, kiến nghị", "Gửi bình thường", "Đường sá, giao thông",
+    await send_all(user, "2", "Phản ánh, kiến nghị", "Gửi ẩn danh", "Đường sá, giao thông",
                    "Khu Hòa Bình", "Bỏ qua", "Ổ gà giữa đường vào khu", "Bỏ qua", "Gửi")
     assert "PA-2026-000001" in user.text
 
@@ -49,7 +49,7 @@ async def test_a_notice_mid_draft_leaves_the_draft_and_its_choices_intact(zalo, 
     user = ZUser(zalo, "u530")
     await onboard(user)
     await first_petition(user)
-    await send_all(user, "2", "1", "gui binh thuong")  # a second one, by number and words
+    await send_all(user, "2", "1", "gui an danh")  # a second one, by number and words
     assert "Nội dung thuộc lĩnh vực nào?" in user.text and "\n1. " in user.text
     async with demo_db.session() as session:
         [first] = await petitions(demo_db)
@@ -60,7 +60,7 @@ async def test_a_notice_mid_draft_leaves_the_draft_and_its_choices_intact(zalo, 
         await session.commit()
     assert await _dispatch(zalo.runtime, demo_db) >= 1
     notice = user._out()[-1].text
-    assert notice.startswith("UBND xã đã trả lời phản ánh PA-2026-000001")
+    assert notice.startswith("Phản ánh PA-2026-000001 của Anh/Chị đã có trả lời của UBND xã")
     assert notice.endswith("Việc Anh/Chị đang làm vẫn được giữ nguyên. Khi sẵn sàng, Anh/Chị "
                            "gõ:\n• PA-2026-000001 — Xem")
     assert "1. Xem" not in notice
@@ -75,7 +75,7 @@ async def test_a_notice_mid_draft_leaves_the_draft_and_its_choices_intact(zalo, 
     await send_all(user, "Đèn đường hỏng ở ngã ba", "Bỏ qua", "Gửi")
     assert "PA-2026-000002" in user.text
     await user.send("PA-2026-000001")  # at the menu, the code opens it
-    assert user.text.startswith("PA-2026-000001 — Phản ánh, kiến nghị")
+    assert user.text.startswith("Phản ánh PA-2026-000001\n")
     assert "Đã vá xong ổ gà." in user.text
     assert [p.code for p in await petitions(demo_db)] == ["PA-2026-000001", "PA-2026-000002"]
 
@@ -95,7 +95,7 @@ async def test_on_zalo_huy_free_text_and_a_voice_note_at_the_description_step(za
     assert "\n\n1. Phản ánh, kiến nghị: " in types.text  # listed once, numbered
     assert "\n\n2. Khiếu nại: " in types.text and "• " not in types.text
     assert types.text.endswith("\n\n4. Menu chính")
-    await send_all(user, "Phản ánh, kiến nghị", "Gửi bình thường", "Môi trường, rác thải",
+    await send_all(user, "Phản ánh, kiến nghị", "Gửi ẩn danh", "Môi trường, rác thải",
                    "Khu Hòa Bình")
     await user.send("Bỏ qua")
     assert user.text.startswith("Anh/Chị gửi ảnh nếu có")  # the text came from the menu
@@ -113,8 +113,8 @@ async def test_my_petitions_are_listed_once_numbered_on_zalo(zalo, demo_db):
     await onboard(user)
     await first_petition(user)
     await user.send("3")  # "Phản ánh của tôi"
-    assert "\n1. PA-2026-000001: " in user.text
+    assert "\n1. PA-2026-000001 — Phản ánh, kiến nghị: Đã tiếp nhận. Hạn trả lời: " in user.text
     assert "• PA-2026-000001" not in user.text
     assert user.text.endswith("\n\n2. Menu chính")
     await user.send("1")
-    assert user.text.startswith("PA-2026-000001 — Phản ánh, kiến nghị")
+    assert user.text.startswith("Phản ánh PA-2026-000001\n")

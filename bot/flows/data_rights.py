@@ -24,7 +24,7 @@ from bot.messages import Attachment, Button, Reply
 from bot.services import personal_data
 from bot.services import sessions as session_service
 from bot.services.broadcast_audience import HAMLET_NOTICES
-from bot.services.petition_statuses import STATUS_LABELS
+from bot.services.petition_statuses import NAMED, resident_label
 from bot.services.session_rules import MAX_NAME, WAITLISTED
 from storage.repositories import Subscriptions, Users
 
@@ -77,9 +77,9 @@ def _summary(ctx: Ctx, data: personal_data.PersonalData) -> list[str]:
     )
     lines.append(ctx._("Also kept: {list}.").format(
         list="; ".join(label.format(n=len(rows)) for label, rows in counts)))
-    lines += [ctx._("• Petition {code}: {status}").format(
-        code=p["code"], status=ctx._(STATUS_LABELS.get(p["status"], p["status"])))
-        for p in data.petitions[-SHOWN:]]
+    lines += [f"• {ctx._(NAMED[p['kind']]).format(code=p['code'])}: "  # "Khiếu nại KN-…"
+              f"{ctx._(resident_label(p['kind'], p['status']))}"
+              for p in data.petitions[-SHOWN:]]
     lines += [ctx._("• Registration for “{topic}”: ticket {ticket}").format(
         topic=r["session"], ticket=r["ticket"]) for r in data.registrations[-SHOWN:]]
     lines += [ctx._("• Question: {text}").format(text=_short(q["text"]))

@@ -6,10 +6,12 @@ message where the channel can. Search ignores diacritics and case ("duong" finds
 
 from __future__ import annotations
 
+from bot.flows import disclosure_comments as comments
 from bot.flows import menu
-from bot.flows.base import STAY, Ctx, Flow
+from bot.flows.base import Ctx, Flow
 from bot.flows.common import main_menu_button, reoffer
 from bot.messages import Attachment, Button
+from bot.services import consultation
 from bot.services import disclosures as service
 from storage.models import Disclosure
 from storage.repositories import Consents, Disclosures, Subscriptions
@@ -25,7 +27,7 @@ def _short(title: str) -> str:
     return title if len(title) <= BUTTON_TITLE else title[: BUTTON_TITLE - 1].rstrip() + "…"
 
 
-def _number(payload: str, prefix: str) -> int | None:
+def number(payload: str, prefix: str) -> int | None:
     """The number after `prefix` in a payload ("dc:open:12" -> 12), or None."""
     if not payload.startswith(prefix):
         return None
@@ -59,7 +61,7 @@ async def open_disclosures(ctx: Ctx, intro: str = "") -> object:
 async def categories(ctx: Ctx) -> object:
     """A topic, search or the follow screen."""
     chosen = ctx.chosen or ""
-    if (category := _number(chosen, "dc:cat:")) in service.CATEGORIES:
+    if (category := number(chosen, "dc:cat:")) in service.CATEGORIES:
         ctx.data.update(mode="cat", cat=category, page=0)
         return await show_page(ctx)
     if chosen == "dc:search":
@@ -124,12 +126,12 @@ async def show_page(ctx: Ctx, edit: bool = False) -> object:
 async def listing(ctx: Ctx) -> object:
     """A disclosure opened, a page turned, a topic followed, or back to the topics."""
     chosen = ctx.chosen or ""
-    if (item_id := _number(chosen, "dc:open:")) is not None:
+    if (item_id := number(chosen, "dc:open:")) is not None:
         return await show_detail(ctx, item_id)
     if chosen in ("dc:next", "dc:prev"):
         ctx.data["page"] = max(0, ctx.data.get("page", 0) + (1 if chosen == "dc:next" else -1))
         return await show_page(ctx, edit=True)
-    if (category := _number(chosen, "dc:follow:")) is not None:
+    if (category := number(chosen, "dc:follow:")) is not None:
         return await toggle_follow(ctx, category, show_page)
     if chosen == "dc:back":
         return await open_disclosures(ctx)
@@ -191,10 +193,8 @@ async def show_detail(ctx: Ctx, disclosure_id: int) -> object:
     if item.version > 1:
         lines.append(ctx._("Updated on {day}").format(day=ctx.day(item.updated_at)))
     lines += ["", item.body]
-    lines += _consultation_lines(ctx, item)
-    buttons = []
-    if service.consultation_open(item, ctx.now):
-        buttons.append(Button(ctx._("Comment"), "dc:comment"))
+    lines += _consultation_lines(ctx, item) + await comments.detail_lines(ctx, item)
+    buttons = await comments.detail_buttons(ctx, item)
     buttons.append(await _follow_button(ctx, item.category))
     if ctx.data.get("mode"):
         buttons.append(Button(ctx._("Back"), "dc:list"))
@@ -213,7 +213,7 @@ def _attachment(stored: dict) -> Attachment:
 def _consultation_lines(ctx: Ctx, item: Disclosure) -> list[str]:
     if item.consult_until is None:
         return []
-    if service.consultation_open(item, ctx.now):
+    if consultation.consultation_open(item, ctx.now):
         return ["", ctx._("💬 Open for comments until the end of {day}. Tap “Comment” to send "
                           "yours.").format(day=ctx.day(item.consult_until))]
     closed = ctx._("The consultation closed on {day}.").format(day=ctx.day(item.consult_until))
@@ -230,9 +230,11 @@ async def detail(ctx: Ctx) -> object:
     """Comment, follow, back to the list or to the topics."""
     chosen = ctx.chosen or ""
     if chosen == "dc:comment":
-        return await ask_comment(ctx)
-    if (category := _number(chosen, "dc:follow:")) is not None:
-        return await toggle_follow(ctx, category, _redetail)
+        return await comments.ask_comment(ctx)
+    if chosen == "dc:mine":
+        return await comments.show_mine(ctx)
+    if (category := number(chosen, "dc:follow:")) is not None:
+        return await toggle_follow(ctx, category, redetail)
     if chosen == "dc:list" and ctx.data.get("mode"):
         return await show_page(ctx)
     if chosen == "dc:back":
@@ -240,7 +242,8 @@ async def detail(ctx: Ctx) -> object:
     return reoffer(ctx)
 
 
-async def _redetail(ctx: Ctx, intro: str = "") -> object:
+async def redetail(ctx: Ctx, intro: str = "") -> object:
+    """The disclosure again, after a note."""
     if intro:
         ctx.say(intro)
     return await show_detail(ctx, ctx.data["id"])
@@ -252,49 +255,6 @@ async def open_link(ctx: Ctx, arg: str) -> object:
         return await open_disclosures(ctx)
     ctx.data.pop("mode", None)
     return await show_detail(ctx, int(arg))
-
-
-# --- comments (consultation, Art. 25) -------------------------------------------------------
-
-
-async def ask_comment(ctx: Ctx) -> object:
-    """Ask for the comment text (consent needed: the comment is kept with the hamlet)."""
-    if not menu.has_consent(ctx):
-        return await menu.needs_consent(ctx)
-    item = await Disclosures(ctx.session).get(ctx.data.get("id", 0))
-    if item is None or not service.consultation_open(item, ctx.now):
-        ctx.say(ctx._("Sorry, comments on this are closed."))
-        return await _redetail(ctx) if item else await open_disclosures(ctx)
-    ctx.say(ctx._("Type your comment on “{title}” (up to 2,000 characters). It is kept with "
-                  "your hamlet, without your name.").format(title=item.title),
-            Button(ctx._("Back"), "dc:detail"), main_menu_button(ctx))
-    return comment_text
-
-
-async def comment_text(ctx: Ctx) -> object:
-    """Store the comment, or say why not."""
-    if ctx.chosen == "dc:detail":
-        return await _redetail(ctx)
-    item = await Disclosures(ctx.session).get(ctx.data.get("id", 0))
-    text = ctx.msg.text.strip()
-    if item is None:
-        return await open_disclosures(ctx)
-    if not text:
-        ctx.say(ctx._("Please type your comment as text."), *ctx.offered)
-        return STAY
-    if len(text) > service.MAX_COMMENT:
-        ctx.say(ctx._("Your comment has {count} characters; please shorten it to 2,000.")
-                .format(count=len(text)), *ctx.offered)
-        return STAY
-    try:
-        await service.add_comment(ctx.session, item, ctx.user, text, now=ctx.now)
-    except service.DisclosureError as exc:
-        reason = (ctx._("Sorry, comments on this are closed.") if "closed" in str(exc)
-                  else ctx._("You have already sent the most comments allowed on this."))
-        return await _redetail(ctx, reason)
-    return await _redetail(ctx, ctx._(
-        "Thank you, your comment was received. The People's Committee will review all "
-        "comments and publish its response."))
 
 
 # --- following topics -----------------------------------------------------------------------
@@ -329,7 +289,7 @@ async def toggle_follow(ctx: Ctx, category: int, then: object) -> object:
         return await show_page(ctx)
     if then is show_subscriptions:
         return await show_subscriptions(ctx, note, edit=True)
-    return await _redetail(ctx, note)
+    return await redetail(ctx, note)
 
 
 async def show_subscriptions(ctx: Ctx, intro: str = "", edit: bool = False) -> object:
@@ -351,11 +311,12 @@ async def show_subscriptions(ctx: Ctx, intro: str = "", edit: bool = False) -> o
 async def subscriptions(ctx: Ctx) -> object:
     """A topic switched, or back."""
     chosen = ctx.chosen or ""
-    if (category := _number(chosen, "dc:follow:")) is not None:
+    if (category := number(chosen, "dc:follow:")) is not None:
         return await toggle_follow(ctx, category, show_subscriptions)
     if chosen == "dc:back":
         return await open_disclosures(ctx)
     return reoffer(ctx)
 
 
-FLOW = Flow.of("disclosures", categories, listing, query, detail, comment_text, subscriptions)
+FLOW = Flow.of("disclosures", categories, listing, query, detail, comments.comment_text,
+               comments.comment_preview, comments.my_comments, subscriptions)

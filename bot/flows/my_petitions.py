@@ -7,17 +7,39 @@ from __future__ import annotations
 from bot.flows import menu
 from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import main_menu_button, reoffer
-from bot.flows.petitions import kind_label, settings_of
+from bot.flows.petitions import settings_of
 from bot.messages import Button
+from bot.services import petition_cards
 from bot.services import petitions as service
 from bot.services.petition_statuses import (
     ANSWERED,
     CLOSED,
-    LEGAL_STEPS,
+    KIND_LABELS,
+    NAMED,
     NEEDS_REASON,
-    STATUS_LABELS,
+    OPEN,
+    PLAIN_LABELS,
+    RECEIVED,
+    resident_label,
 )
-from storage.models import Petition
+from storage.models import Petition, PetitionEvent
+
+
+def named(ctx: Ctx, petition: Petition) -> str:
+    """The code with its type: "Khiếu nại KN-2026-000001"."""
+    return ctx._(NAMED[petition.kind]).format(code=petition.code)
+
+
+def status_of(ctx: Ctx, petition: Petition) -> str:
+    """The status in the words its sender reads (plain for feedback, legal otherwise)."""
+    return ctx._(resident_label(petition.kind, petition.status))
+
+
+def due_of(ctx: Ctx, petition: Petition) -> str:
+    """The deadline that applies now, as staff see it too; none once answered or closed."""
+    if petition.status not in OPEN:
+        return ""
+    return petition_cards.due_text(petition, ctx._, ctx.day)
 
 
 async def open_mine(ctx: Ctx, intro: str = "") -> object:
@@ -28,9 +50,12 @@ async def open_mine(ctx: Ctx, intro: str = "") -> object:
                          ctx._("You have not sent any petition yet."))
     lines = [intro, ctx._("Your petitions (newest first). Choose one, or type its code:")]
     for petition in mine:
-        lines.append(ctx._("• {code}: {status}, answer due {day}").format(
-            code=petition.code, status=ctx._(STATUS_LABELS[petition.status]),
-            day=ctx.day(petition.answer_due)))
+        # the code first: on numbered-text channels the bullet becomes the button's number
+        line = (f"• {petition.code} — {ctx._(KIND_LABELS[petition.kind])}: "
+                f"{status_of(ctx, petition)}.")
+        if due := due_of(ctx, petition):
+            line += f" {due}."
+        lines.append(line)
     ctx.say("\n".join(line for line in lines if line),
             *(Button(p.code, f"pt:open:{p.code}") for p in mine), main_menu_button(ctx))
     return mine_list
@@ -64,23 +89,16 @@ async def show_petition(ctx: Ctx, code: str) -> object:
     ctx.data["code"] = petition.code
     settings = settings_of(ctx)
     lines = [
-        f"{petition.code} — {kind_label(ctx, petition.kind)}",
+        named(ctx, petition),
         ctx._("Field: {field}").format(field=settings.field_label(petition.field,
                                                                    ctx.user.locale)),
-        ctx._("Status: {status}").format(status=ctx._(STATUS_LABELS[petition.status])),
-        ctx._("Answer due: {day}").format(day=ctx.day(petition.answer_due)),
-        "", petition.description[:500], "", ctx._("Timeline:"),
+        ctx._("Status: {status}").format(status=status_of(ctx, petition)),
     ]
-    for event in await service.timeline(ctx.session, petition.id):
-        if event.kind == "status" and event.status:
-            line = f"• {ctx.day(event.at)}: {ctx._(STATUS_LABELS[event.status])} " \
-                   f"({ctx._(LEGAL_STEPS[event.status])})"
-            if event.note and event.status in NEEDS_REASON:
-                line += f" — {event.note}"
-            lines.append(line)
-        elif event.kind == "answer":
-            lines.append(f"• {ctx.day(event.at)}: {ctx._(STATUS_LABELS['answered'])} "
-                         f"({ctx._(LEGAL_STEPS['answered'])})")
+    if due := due_of(ctx, petition):
+        lines.append(due)
+    lines += ["", petition.description[:500], "", ctx._("Timeline:")]
+    lines += [line for event in await service.timeline(ctx.session, petition.id)
+              if (line := _event_line(ctx, petition, event))]
     if petition.answer:
         lines += ["", ctx._("Answer of the People's Committee:"), petition.answer]
     if petition.rating:
@@ -93,6 +111,21 @@ async def show_petition(ctx: Ctx, code: str) -> object:
     buttons += [Button(ctx._("My petitions"), "pt:mine"), main_menu_button(ctx)]
     ctx.say("\n".join(lines), *buttons)
     return petition_view
+
+
+def _event_line(ctx: Ctx, petition: Petition, event: PetitionEvent) -> str:
+    """One step of the timeline in the sender's words, each said once."""
+    if event.kind == "addition":
+        return f"• {ctx.day(event.at)}: " + ctx._("you added information")
+    if event.kind not in ("status", "answer") or not event.status:
+        return ""
+    # What happened that day: "received" (not "still awaiting acceptance", said by the status)
+    label = (PLAIN_LABELS[RECEIVED] if event.status == RECEIVED
+             else resident_label(petition.kind, event.status))
+    line = f"• {ctx.day(event.at)}: {ctx._(label)}"
+    if event.note and event.status in NEEDS_REASON:
+        line += f" — {event.note}"
+    return line
 
 
 async def petition_view(ctx: Ctx) -> object:

@@ -10,10 +10,12 @@ from __future__ import annotations
 from bot.flows import menu, petitions
 from bot.flows.base import Ctx
 from bot.flows.common import office_contact, reoffer
+from bot.i18n import N_
 from bot.messages import Button
+from bot.services import petition_cards
 from bot.services import petition_intake as intake_service
 from bot.services import petitions as service
-from bot.services.petition_statuses import COMPLAINT, FEEDBACK
+from bot.services.petition_statuses import COMPLAINT, DENUNCIATION, FEEDBACK, NAMED
 from storage.repositories import Hamlets, Subscriptions
 
 
@@ -34,14 +36,25 @@ async def review(ctx: Ctx) -> object:
         ctx._("Content: {text}").format(text=data["description"]),
         ctx._("Files: {count}").format(count=len(data.get("attachments", []))),
     ]
-    if data.get("full_name"):
-        lines.append(ctx._("Sent by: {name}, {address}").format(
-            name=data["full_name"], address=data["home_address"]))
-    if data.get("anonymous"):
-        lines.append(ctx._("Anonymous: not handled as a complaint or denunciation."))
+    lines += sender_lines(ctx, data)
     ctx.say("\n".join(lines), Button(ctx._("Send"), "pt:send"), Button(ctx._("Edit"), "pt:edit"),
             Button(ctx._("Cancel"), "pt:cancel"))
     return confirm
+
+
+def sender_lines(ctx: Ctx, data: dict) -> list[str]:
+    """Who sends it, and for feedback what the choice means for the resident."""
+    if data.get("anonymous"):
+        return [ctx._("Sent anonymously: staff do not see who you are and cannot call you; "
+                      "the answer still comes to you here. It is not handled as a complaint "
+                      "or denunciation.")]
+    if not data.get("full_name"):
+        return []
+    if data["kind"] == FEEDBACK:
+        return [ctx._("Sent by: {name}, phone {phone} (staff can call you back)").format(
+            name=data["full_name"], phone=data.get("phone") or "—")]
+    return [ctx._("Sent by: {name}, {address}").format(name=data["full_name"],
+                                                       address=data["home_address"])]
 
 
 async def confirm(ctx: Ctx) -> object:
@@ -59,31 +72,94 @@ async def confirm(ctx: Ctx) -> object:
     intake = _intake(ctx)
     if not ctx.data.get("similar_offered"):
         ctx.data["similar_offered"] = True
-        similar = await intake_service.similar_open(ctx.session, intake, now=ctx.now)
-        if similar is not None:
-            ctx.data["similar"] = similar.code
-            ctx.say(ctx._("A similar petition about the same place is already being handled: "
-                          "{code} (received {day}). You can follow that one and be told when "
-                          "it is answered, or still send yours.").format(
-                              code=similar.code, day=ctx.day(similar.received_at)),
-                    Button(ctx._("Follow that one"), "pt:follow"),
-                    Button(ctx._("Send mine anyway"), "pt:send"))
-            return duplicate
+        if (offered := await _offer_similar(ctx, intake)) is not None:
+            return offered
     return await submit(ctx, intake)
 
 
+NEW_OF_KIND = {
+    FEEDBACK: N_("Send as new feedback"),
+    COMPLAINT: N_("Send as a new complaint"),
+    DENUNCIATION: N_("Send as a new denunciation"),
+}
+
+
+async def _offer_similar(ctx: Ctx, intake: intake_service.Intake) -> object | None:
+    """A similar open petition: one's own can be added to ("Bổ sung vào PA-…"), someone
+    else's followed; None when there is none."""
+    own = await intake_service.similar_own(ctx.session, intake, ctx.user.id, now=ctx.now)
+    if own is not None:
+        ctx.data["similar"] = own.code
+        named = ctx._(NAMED[own.kind]).format(code=own.code)
+        ctx.say(ctx._("You already sent something similar on {day}: {petition}, still being "
+                      "handled:\n“{text}”\nAdd this text and its files to it (the staff "
+                      "handling it are told), or send it as a new one?").format(
+                          day=ctx.day(own.received_at), petition=named,
+                          text=_excerpt(own.description)),
+                Button(ctx._("Add to {code}").format(code=own.code), "pt:add"),
+                Button(ctx._(NEW_OF_KIND[intake.kind]), "pt:send"))
+        return duplicate
+    similar = await intake_service.similar_open(ctx.session, intake, now=ctx.now,
+                                                user_id=ctx.user.id)
+    if similar is None:
+        return None
+    ctx.data["similar"] = similar.code
+    ctx.say(ctx._("A similar petition about the same place is already being handled: "
+                  "{code} (received {day}). You can follow that one and be told when "
+                  "it is answered, or still send yours.").format(
+                      code=similar.code, day=ctx.day(similar.received_at)),
+            Button(ctx._("Follow that one"), "pt:follow"),
+            Button(ctx._("Send mine anyway"), "pt:send"))
+    return duplicate
+
+
+def _excerpt(text: str, limit: int = 120) -> str:
+    """The start of a text, cut at a word."""
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0] + "…"
+
+
 async def duplicate(ctx: Ctx) -> object:
-    """Follow the similar petition, or send this one anyway."""
+    """Add to one's own similar petition, follow someone else's, or send this one anyway."""
     if ctx.chosen == "pt:send":
         return await submit(ctx, _intake(ctx))
+    if ctx.chosen == "pt:add":
+        return await add_to_own(ctx)
     if ctx.chosen != "pt:follow":
         return reoffer(ctx)
     code = ctx.data.get("similar", "")
     similar = await service.by_code(ctx.session, code)
-    if similar is not None:
-        await Subscriptions(ctx.session).subscribe(ctx.user.id, f"petition:{similar.id}")
+    if similar is None or similar.user_id == ctx.user.id:
+        return reoffer(ctx)
+    await Subscriptions(ctx.session).subscribe(ctx.user.id, f"petition:{similar.id}")
     return menu.show(ctx, ctx._("You will be told when {code} is answered. Your own text was "
                                 "not sent.").format(code=code))
+
+
+async def add_to_own(ctx: Ctx) -> object:
+    """"Bổ sung vào PA-…": the text and files go to the earlier petition's timeline."""
+    earlier = await service.by_code(ctx.session, ctx.data.get("similar", ""))
+    intake = _intake(ctx)
+    try:
+        if earlier is None:
+            raise service.PetitionError("missing", "the earlier petition is gone")
+        await intake_service.add_to(ctx.session, earlier, intake, ctx.user, now=ctx.now,
+                                    timezone=ctx.timezone, settings=petitions.settings_of(ctx))
+    except service.PetitionError:
+        ctx.say(ctx._("It can no longer be added to; send it as a new one instead?"),
+                Button(ctx._(NEW_OF_KIND[intake.kind]), "pt:send"), Button(ctx._("Cancel"),
+                                                                          "pt:cancel"))
+        return confirm
+    named = ctx._(NAMED[earlier.kind]).format(code=earlier.code)
+    files = len(intake.attachments)
+    text = ctx._("Added to {petition}. The staff handling it have been told.").format(
+        petition=named)
+    if files:
+        text += " " + ctx.ngettext("{count} file was attached to it.",
+                                   "{count} files were attached to it.", files).format(
+                                       count=files)
+    return menu.show(ctx, text)
 
 
 async def edit_choice(ctx: Ctx) -> object:
@@ -107,7 +183,7 @@ def _intake(ctx: Ctx) -> intake_service.Intake:
     data = ctx.data
     identity = None
     if data.get("full_name"):
-        identity = intake_service.Identity(data["full_name"], data["home_address"],
+        identity = intake_service.Identity(data["full_name"], data.get("home_address", ""),
                                            data.get("phone"))
     return intake_service.Intake(
         kind=data["kind"], field=data["field"], description=data["description"],
@@ -132,9 +208,9 @@ async def submit(ctx: Ctx, intake: intake_service.Intake) -> object:
                     limit=settings.daily_limit, office=office_contact(ctx)))
         return menu.show(ctx, ctx._("This could not be sent; please start again."))
     lines = [ctx._("Received. Your tracking code is {code}.").format(code=petition.code)]
+    due = petition_cards.due_text(petition, ctx._, ctx.day) + "."
     if petition.kind == FEEDBACK:
-        lines.append(ctx._("Expected answer by {day}. You will be told here at each step.")
-                     .format(day=ctx.day(petition.answer_due)))
+        lines += [due, ctx._("You will be told here at each step.")]
     else:
         what = (ctx._("complaint") if petition.kind == COMPLAINT
                 else ctx._("denunciation"))
@@ -147,9 +223,7 @@ async def submit(ctx: Ctx, intake: intake_service.Intake) -> object:
             .format(what=what),
             ctx._("• your ID card (căn cước) and any papers or evidence you have;"),
             ctx._("• the tracking code {code}.").format(code=petition.code),
-            ctx._("The commune will tell you by {day} whether it is accepted.").format(
-                day=ctx.day(petition.accept_due)),
+            ctx._("The commune will tell you whether it is accepted."), due,
         ]
-    if petition.anonymous:
-        lines.append(ctx._("Anonymous: not handled as a complaint or denunciation."))
+    lines += sender_lines(ctx, ctx.data) if petition.anonymous else []
     return menu.show(ctx, "\n".join(lines))

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.flows import petition_review, words
+from bot.flows import menu, petition_review, words
 from bot.flows.base import STAY, Ctx, Flow, asks_personal_data
-from bot.flows.common import main_menu_button, reoffer
+from bot.flows.common import main_menu_button, office_contact, reoffer
 from bot.messages import Button
 from bot.services import petition_intake as intake_service
 from bot.services import petitions as service
@@ -42,8 +42,11 @@ def kind_label(ctx: Ctx, kind: str) -> str:
 
 
 async def start(ctx: Ctx) -> object:
-    """The "Gửi phản ánh, kiến nghị" entry: what each type is and what the law asks."""
+    """The "Gửi phản ánh, kiến nghị" entry: the daily limit first (before any typing), then
+    what each type is and what the law asks."""
     ctx.data.clear()
+    if (refused := await over_limit(ctx)) is not None:
+        return refused
     text = "\n\n".join((
         ctx._("What would you like to send?"),
         ctx._("• Feedback or recommendation: tell the commune about a problem or suggest "
@@ -60,38 +63,62 @@ async def start(ctx: Ctx) -> object:
     return kind
 
 
+async def over_limit(ctx: Ctx) -> object | None:
+    """The main menu with the reason when the person has sent today's most (told before
+    anything is typed, not after "Gửi"); None while they may send."""
+    settings = settings_of(ctx)
+    sent = await intake_service.sent_today(ctx.session, ctx.user.id, ctx.now, ctx.timezone)
+    if sent < settings.daily_limit:
+        return None
+    return menu.show(ctx, ctx._(
+        "You have already sent {limit} petitions today, the most allowed in one day. "
+        "You can send more tomorrow, or contact {office}.").format(
+            limit=settings.daily_limit, office=office_contact(ctx)))
+
+
 async def kind(ctx: Ctx) -> object:
-    """Keep the type; feedback asks about anonymity, the others ask who files."""
+    """Keep the type; feedback asks whether staff may know who sends it, the others ask
+    who files."""
     chosen = (ctx.chosen or "").removeprefix("pt:kind:")
     if chosen not in PREFIXES:
         return reoffer(ctx)
     ctx.data["kind"] = chosen
     if chosen == FEEDBACK:
-        ctx.say(ctx._("Send it normally, or anonymously? Anonymous feedback is still looked "
-                      "at, but it is not handled as a complaint or denunciation under the law, "
-                      "and the commune cannot contact you about it."),
-                Button(ctx._("Send normally"), "pt:named"),
-                Button(ctx._("Anonymous"), "pt:anonymous"), main_menu_button(ctx))
+        ctx.say("\n".join((
+            ctx._("Should the commune staff know who sends it?"),
+            ctx._("• With your name and phone number: staff can call you back if they need "
+                  "to know more."),
+            ctx._("• Anonymously: staff will not see who sent it and cannot call you; the "
+                  "answer still comes to you here in this chat. Anonymous feedback is not "
+                  "handled as a complaint or denunciation."),
+        )), Button(ctx._("Send with name and phone number"), "pt:named"),
+            Button(ctx._("Send anonymously"), "pt:anonymous"), main_menu_button(ctx))
         return anonymity
     return ask_full_name(ctx)
 
 
 async def anonymity(ctx: Ctx) -> object:
-    """Anonymous or not, then the field."""
+    """Anonymous goes on to the field; with a name asks the name and phone first."""
     if ctx.chosen not in ("pt:named", "pt:anonymous"):
         return reoffer(ctx)
     ctx.data["anonymous"] = ctx.chosen == "pt:anonymous"
-    return ask_field(ctx)
+    if ctx.data["anonymous"]:
+        return ask_field(ctx)
+    return ask_full_name(ctx)
 
 
-# --- identity (complaints and denunciations) -------------------------------------------------
+# --- identity (named feedback, complaints and denunciations) ---------------------------------
 
 
 def ask_full_name(ctx: Ctx) -> object:
-    """Who files: the law requires the full name."""
-    reason = (ctx._("Your name and address are kept secret and seen only by the officer "
-                    "handling denunciations.") if ctx.data["kind"] == DENUNCIATION
-              else ctx._("The law requires the name and address of the person who complains."))
+    """Who sends it: the law requires the full name of a complainant or denouncer."""
+    reason = {
+        FEEDBACK: ctx._("Your name and phone number are shown to the commune staff handling "
+                        "it, so that they can call you back."),
+        COMPLAINT: ctx._("The law requires the name and address of the person who complains."),
+        DENUNCIATION: ctx._("Your name and address are kept secret and seen only by the "
+                            "officer handling denunciations."),
+    }[ctx.data["kind"]]
     ctx.say(reason + "\n\n" + ctx._("Please type your full name:"), main_menu_button(ctx))
     return full_name
 
@@ -105,6 +132,10 @@ async def full_name(ctx: Ctx) -> object:
                 *ctx.offered)
         return STAY
     ctx.data["full_name"] = name
+    if ctx.data["kind"] == FEEDBACK:
+        ctx.say(ctx._("A phone number the commune staff can call you on. Type it or share "
+                      "your contact:"), main_menu_button(ctx))
+        return phone
     ctx.say(ctx._("Your address (house number, street or hamlet, commune):"),
             main_menu_button(ctx))
     return home_address
@@ -213,6 +244,8 @@ async def place(ctx: Ctx) -> object:
 async def start_with(ctx: Ctx, text: str | None, attachments: list[dict[str, Any]]) -> object:
     """A petition begun from the menu with what was typed or sent there (kept as its
     content and evidence; the description step is then not asked again for the text)."""
+    if (refused := await over_limit(ctx)) is not None:
+        return refused
     if text:
         ctx.say(ctx._("Your words will be the content of the petition: “{text}”. You can "
                       "change them before sending.").format(text=text))

@@ -21,7 +21,7 @@ from bot.messages import Button, Reply
 from bot.services import outbox
 from bot.textfold import nfc
 from bot.workdays import NATIONAL, Calendar
-from storage.models import Disclosure, DisclosureComment, User
+from storage.models import Disclosure, User
 from storage.repositories import (
     Communes,
     DisclosureComments,
@@ -53,8 +53,6 @@ MIN_CONSULTATION_DAYS = 20
 DISCLOSE_WITHIN_WORKING_DAYS = 5
 MAX_TITLE = 300
 MAX_BODY = 20_000
-MAX_COMMENT = 2_000
-MAX_COMMENTS_PER_PERSON = 5
 MAX_FILE_BYTES = 20 * 1024 * 1024
 # File signatures of the document types we accept: PDF, OOXML/ODF (zip), old Office (OLE).
 DOCUMENT_TYPES = {
@@ -280,30 +278,6 @@ async def respond(session: AsyncSession, disclosure: Disclosure, text: str, *, a
         )
         notified.add(user.id)
     return len(notified)
-
-
-def consultation_open(disclosure: Disclosure, now: datetime) -> bool:
-    """True while residents may still comment."""
-    return disclosure.consult_until is not None and now <= disclosure.consult_until
-
-
-async def add_comment(session: AsyncSession, disclosure: Disclosure, user: User, text: str,
-                      *, now: datetime) -> DisclosureComment:
-    """Store a resident's comment, with their hamlet; refused after the deadline."""
-    text = nfc(text.strip())
-    if not consultation_open(disclosure, now):
-        raise DisclosureError("the consultation is closed")
-    if not text:
-        raise DisclosureError("the comment is empty")
-    if len(text) > MAX_COMMENT:
-        raise DisclosureError(f"the comment is longer than {MAX_COMMENT} characters")
-    comments = DisclosureComments(session)
-    if await comments.count_by_user(disclosure.id, user.id) >= MAX_COMMENTS_PER_PERSON:
-        raise DisclosureError("too many comments from one person on this disclosure")
-    return await comments.add(DisclosureComment(
-        disclosure_id=disclosure.id, user_id=user.id, hamlet_id=user.hamlet_id, text=text,
-        created_at=now,
-    ))
 
 
 async def notify_subscribers(session: AsyncSession, disclosure: Disclosure, *, timezone: str,

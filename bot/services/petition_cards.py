@@ -22,7 +22,9 @@ from bot.services import petitions as core
 from bot.services import roles
 from storage.models import Hamlet, Petition, PetitionEvent
 
-ACCEPT_DUE, ANSWER_DUE = N_("Acceptance due: {day}"), N_("Answer due: {day}")
+# The last allowed day is included: "chậm nhất ngày …", never "trước ngày …".
+ACCEPT_DUE = N_("Acceptance to be announced no later than {day}")
+ANSWER_DUE = N_("Answer due no later than {day}")
 # verb -> button label; the order buttons appear in
 ACTION_LABELS = {
     "take": N_("Take it"),
@@ -60,6 +62,14 @@ def due_now(petition: Petition) -> tuple[str, date]:
     if petition.kind != st.FEEDBACK and petition.status == st.RECEIVED:
         return ACCEPT_DUE, petition.accept_due
     return ANSWER_DUE, petition.answer_due
+
+
+def due_text(petition: Petition, gettext: Callable[[str], str],
+             day: Callable[[date], str]) -> str:
+    """The deadline that applies now in words, the same for staff and the resident:
+    "Hạn báo thụ lý: chậm nhất ngày 02/12/2026" or "Hạn trả lời: chậm nhất ngày …"."""
+    label, due = due_now(petition)
+    return gettext(label).format(day=day(due))
 
 
 def actions(petition: Petition) -> list[str]:
@@ -146,13 +156,12 @@ async def card(session: AsyncSession, petition: Petition, settings: core.Setting
     names = await roles.staff_names(session)
     hamlet = await session.get(Hamlet, petition.hamlet_id) if petition.hamlet_id else None
     place = ", ".join(p for p in (hamlet.name if hamlet else None, petition.address) if p)
-    due_label, due = due_now(petition)
     lines = [
         f"{petition.code} — {_(st.KIND_LABELS[petition.kind])}",
         _("Field: {field}").format(field=settings.field_label(petition.field, viewer.locale)),
         _("Place: {place}").format(place=place or "—"),
         _("Status: {status}").format(status=_(st.STATUS_LABELS[petition.status])),
-        _(due_label).format(day=day(due)),
+        due_text(petition, _, day),
         _("Handled by: {name}").format(
             name=roles.display(names, petition.assignee, _("a colleague"))
             if petition.assignee else _("nobody yet")),
@@ -163,8 +172,10 @@ async def card(session: AsyncSession, petition: Petition, settings: core.Setting
     else:
         lines += ["", petition.description]
         if petition.anonymous:
-            lines.append(_("Anonymous: not handled as a complaint or denunciation."))
-        if petition.kind == st.COMPLAINT or viewer.investigator:
+            lines.append(_("Sent anonymously: who sent it is not shown and there is no "
+                           "number to call; the answer reaches the sender in their chat. "
+                           "Not handled as a complaint or denunciation."))
+        if petition.kind != st.DENUNCIATION or viewer.investigator:
             lines += _identity_lines(await core.identity_of(session, petition,
                                                             set(viewer.roles)), _)
     if viewer.channel and (count := unshown(petition, viewer.channel)):
@@ -177,7 +188,8 @@ async def card(session: AsyncSession, petition: Petition, settings: core.Setting
     if reopened and reopened.note:
         lines.append(_("Reason for reopening: {reason}").format(reason=reopened.note))
     lines += ["", _("Timeline:")]
-    lines += [_event_line(e, names, _, day) for e in events]
+    hidden = secret(petition, viewer)
+    lines += [_event_line(e, names, _, day, hidden) for e in events]
     return "\n".join(lines)
 
 
@@ -185,14 +197,15 @@ def _identity_lines(identity: Any, _: Callable[[str], str]) -> list[str]:
     if identity is None:
         return []
     lines = [_("Filed by: {name}, {address}").format(name=identity.full_name,
-                                                    address=identity.address)]
+                                                    address=identity.address)
+             if identity.address else _("Sent by: {name}").format(name=identity.full_name)]
     if identity.phone:
         lines.append(_("Phone: {phone}").format(phone=identity.phone))
     return lines
 
 
 def _event_line(event: PetitionEvent, names: dict[str, str], _: Callable[[str], str],
-                day: Callable[[Any], str]) -> str:
+                day: Callable[[Any], str], hidden: bool = False) -> str:
     who = (_("the resident") if event.actor == "resident"
            else roles.display(names, event.actor, _("a colleague")))
     if event.kind == "assign":
@@ -202,6 +215,8 @@ def _event_line(event: PetitionEvent, names: dict[str, str], _: Callable[[str], 
         what = _(st.STATUS_LABELS[st.ANSWERED])
     elif event.kind == "flag":
         what = _("deadline extended")
+    elif event.kind == "addition":  # the resident's added text, unless it is confidential
+        what = _("added information") + ("" if hidden else f": “{event.note}”")
     elif event.kind == "rating":
         what = _("rated {stars}/5").format(stars=event.note)
     elif event.status:

@@ -4,6 +4,7 @@ tracking code and deadlines of a new petition, and similar open petitions to poi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -37,7 +38,8 @@ SIMILAR_DAYS = 30
 
 @dataclass(frozen=True)
 class Identity:
-    """Who files a complaint or denunciation (not needed for feedback)."""
+    """Who files a complaint or denunciation (name and address), or sends feedback with
+    a name (name and phone, no address)."""
 
     full_name: str
     address: str
@@ -124,7 +126,7 @@ async def submit(session: AsyncSession, intake: Intake, user: User, *, now: date
     session.add(petition)
     await session.flush()
     petition.code = tracking_code(intake.kind, received.year, petition.id)
-    if intake.identity and intake.kind != FEEDBACK:
+    if intake.identity and not petition.anonymous:  # named feedback too: staff may call back
         session.add(PetitionIdentity(
             petition_id=petition.id, full_name=nfc(intake.identity.full_name.strip()),
             address=nfc(intake.identity.address.strip()), phone=intake.identity.phone,
@@ -145,19 +147,45 @@ def _words(text: str) -> set[str]:
     return {w for w in fold(text).replace(",", " ").replace(".", " ").split() if len(w) > 2}
 
 
-async def similar_open(session: AsyncSession, intake: Intake, *, now: datetime
-                       ) -> Petition | None:
-    """An open petition of the last 30 days on the same field and hamlet with similar words."""
+async def similar_open(session: AsyncSession, intake: Intake, *, now: datetime,
+                       user_id: int | None = None) -> Petition | None:
+    """An open feedback of the last 30 days on the same field and hamlet with similar
+    words, sent by someone else than `user_id` (one's own is offered by similar_own)."""
     if intake.hamlet_id is None:
         return None
     query = select(Petition).where(
         Petition.field == intake.field, Petition.hamlet_id == intake.hamlet_id,
         col(Petition.status).in_(OPEN), Petition.kind == FEEDBACK,
         col(Petition.received_at) >= now - timedelta(days=SIMILAR_DAYS),
-    ).order_by(col(Petition.id).desc()).limit(50)
+    )
+    if user_id is not None:
+        query = query.where(col(Petition.user_id).is_distinct_from(user_id))
+    return _closest(intake, (await session.exec(
+        query.order_by(col(Petition.id).desc()).limit(50))).all())
+
+
+async def similar_own(session: AsyncSession, intake: Intake, user_id: int, *, now: datetime
+                      ) -> Petition | None:
+    """The sender's own open petition of the last 30 days of the same type, field and
+    anonymity (and hamlet, when both name one) with similar words: add to it instead."""
+    query = select(Petition).where(
+        Petition.user_id == user_id, Petition.kind == intake.kind,
+        Petition.field == intake.field, Petition.anonymous == intake.anonymous,
+        col(Petition.status).in_(OPEN),
+        col(Petition.received_at) >= now - timedelta(days=SIMILAR_DAYS),
+    )
+    if intake.hamlet_id is not None:
+        query = query.where(sa.or_(col(Petition.hamlet_id).is_(None),
+                                   Petition.hamlet_id == intake.hamlet_id))
+    return _closest(intake, (await session.exec(
+        query.order_by(col(Petition.id).desc()).limit(50))).all())
+
+
+def _closest(intake: Intake, petitions: Sequence[Petition]) -> Petition | None:
+    """The petition whose words are closest to the intake's (at least two in common)."""
     mine = _words(intake.description)
     best, best_score = None, 0.0
-    for petition in (await session.exec(query)).all():
+    for petition in petitions:
         theirs = _words(petition.description)
         if not mine or not theirs:
             continue
@@ -166,3 +194,30 @@ async def similar_open(session: AsyncSession, intake: Intake, *, now: datetime
         if common >= 2 and score >= 0.4 and score > best_score:
             best, best_score = petition, score
     return best
+
+
+async def add_to(session: AsyncSession, petition: Petition, intake: Intake, user: User, *,
+                 now: datetime, timezone: str, settings: Settings) -> Petition:
+    """Add a resident's new text and files to their own open petition: a timeline event
+    ("addition") that staff are shown, the files beside the earlier ones. Not a new
+    petition, so the daily limit does not count it. Nothing is committed here."""
+    if petition.user_id != user.id:
+        raise PetitionError("owner", "not your petition")
+    if petition.status not in OPEN:
+        raise PetitionError("closed", f"{petition.code} is no longer open")
+    text = nfc(intake.description.strip())[:MAX_DESCRIPTION]
+    if intake.attachments:  # a new list: the JSON column notices reassignment only
+        petition.attachments = [*petition.attachments, *intake.attachments]
+    if intake.latitude is not None and petition.latitude is None:
+        petition.latitude, petition.longitude = intake.latitude, intake.longitude
+    petition.updated_at = now
+    session.add(petition)
+    session.add(PetitionEvent(petition_id=petition.id, at=now, actor="resident",
+                              kind="addition", note=text))
+    await session.flush()
+    logged = PREFIXES[DENUNCIATION] if petition.kind == DENUNCIATION else petition.code
+    InteractionLogs(session).admin("petition_addition", logged, "resident",
+                                   channel=user.channel, now=now)
+    await petition_notices.notify_staff(session, petition, settings, timezone, new=False,
+                                        added=True)
+    return petition

@@ -29,17 +29,19 @@ async def notify_resident(session: AsyncSession, petition: Petition, timezone: s
         await _notify_followers(session, petition, len(await core.timeline(session, petition.id)))
         return
     _ = translations(user.locale).gettext
+    named = _(petition_statuses.NAMED[petition.kind]).format(code=petition.code)
     if answer:
-        text = _("The People's Committee has answered your petition {code}:").format(
-            code=petition.code) + f"\n\n{petition.answer}"
+        text = _("{petition}: the People's Committee has answered:").format(
+            petition=named) + f"\n\n{petition.answer}"
     else:
-        text = _("Your petition {code} is now: {status}.").format(
-            code=petition.code, status=_(petition_statuses.STATUS_LABELS[petition.status]))
+        text = _("{petition}: {status}.").format(
+            petition=named, status=_(petition_statuses.resident_label(petition.kind,
+                                                                      petition.status)))
         if note:
             text += "\n" + _("Note: {note}").format(note=note)
-        if petition.status == petition_statuses.ACCEPTED:
-            text += "\n" + _("Expected answer by {day}.").format(
-                day=format_date(petition.answer_due, user.locale, timezone))
+        if petition.status in petition_statuses.OPEN:
+            text += "\n" + petition_cards.due_text(
+                petition, _, lambda d: format_date(d, user.locale, timezone)) + "."
     events = len(await core.timeline(session, petition.id))
     files = tuple(Attachment(**{k: f.get(k) for k in ("kind", "ref", "name", "mime_type", "size")})
                   for f in petition.answer_files) if answer else ()
@@ -57,8 +59,10 @@ async def _notify_followers(session: AsyncSession, petition: Petition, events: i
     """People who chose to follow this petition instead of sending the same: status only."""
     for follower in await Subscriptions(session).subscribers(f"petition:{petition.id}"):
         _ = translations(follower.locale).gettext
-        text = _("The petition {code} that you follow is now: {status}.").format(
-            code=petition.code, status=_(petition_statuses.STATUS_LABELS[petition.status]))
+        named = _(petition_statuses.NAMED[petition.kind]).format(code=petition.code)
+        text = _("{petition}, which you follow: {status}.").format(
+            petition=named, status=_(petition_statuses.resident_label(petition.kind,
+                                                                      petition.status)))
         await outbox.enqueue(
             session, outbox.Recipient(follower.channel, follower.external_id), Reply(text),
             dedup_key=f"petition:{petition.id}:event:{events}:follower:{follower.id}",
@@ -79,12 +83,15 @@ async def staff_recipients(session: AsyncSession) -> tuple[list[outbox.Recipient
 
 
 async def notify_staff(session: AsyncSession, petition: Petition, settings: core.Settings,
-                       timezone: str, *, new: bool) -> int:
-    """Post a new (or reopened) petition to staff: the card with its action buttons and the
-    resident's photos, files and location pin, to the staff chat or else to each staff
-    member privately. A reopened one says why, with the rating and the new deadline."""
+                       timezone: str, *, new: bool, added: bool = False) -> int:
+    """Post a new (or reopened, or added to) petition to staff: the card with its action
+    buttons and the resident's photos, files and location pin, to the staff chat or else to
+    each staff member privately. A reopened one says why, with the rating and the new
+    deadline; an addition is in the card's timeline."""
     _ = translations("vi").gettext
-    head = _("New petition") if new else _("Petition reopened by the resident")
+    head = (_("New petition") if new else
+            _("The resident added information to the petition") if added else
+            _("Petition reopened by the resident"))
     count = 0
     events = len(await core.timeline(session, petition.id))
     recipients, in_staff_chat = await staff_recipients(session)

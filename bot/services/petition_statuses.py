@@ -14,6 +14,12 @@ KIND_LABELS = {
     COMPLAINT: N_("Complaint"),
     DENUNCIATION: N_("Denunciation"),
 }
+# A petition named with its type wherever a resident reads its code: "Khiếu nại KN-…".
+NAMED = {
+    FEEDBACK: N_("Feedback {code}"),
+    COMPLAINT: N_("Complaint {code}"),
+    DENUNCIATION: N_("Denunciation {code}"),
+}
 
 RECEIVED, ACCEPTED, FORWARDED, REFUSED = "received", "accepted", "forwarded", "refused"
 IN_PROGRESS, ANSWERED, CLOSED, REOPENED = "in_progress", "answered", "closed", "reopened"
@@ -38,6 +44,28 @@ LEGAL_STEPS = {
     CLOSED: N_("end of handling (kết thúc)"),
     REOPENED: N_("request for review (đề nghị xem xét lại)"),
 }
+# What a resident reads: plain words for feedback (it is never "thụ lý"), the legal step
+# for complaints and denunciations; each label says it once ("Đã thụ lý", not "(thụ lý)").
+PLAIN_LABELS = {
+    RECEIVED: N_("Received"),
+    ACCEPTED: N_("Being handled"),  # not a feedback status since the desk; older rows
+    FORWARDED: N_("Forwarded to the competent body"),
+    REFUSED: N_("Closed"),  # likewise
+    IN_PROGRESS: N_("Being handled"),
+    ANSWERED: N_("Answered"),
+    CLOSED: N_("Closed"),
+    REOPENED: N_("Reopened at your request"),
+}
+LEGAL_LABELS = {
+    RECEIVED: N_("Received, acceptance pending"),
+    ACCEPTED: N_("Accepted for handling"),
+    FORWARDED: N_("Petition forwarded to the competent body"),
+    REFUSED: N_("Not accepted"),
+    IN_PROGRESS: N_("Being verified"),
+    ANSWERED: N_("Decided and answered"),
+    CLOSED: N_("Closed"),
+    REOPENED: N_("Review requested"),
+}
 TRANSITIONS = {
     RECEIVED: {ACCEPTED, FORWARDED, REFUSED},
     ACCEPTED: {IN_PROGRESS, ANSWERED},
@@ -59,6 +87,11 @@ def moves(kind: str, status: str) -> set[str]:
     """The statuses a petition of `kind` may go to from `status`."""
     table = FEEDBACK_TRANSITIONS if kind == FEEDBACK else TRANSITIONS
     return table.get(status, set())
+
+
+def resident_label(kind: str, status: str) -> str:
+    """The status as the sender reads it (a msgid): plain for feedback, legal otherwise."""
+    return (PLAIN_LABELS if kind == FEEDBACK else LEGAL_LABELS)[status]
 
 
 def tracking_code(kind: str, year: int, petition_id: int) -> str:

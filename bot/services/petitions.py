@@ -135,10 +135,11 @@ async def timeline(session: AsyncSession, petition_id: int) -> Sequence[Petition
 
 async def identity_of(session: AsyncSession, petition: Petition, roles: set[str]
                       ) -> PetitionIdentity | None:
-    """The filer's identity: a denouncer's only for the investigator role (Luật Tố cáo Art. 9)."""
+    """The filer's identity: a denouncer's only for the investigator role (Luật Tố cáo Art. 9);
+    none for anonymous feedback."""
     if petition.kind == DENUNCIATION and "investigator" not in roles:
         raise PetitionError("secret", "only an investigator may see a denouncer's identity")
-    if petition.kind == FEEDBACK:
+    if petition.anonymous:
         return None
     query = select(PetitionIdentity).where(PetitionIdentity.petition_id == petition.id)
     return (await session.exec(query)).first()

@@ -178,6 +178,19 @@ class DisclosureComments:
                  .order_by(DisclosureComment.id))
         return (await self.session.exec(query)).all()
 
+    async def of_user(self, disclosure_id: int, user_id: int) -> Sequence[DisclosureComment]:
+        """One user's comments on one disclosure, oldest first."""
+        query = (select(DisclosureComment)
+                 .where(DisclosureComment.disclosure_id == disclosure_id,
+                        DisclosureComment.user_id == user_id)
+                 .order_by(DisclosureComment.id))
+        return (await self.session.exec(query)).all()
+
+    async def delete(self, comment: DisclosureComment) -> None:
+        """Remove a comment (withdrawn by its author before the deadline)."""
+        await self.session.delete(comment)
+        await self.session.flush()
+
     async def count_by_user(self, disclosure_id: int, user_id: int) -> int:
         """How many comments one user left on one disclosure."""
         query = select(sa.func.count()).select_from(DisclosureComment).where(
