@@ -5,12 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-shifted install catalogs compile-catalogs lint
+.PHONY: run test test-shifted install catalogs compile-catalogs lint browser
 
 run: install compile-catalogs
 	$(BIN)/python -m bot run
 
-test: install compile-catalogs
+test: install compile-catalogs browser
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -20,11 +20,16 @@ test: install compile-catalogs
 # (package faketime) shifts the whole process tree (monotonic time by the same amount:
 # leaving it alone breaks time.sleep under libfaketime 0.9.10).
 SHIFT_TO ?= 2030-12-31 17:30:00 UTC
-test-shifted: install compile-catalogs
+test-shifted: install compile-catalogs browser
 	command -v faketime >/dev/null || { apt-get update -qq && apt-get install -y -qq faketime; }
 	offset=$$(( $$(date -d '$(SHIFT_TO)' +%s) - $$(date +%s) )); \
 	env -u TEST_DATABASE_URL \
 		faketime -f "+$${offset}s" $(BIN)/python -m pytest -q -p no:cacheprovider
+
+# The public page's browser tests drive Debian's chromium through Playwright (never a
+# downloaded browser).
+browser:
+	command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 
 install: $(STAMP)
 

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from bot.i18n import format_date, translations
+from bot.i18n import translations
 from bot.services import disclosures as service
+from bot.services import quarter_table
 from bot.services.disclosures import DisclosureError
 from bot.workdays import Calendar
 from storage import clock
@@ -146,21 +147,7 @@ async def cmd_report(app: App, args: argparse.Namespace, actor: str) -> int:
     _ = translations(locale).gettext
     async with app.db.session() as session:
         rows = await service.quarter_list(session, args.quarter, tz)
-    header = [_("No."), _("Topic (Art. 11)"), _("Title"), _("Decision date"),
-              _("Posted on"), _("Posted until"), _("Form"), _("Within 5 working days")]
-    lines = []
-    for number, row in enumerate(rows, 1):
-        item = row.disclosure
-        lines.append([
-            number, f"{item.category}. {service.category_label(item.category, locale)}",
-            item.title,
-            format_date(item.decided_on, locale, tz) if item.decided_on else "",
-            format_date(item.posted_from, locale, tz),
-            format_date(item.posted_until, locale, tz) if item.posted_until
-            else _("Permanently"),
-            _("Chatbot of the commune"),
-            {True: _("Yes"), False: _("No"), None: ""}[row.on_time],
-        ])
+    header, lines = quarter_table.table(rows, locale, tz)
     if args.output:
         with _output(args.output) as handle:
             writer = csv.writer(handle)

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     http_port: int = 8080
     public_base_url: str | None = None
     open311: bool = True  # the Open311 GeoReport v2 API at /open311/v2/ of the HTTP server
+    public_page: bool = True  # the public record at / and /cong-khai/ on the HTTP server
 
     pseudonym_key: SecretStr | None = None
     timezone: str = "Asia/Ho_Chi_Minh"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot import open311_web
+from bot import open311_web, public_page
 from bot.app import App
 from bot.web import build_web_app
 from storage import clock
@@ -74,10 +74,12 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
                 f"{runtime.channel.name} could not start ({type(exc).__name__}); check the "
                 "token, the API URL and the network") from None
         app.dispatcher.register(runtime.channel)
-    web_app = build_web_app(
-        app.db, lambda: {r.channel.name: r.up for r in runtimes},
-        [route for r in runtimes for route in r.routes()],
-    )
+    routes = [route for r in runtimes for route in r.routes()]
+    if settings.public_page:
+        routes += public_page.routes(app.db, timezone=settings.timezone,
+                                     data_dir=settings.data_dir,
+                                     default_locale=settings.default_locale)
+    web_app = build_web_app(app.db, lambda: {r.channel.name: r.up for r in runtimes}, routes)
     if settings.open311:
         open311_web.mount(web_app, app.db, settings.timezone, settings.default_locale,
                           clock.now)

@@ -1,4 +1,5 @@
-"""The project's aiohttp server: channel webhooks and `GET /healthz`."""
+"""The project's aiohttp server: channel webhooks, `GET /healthz`, and the routes given (the
+public page of bot.public_page when PUBLIC_PAGE is on)."""
 
 from __future__ import annotations
 

@@ -41,3 +41,9 @@ def test_broadcast_delivery_runs_on_tiny_input(capsys):
     result = _load("broadcast_delivery").main(["--tiny"])
     assert result["deliveries"] == 50 and result["dispatcher_per_s"] > 0
     assert "share_of_rate=" in capsys.readouterr().out
+
+
+def test_public_page_bench_runs_on_tiny_input(capsys):
+    result = _load("public_page").main(["--tiny"])
+    assert result["requests"] == 50 and result["errors"] == 0 and result["chat_messages"] > 0
+    assert "p99_ms=" in capsys.readouterr().out

@@ -19,6 +19,7 @@ from bot.i18n import format_date, translations
 from bot.services import petition_intake
 from bot.services import petition_statuses as st
 from bot.services.petitions import PetitionError, Settings
+from bot.services.public_record import is_public
 from storage.models import Hamlet, Petition
 from storage.repositories import Communes, Hamlets
 
@@ -36,13 +37,6 @@ class Open311Error(Exception):
     def __init__(self, code: int, description: str) -> None:
         super().__init__(description)
         self.code, self.description = code, description
-
-
-def is_public(petition: Petition) -> bool:
-    """The publication rule of issue 22: a feedback petition whose sender did not choose
-    anonymous. The same rule as bot/services/public_record.py: is_public (branch webpage);
-    the two are made one at merge."""
-    return petition.kind == st.FEEDBACK and not petition.anonymous
 
 
 @dataclass(frozen=True)

@@ -149,11 +149,10 @@ async def compute(session: AsyncSession, year: int, timezone: str, *,
     figures = Figures(year, as_of=now.astimezone(zone).date() if now < after else None)
     commune = await Communes(session).current()
     settings = petition_service.Settings.of(commune)
-    hamlets = {h.id: h for h in (await session.exec(select(Hamlet).order_by(Hamlet.position)))
-               .all()}
+    hamlets = await hamlets_by_id(session)
     codes = {h.code: h.name for h in hamlets.values()}
     figures.hamlets = [h.name for h in hamlets.values() if h.active]
-    figures.field_labels = {code: label for code, label in settings.fields}
+    figures.field_labels = dict(settings.fields)
 
     def month(moment: datetime) -> int:
         return moment.astimezone(zone).month
@@ -174,39 +173,8 @@ async def compute(session: AsyncSession, year: int, timezone: str, *,
         col(DisclosureComment.created_at) >= first, col(DisclosureComment.created_at) < after)
     )).all())
 
-    for petition in (await session.exec(select(Petition).where(
-            col(Petition.received_at) >= first, col(Petition.received_at) < after))).all():
-        figures.petitions_by_kind[petition.kind] += 1
-        figures.petitions_by_field[petition.field] += 1
-        hamlet = hamlets.get(petition.hamlet_id)
-        figures.petitions_by_hamlet[hamlet.name if hamlet else "—"] += 1
-        figures.petitions_by_status[petition.status] += 1
-        figures.petitions_by_month[month(petition.received_at)] += 1
-        if petition.answered_at:
-            figures.answered += 1
-            figures.answered_in_time += (
-                petition.answered_at.astimezone(zone).date() <= petition.answer_due)
-            figures.days_to_answer.append(
-                (petition.answered_at - petition.received_at).total_seconds() / 86400)
-        if petition.rating:
-            figures.ratings[petition.rating] += 1
-
-    for item in (await session.exec(select(DialogueSession).where(
-            col(DialogueSession.starts_at) >= first, col(DialogueSession.starts_at) < after))
-    ).all():
-        if item.status == "cancelled":
-            figures.sessions_cancelled += 1
-            continue
-        figures.sessions_held += item.starts_at <= now or item.outcome is not None
-        registrations = (await session.exec(select(SessionRegistration).where(
-            SessionRegistration.session_id == item.id,
-            SessionRegistration.status == "registered"))).all()
-        figures.registrations += len(registrations)
-        figures.attended += sum(r.checked_in_at is not None for r in registrations)
-        asked = len((await session.exec(select(SessionQuestion.id).where(
-            SessionQuestion.session_id == item.id, SessionQuestion.status == "active"))).all())
-        figures.questions += asked
-        figures.questions_answered += asked if item.outcome else 0
+    await count_petitions(session, figures, first, after, zone, hamlets)
+    await count_sessions(session, figures, first, after, now)
 
     # A run queues its deliveries in one transaction: the year they were queued is the run's.
     sent = (await session.exec(
@@ -243,3 +211,52 @@ async def compute(session: AsyncSession, year: int, timezone: str, *,
     figures.active_by_hamlet = Counter({h: len(refs) for h, refs in seen_hamlet.items()})
     figures.active_by_channel = Counter({c: len(refs) for c, refs in seen_channel.items()})
     return figures
+
+
+async def hamlets_by_id(session: AsyncSession) -> dict[int, Hamlet]:
+    """Every hamlet by id, in the commune's order."""
+    return {h.id: h for h in (await session.exec(select(Hamlet).order_by(Hamlet.position)))
+            .all()}
+
+
+async def count_petitions(session: AsyncSession, figures: Figures, first: datetime,
+                          after: datetime, zone: ZoneInfo, hamlets: dict[int, Hamlet]) -> None:
+    """Add the petitions received in [first, after) to `figures` (the public page uses it for
+    a month too: one way of counting)."""
+    for petition in (await session.exec(select(Petition).where(
+            col(Petition.received_at) >= first, col(Petition.received_at) < after))).all():
+        figures.petitions_by_kind[petition.kind] += 1
+        figures.petitions_by_field[petition.field] += 1
+        hamlet = hamlets.get(petition.hamlet_id)
+        figures.petitions_by_hamlet[hamlet.name if hamlet else "—"] += 1
+        figures.petitions_by_status[petition.status] += 1
+        figures.petitions_by_month[petition.received_at.astimezone(zone).month] += 1
+        if petition.answered_at:
+            figures.answered += 1
+            figures.answered_in_time += (
+                petition.answered_at.astimezone(zone).date() <= petition.answer_due)
+            figures.days_to_answer.append(
+                (petition.answered_at - petition.received_at).total_seconds() / 86400)
+        if petition.rating:
+            figures.ratings[petition.rating] += 1
+
+
+async def count_sessions(session: AsyncSession, figures: Figures, first: datetime,
+                         after: datetime, now: datetime) -> None:
+    """Add the dialogue sessions starting in [first, after) to `figures`, as of `now`."""
+    for item in (await session.exec(select(DialogueSession).where(
+            col(DialogueSession.starts_at) >= first, col(DialogueSession.starts_at) < after))
+    ).all():
+        if item.status == "cancelled":
+            figures.sessions_cancelled += 1
+            continue
+        figures.sessions_held += item.starts_at <= now or item.outcome is not None
+        registrations = (await session.exec(select(SessionRegistration).where(
+            SessionRegistration.session_id == item.id,
+            SessionRegistration.status == "registered"))).all()
+        figures.registrations += len(registrations)
+        figures.attended += sum(r.checked_in_at is not None for r in registrations)
+        asked = len((await session.exec(select(SessionQuestion.id).where(
+            SessionQuestion.session_id == item.id, SessionQuestion.status == "active"))).all())
+        figures.questions += asked
+        figures.questions_answered += asked if item.outcome else 0
