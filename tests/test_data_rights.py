@@ -256,6 +256,7 @@ async def test_deleting_my_data_lists_what_is_cancelled_and_kept_then_erases_it(
         assert expected in text, expected
     await chat.press("Có, xóa dữ liệu")
     assert "Đã xóa dữ liệu của Anh/Chị" in chat.text
+    assert "nhắn một tin bất kỳ" in chat.text and "/start" not in chat.text  # words, no command
 
     [me] = await rows(demo_db, User)
     assert (me.hamlet_id, me.display_name, me.phone, me.consent_version, me.onboarded_at) == (

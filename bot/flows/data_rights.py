@@ -306,7 +306,7 @@ async def deletion(ctx: Ctx) -> object:
                                version=onboarding.PRIVACY_NOTICE_VERSION)
     ctx.say(ctx._(
         "Your data has been deleted. The interaction log keeps only an anonymous code "
-        "that cannot identify you. Type /start whenever you want to use the assistant again."
+        "that cannot identify you. Send any message whenever you want to use the assistant again."
     ))
     return END
 
