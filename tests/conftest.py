@@ -15,7 +15,7 @@ from sqlmodel import SQLModel
 
 from bot.engine import Engine
 from bot.messages import Button, Inbound, Reply, parse_command
-from bot.services import commune_setup
+from bot.services import commune_setup, session_notices
 from storage import clock
 from storage.db import Database, async_database_url
 
@@ -101,6 +101,13 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+@pytest.fixture(autouse=True)
+def tickets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """QR tickets of every test go to its own folder, never the real data folder."""
+    monkeypatch.setattr(session_notices, "TICKETS_DIR", tmp_path / "tickets")
+    return tmp_path / "tickets"
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,6 @@ from sqlmodel import select
 
 from bot.engine import Engine
 from bot.services import petitions as petition_service
-from bot.services import session_notices
 from storage.db import Database
 from storage.models import (
     Consent,
@@ -37,12 +36,6 @@ NAME, PHONE = "Nguyễn Văn Ân", "0912 345 678"
 QUESTION = "Khi nào đường Nà Ca được mở rộng?"
 COMMENT = "Đề nghị ưu tiên đường vào thôn Nà Ca."
 PETITION = "Đèn đường trước nhà văn hóa Nà Ca hỏng ba ngày nay."
-
-
-@pytest.fixture(autouse=True)
-def tickets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(session_notices, "TICKETS_DIR", tmp_path / "tickets")
-    return tmp_path / "tickets"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sqlmodel import select
 from bot.engine import Engine
 from bot.messages import Contact
 from bot.scheduler import session_reminders
-from bot.services import session_notices, session_outcome, session_questions, session_tickets
+from bot.services import session_outcome, session_questions, session_tickets
 from bot.services import session_rules as rules
 from bot.services import sessions as service
 from bot.services.dispatcher import Dispatcher
@@ -34,12 +34,6 @@ NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)  # 10:00 on Friday 20/11 in Hà N
 START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 08:00 on Tuesday 01/12
 EVE = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # the day before at 08:00
 TWO_HOURS = START - timedelta(hours=2)
-
-
-@pytest.fixture(autouse=True)
-def tickets_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setattr(session_notices, "TICKETS_DIR", tmp_path / "tickets")
-    return tmp_path / "tickets"
 
 
 @pytest.fixture
