@@ -1,14 +1,16 @@
-"""An existing Open311 client from PyPI against `python -m bot run`'s HTTP server.
+"""Existing Open311 clients from PyPI against `python -m bot run`'s HTTP server.
 
 georeport (0.3.1, 2025, Python 3) is the maintained GeoReport v2 client: it reads services
-and requests in JSON and XML. It has no call to post, and the older clients that do (open311
-1.1, three 0.8) are Python 2 only, so the post is the form they send, made with requests,
-the HTTP library georeport itself uses.
+and requests in JSON and XML, and has no call to post. three (0.8.0, Code for America) reads
+and posts; it was written for Python 2 and its one Python-2-only name is
+`itertools.ifilter`, which `_three()` provides before importing it — not a line of the
+library is changed. (open311 1.1, the other posting client, cannot be imported on Python 3.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,15 +20,18 @@ import aiohttp
 import pytest
 import requests
 from georeport import GeoReport
+from sqlmodel import select
 
 from bot import server
 from bot.app import App, build
 from bot.config import Settings
 from bot.services import api_keys, commune_setup, roles
+from storage.models import Petition
 from tests.conftest import Clock
 from tests.fake_telegram import FakeTelegram
 from tests.open311_seed import NOW, PUBLIC_TEXT, Seeded, seed
 
+KIOSK_TEXT = "Cống thoát nước trước nhà văn hoá khu 3 bị tắc, nước tràn ra đường."
 FEEDBACK_TEXT = "Biển báo giao thông ở dốc Đồng Mỏ bị đổ, xe qua lại rất nguy hiểm."
 
 
@@ -121,6 +126,41 @@ async def test_the_georeport_client_reads_and_a_partner_posts(running: Running):
     with pytest.raises(requests.HTTPError) as refused:
         await asyncio.to_thread(client.get_service_request, running.seeded.complaint)
     assert refused.value.response.status_code == 404
+
+
+def _three(endpoint: str, key: str):
+    """A `three.Three` client for our API (Python 2's itertools.ifilter is Python 3's filter)."""
+    if not hasattr(itertools, "ifilter"):
+        itertools.ifilter = filter  # type: ignore[attr-defined]
+    import three
+
+    return three.Three(endpoint, api_key=key, format="json")
+
+
+async def test_the_three_client_reads_and_posts_a_request(running: Running):
+    client = _three(running.base + "/open311/v2/", running.key)
+    services = await asyncio.to_thread(client.services)
+    assert "roads" in [s["service_code"] for s in services]
+    listed = await asyncio.to_thread(client.requests, "lighting", status="closed")
+    assert [r["service_request_id"] for r in listed] == [running.seeded.public]
+
+    filed = await asyncio.to_thread(client.post, "roads", address="Khu 3",
+                                    address_id="khu-3", description=KIOSK_TEXT)
+    assert client.post_response.status_code == 200, client.post_response.text
+    [receipt] = filed
+    assert receipt["service_request_id"]
+    [one] = await asyncio.to_thread(client.request, receipt["service_request_id"])
+    assert (one["service_code"], one["description"], one["status"]) == (
+        "roads", KIOSK_TEXT, "open")
+    async with running.app.db.session() as session:
+        stored = (await session.exec(select(Petition.description, Petition.kind).where(
+            Petition.code == receipt["service_request_id"]))).all()
+    assert stored == [(KIOSK_TEXT, "feedback")]
+
+    refused = await asyncio.to_thread(client.post, "roads", description=KIOSK_TEXT,
+                                      api_key="wrong-key")
+    assert client.post_response.status_code == 403
+    assert refused[0]["code"] == 403 and refused[0]["description"]
 
 
 @pytest.mark.parametrize("running", [{"open311": False}], indirect=True)
