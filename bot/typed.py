@@ -7,7 +7,7 @@ without accents, with spaces, dots and brackets, two-digit years and "8 giờ s�
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.textfold import fold
@@ -146,3 +146,13 @@ def rating(text: str) -> int | None:
         if folded in words:
             return stars
     return None
+
+
+def example_day(today: date, days_ahead: int = 14) -> str:
+    """A day to show in "type it like …" prompts, `days_ahead` from today: "16/12/2026"."""
+    return (today + timedelta(days=days_ahead)).strftime("%d/%m/%Y")
+
+
+def example_short_day(today: date, days_ahead: int = 14) -> str:
+    """The same day without its year, as people also type it: "16/12"."""
+    return (today + timedelta(days=days_ahead)).strftime("%d/%m")

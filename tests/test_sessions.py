@@ -555,8 +555,10 @@ async def test_staff_announce_check_in_list_and_publish_the_outcome_in_the_chat(
     await staff.press("Quản lý hội nghị đối thoại")
     await staff.press("Thông báo hội nghị mới")
     await staff.send("Đối thoại về nước sạch")
+    assert "ví dụ 04/12/2026 08:00" in staff.text  # an example two weeks from today (20/11)
     await staff.send("ngày mai")
     assert "chưa đọc được ngày giờ" in staff.text  # unreadable, told apart from a past time
+    assert "04/12/2026 08:00 hoặc 04/12 8h" in staff.text
     await staff.send("20/11/26 8h")
     assert "Thời điểm 08:00, thứ Sáu, 20/11/2026 đã qua" in staff.text
     await staff.send("25/11/2026 08:00")  # 5 days ahead: announced, with a warning

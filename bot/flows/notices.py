@@ -141,9 +141,10 @@ async def audience(ctx: Ctx) -> object:
     ctx.data["audience"] = chosen
     if "urgent" in ctx.data:  # changed from the preview
         return await preview(ctx)
-    ctx.say(ctx._("Send now, or type a day and time (e.g. 25/12/2026 07:00)? Residents get "
+    ctx.say(ctx._("Send now, or type a day and time (e.g. {day} 07:00)? Residents get "
                   "notices in private only from 06:30 to 21:00; at night they wait for the "
-                  "morning unless the notice is urgent."),
+                  "morning unless the notice is urgent.").format(
+                      day=typed.example_day(today(ctx), 1)),
             Button(ctx._("Send now"), "nt:now"),
             Button(ctx._("Urgent: send now, even at night"), "nt:urgent"),
             main_menu_button(ctx))
@@ -164,7 +165,9 @@ async def when(ctx: Ctx) -> object:
         ctx.data["at"] = None
     elif (moment := typed.moment(ctx.msg.text, ctx.timezone, today(ctx))) is None:
         return reoffer(ctx, ctx._("I could not read the day and time. Type them like "
-                                  "25/12/2026 07:00 or 25/12 7h, or choose:"))
+                                  "{day} 07:00 or {short} 7h, or choose:").format(
+                                      day=typed.example_day(today(ctx), 1),
+                                      short=typed.example_short_day(today(ctx), 1)))
     elif moment <= ctx.now:
         return reoffer(ctx, ctx._("{when} has already passed. Type a day and time in the "
                                   "future, or choose:").format(when=ctx.when(moment)))

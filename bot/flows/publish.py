@@ -23,8 +23,11 @@ def _today(ctx: Ctx) -> date:
 
 def unreadable_day(ctx: Ctx) -> str:
     """A typed day that could not be read at all."""
-    return ctx._("I could not read that date. Type it like 31/12/2026, 31/12/26 or 31/12, "
-                 "or choose:")
+    day = _today(ctx)  # the format matters here, not the day
+    return ctx._("I could not read that date. Type it like {day}, {short_year} or {short}, "
+                 "or choose:").format(day=day.strftime("%d/%m/%Y"),
+                                      short_year=day.strftime("%d/%m/%y"),
+                                      short=day.strftime("%d/%m"))
 
 
 def past_day(ctx: Ctx, day: date) -> str:
@@ -113,8 +116,8 @@ async def category(ctx: Ctx) -> object:
     if not chosen.isdigit() or int(chosen) not in service.CATEGORIES:
         return reoffer(ctx)
     ctx.data["category"] = int(chosen)
-    ctx.say(ctx._("What is the date of the decision or document? Type it (e.g. 25/12/2026), "
-                  "or choose:"),
+    ctx.say(ctx._("What is the date of the decision or document? Type it (e.g. {day}), "
+                  "or choose:").format(day=typed.example_day(_today(ctx), -3)),
             Button(ctx._("Today"), "pub:today"), Button(ctx._("Skip"), "pub:skip"),
             main_menu_button(ctx))
     return decided
@@ -138,7 +141,8 @@ async def decided(ctx: Ctx) -> object:
                Button(ctx._("Permanently"), "pub:permanent")]
     if ctx.data["category"] in service.PERMANENT_CATEGORIES:
         buttons.reverse()
-    ctx.say(ctx._("How long is it posted? Choose, or type the last day (e.g. 31/12/2026):"),
+    ctx.say(ctx._("How long is it posted? Choose, or type the last day (e.g. {day}):").format(
+        day=typed.example_day(_today(ctx), 60)),
             *buttons, main_menu_button(ctx))
     return period
 

@@ -55,8 +55,9 @@ async def new_topic(ctx: Ctx) -> object:
 
 
 def _ask_start(ctx: Ctx) -> object:
-    ctx.say(ctx._("When does it start? Type the day and time, e.g. 20/12/2026 08:00. The law "
-                  "asks for at least 7 days' notice."), main_menu_button(ctx))
+    ctx.say(ctx._("When does it start? Type the day and time, e.g. {day} 08:00. The law "
+                  "asks for at least 7 days' notice.").format(
+                      day=typed.example_day(today(ctx), 14)), main_menu_button(ctx))
     return new_start
 
 
@@ -66,8 +67,10 @@ async def new_start(ctx: Ctx) -> object:
         return await _refused(ctx)
     moment = typed.moment(ctx.msg.text, ctx.timezone, today(ctx))
     if moment is None:
-        ctx.say(ctx._("I could not read the day and time. Type them like 20/12/2026 08:00 "
-                      "or 20/12 8h."), *ctx.offered)
+        ctx.say(ctx._("I could not read the day and time. Type them like {day} 08:00 "
+                      "or {short} 8h.").format(day=typed.example_day(today(ctx), 14),
+                                              short=typed.example_short_day(today(ctx), 14)),
+                *ctx.offered)
         return STAY
     if moment <= ctx.now:
         ctx.say(ctx._("{when} has already passed. Please type a day and time in the "
