@@ -283,6 +283,12 @@ async def test_extension_and_forwarding_by_buttons(engine: Engine, demo_db: Data
     await clerk.press("Vụ việc phức tạp")
     assert f"{complaint.code}: hạn trả lời nay là 18/01/2027." in clerk.text  # 45 days, Monday
     assert "gia hạn giải quyết — Chị Lan (địa chính)" in clerk.text  # the timeline, by name
+    async with demo_db.session() as session:
+        told = (await session.exec(select(OutboxMessage.text).where(
+            OutboxMessage.chat_id == "555").order_by(OutboxMessage.id))).all()
+    assert told[-1] == (  # the resident learns the new deadline and why
+        f"Khiếu nại {complaint.code}: thời hạn giải quyết được kéo dài theo quy định của pháp "
+        "luật, vì vụ việc phức tạp. Hạn trả lời: chậm nhất ngày 18/01/2027.")
 
     await clerk.send(payload=f"pa:show:{feedback.id}")
     await clerk.press("Chuyển đơn")

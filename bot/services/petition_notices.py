@@ -22,8 +22,10 @@ def _link(petition: Petition, _: Any) -> tuple[Button, ...]:
 
 
 async def notify_resident(session: AsyncSession, petition: Petition, timezone: str, *,
-                          note: str | None = None, answer: bool = False) -> None:
-    """Tell the sender about a status change or the answer, on their own channel."""
+                          note: str | None = None, answer: bool = False,
+                          extended: bool = False) -> None:
+    """Tell the sender about a status change, a longer deadline or the answer, on their own
+    channel."""
     user = await session.get(User, petition.user_id) if petition.user_id else None
     if user is None:
         await _notify_followers(session, petition, len(await core.timeline(session, petition.id)))
@@ -33,6 +35,14 @@ async def notify_resident(session: AsyncSession, petition: Petition, timezone: s
     if answer:
         text = _("{petition}: the People's Committee has answered:").format(
             petition=named) + f"\n\n{petition.answer}"
+    elif extended:  # the law's longer period (complex case, remote area) now applies
+        why = [_("the case is complex")] if petition.complex_case else []
+        why += [_("it concerns a remote or hard-to-reach area")] if petition.remote_area else []
+        text = _("{petition}: the time to settle it is extended as the law allows, because "
+                 "{reasons}. {due}.").format(
+            petition=named, reasons=_(" and ").join(why),
+            due=petition_cards.due_text(petition, _,
+                                        lambda d: format_date(d, user.locale, timezone)))
     else:
         text = _("{petition}: {status}.").format(
             petition=named, status=_(petition_statuses.resident_label(petition.kind,

@@ -237,6 +237,7 @@ async def set_flags(session: AsyncSession, petition: Petition, *, actor: str, no
         petition.remote_area = remote
     accepted = next((e for e in await timeline(session, petition.id) if e.status == ACCEPTED),
                     None)
+    was_due = petition.answer_due
     if accepted and petition.kind != FEEDBACK:
         resolve_rule = rules.rule_for(petition.kind, rules.RESOLVE,
                                       local_day(petition.received_at, timezone), settings.rules)
@@ -245,6 +246,8 @@ async def set_flags(session: AsyncSession, petition: Petition, *, actor: str, no
             complex_case=petition.complex_case, remote=petition.remote_area)
     note = f"complex={petition.complex_case} remote={petition.remote_area}"
     await _record(session, petition, now, actor, "flag", None, note)
+    if petition.answer_due != was_due and petition.status in OPEN:
+        await petition_notices.notify_resident(session, petition, timezone, extended=True)
     return petition
 
 
