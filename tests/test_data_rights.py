@@ -12,6 +12,7 @@ import pytest
 from sqlmodel import select
 
 from bot.engine import Engine
+from bot.services import petition_intake
 from bot.services import petitions as petition_service
 from storage.db import Database
 from storage.models import (
@@ -19,12 +20,13 @@ from storage.models import (
     DisclosureComment,
     OutboxMessage,
     Petition,
+    PetitionIdentity,
     SessionQuestion,
     SessionRegistration,
     Subscription,
     User,
 )
-from storage.repositories import Communes
+from storage.repositories import Communes, Users
 from tests.conftest import MAIN_MENU, PSEUDONYM_KEY, Chat, Clock
 from tests.test_disclosures import publish
 from tests.test_sessions import announce
@@ -289,6 +291,29 @@ async def test_someone_who_declined_still_sees_and_deletes_their_data(chat: Chat
     await chat.press("Có, xóa dữ liệu")
     [decision] = await rows(demo_db, Consent)
     assert (decision.purpose, decision.granted) == ("privacy_notice", False)  # kept as proof
+
+
+async def test_deleting_my_data_erases_the_name_on_feedback_but_not_on_a_complaint(
+        chat: Chat, demo_db):
+    await chat.onboard(hamlet="Thôn Nà Ca")
+    async with demo_db.unit_of_work() as session:
+        me = await Users(session).get_or_create(chat.channel, chat.user_id, "vi")
+        settings = petition_service.Settings.of(await Communes(session).current())
+        for kind in ("feedback", "complaint"):
+            await petition_intake.submit(session, petition_intake.Intake(
+                kind, "lighting", PETITION, identity=petition_intake.Identity(
+                    NAME, "Thôn Nà Ca", PHONE)), me, now=NOW, timezone=TZ, settings=settings)
+        await session.commit()
+    await chat.press("Cài đặt")
+    await chat.press("Xóa dữ liệu của tôi")
+    assert "họ tên, địa chỉ và số điện thoại trong các đăng ký dự buổi đối thoại và trong " \
+        "các phản ánh, kiến nghị" in chat.text
+    await chat.press("Có, xóa dữ liệu")
+    [kept] = await rows(demo_db, PetitionIdentity)  # the complaint's: the law keeps it
+    complaint = [p for p in await rows(demo_db, Petition) if p.kind == "complaint"]
+    assert [kept.petition_id] == [p.id for p in complaint]
+    assert (kept.full_name, kept.phone) == (NAME, PHONE)
+    assert len(await rows(demo_db, Petition)) == 2  # both petitions stay
 
 
 async def test_in_the_terminal_my_data_file_is_shown_when_it_is_ready(engine, demo_db):

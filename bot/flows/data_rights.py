@@ -250,9 +250,9 @@ async def _consequences(ctx: Ctx, deleting: bool) -> str:
     sections = ["\n".join([ctx._("What stops:"), *stops])] if stops else []
     if deleting:
         sections.append(ctx._("What is erased:") + "\n" + ctx._(
-            "• Your hamlet, name and phone number; the names and phone numbers on your "
-            "session registrations; the texts of the messages sent to you. Your comments and "
-            "questions stay without your name."))
+            "• Your hamlet, name and phone number; the names, addresses and phone numbers on "
+            "your session registrations and your feedback; the texts of the messages sent to "
+            "you. Your comments and questions stay without your name."))
     else:
         sections.append(ctx._("Your name, phone number and hamlet stay kept but unused until "
                               "you agree again or choose “Delete my data”."))

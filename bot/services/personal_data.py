@@ -21,6 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services import retention
 from bot.services import sessions as session_service
+from bot.services.petition_statuses import FEEDBACK
 from storage.models import (
     Consent,
     DialogueSession,
@@ -209,13 +210,24 @@ async def forget(session: AsyncSession, user: User, *, now: datetime, timezone: 
                  version: str) -> None:
     """"Delete my data": withdraw, then erase the profile and every personal copy.
 
-    Kept: the consent records (proof), comments without the person, petitions (the law).
+    Kept: the consent records (proof), comments without the person, petitions (the law), the
+    identity on a complaint or denunciation (the laws on them); the name, address and phone
+    given with feedback so that staff could call back are erased.
     """
     await withdraw_consent(session, user, now=now, timezone=timezone, version=version)
     user.hamlet_id = user.display_name = user.phone = None
     user.consent_declined_at = user.onboarded_at = None
     session.add(user)
     await DisclosureComments(session).forget_user(user.id)
+    await _forget_feedback_identities(session, user)
     await session_service.forget_user(session, user, now=now, timezone=timezone)
     await retention.forget_messages_to(session, user.channel, user.external_id)
     await session.flush()
+
+
+async def _forget_feedback_identities(session: AsyncSession, user: User) -> None:
+    """The name, address and phone on the person's feedback: no law keeps them."""
+    mine = select(Petition.id).where(Petition.user_id == user.id, Petition.kind == FEEDBACK)
+    for identity in (await session.exec(select(PetitionIdentity).where(
+            col(PetitionIdentity.petition_id).in_(mine)))).all():
+        await session.delete(identity)
