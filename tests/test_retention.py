@@ -15,10 +15,11 @@ from sqlmodel import select
 from bot import scheduler
 from bot.engine import Engine
 from bot.messages import Attachment, Reply
-from bot.services import inbound_events, outbox, retention
+from bot.services import desk_drafts, inbound_events, outbox, retention
 from storage.db import Database
 from storage.models import (
     Conversation,
+    DeskDraft,
     InboundEvent,
     OutboxMessage,
     Petition,
@@ -122,6 +123,25 @@ async def test_an_unfinished_flow_is_forgotten_after_a_day(chat: Chat, demo_db, 
     await chat.send(payload=send.payload)  # the old review's button is gone: the menu opens
     assert "tin nhắn cũ" in chat.text and chat.labels == MAIN_MENU
     assert await everything(demo_db, Petition) == []
+
+
+async def test_a_staff_answer_left_unsent_for_a_week_is_forgotten(demo_db, clock):
+    from tests.test_petition_desk_rules import submit
+
+    petition = await submit(demo_db)
+    async with demo_db.unit_of_work() as session:
+        draft = await desk_drafts.start(session, "telegram", "900", "900",
+                                        petition_id=petition.id,
+                                        action="answer", now=NOW)
+        desk_drafts.add(draft, "Đã thay bóng đèn, tên người gọi: Lê Văn Gọi", (), "telegram",
+                        NOW)
+        session.add(draft)
+        await session.commit()
+    clock.now = NOW + retention.DESK_DRAFT_TIMEOUT - timedelta(minutes=1)
+    assert await scheduler.clear_stale_drafts(demo_db) == 0
+    clock.now = NOW + retention.DESK_DRAFT_TIMEOUT + timedelta(minutes=1)
+    assert await scheduler.clear_stale_drafts(demo_db) == 1
+    assert await everything(demo_db, DeskDraft) == []
 
 
 async def test_a_registration_keeps_the_name_in_the_registration_not_in_the_flow(

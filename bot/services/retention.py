@@ -2,7 +2,8 @@
 
 A flow's data (`conversations.data`) is dropped when the flow ends or is cancelled (the
 engine) and, for a flow left unfinished, FLOW_TIMEOUT after the last message (the
-`clear_stale_drafts` job). The texts of messages that went out through the outbox are
+`clear_stale_drafts` job; a staff member's unsent answer on the desk, DESK_DRAFT_TIMEOUT
+after its last message). The texts of messages that went out through the outbox are
 erased `keep_days` after delivery (OUTBOX_RETENTION_DAYS, default 30); the row (kind,
 status, times) stays for the delivery counts of the yearly report. Files made for one
 person ("my data") are deleted with their message's text. Files people sent that were
@@ -33,6 +34,8 @@ from storage.models import (
 )
 
 FLOW_TIMEOUT = timedelta(hours=24)
+# A staff answer or reason being written may wait over a weekend and a holiday, not longer.
+DESK_DRAFT_TIMEOUT = timedelta(days=7)
 PERSONAL_FILES = "mydata"  # the folder under DATA_DIR of files made for one person
 RECEIVED = "received"  # bot.handlers.received_files.FOLDER (services import no handler)
 _RECEIVED_REF = re.compile(RECEIVED + r'/[^"\s]+')
@@ -45,14 +48,17 @@ _ERASED = {"text": "", "buttons": [], "attachments": []}
 
 
 async def clear_stale_drafts(session: AsyncSession, now: datetime) -> int:
-    """Forget flows left unfinished for FLOW_TIMEOUT: data, step and offered buttons."""
-    result = await session.exec(
+    """Forget flows left unfinished for FLOW_TIMEOUT (data, step and offered buttons) and
+    staff answers left unsent for DESK_DRAFT_TIMEOUT; how many were forgotten."""
+    flows = await session.exec(
         sa.update(Conversation)
         .where(col(Conversation.updated_at) < now - FLOW_TIMEOUT,
                col(Conversation.flow).is_not(None))
         .values(flow=None, step=None, data={}, buttons=[])
     )
-    return result.rowcount
+    desk = await session.exec(
+        sa.delete(DeskDraft).where(col(DeskDraft.updated_at) < now - DESK_DRAFT_TIMEOUT))
+    return flows.rowcount + desk.rowcount
 
 
 async def forget_unsent_files(session: AsyncSession, data_dir: Path, now: datetime) -> int:
