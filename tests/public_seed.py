@@ -76,7 +76,8 @@ async def seed_year(db: Database, *, per_month: int = 6, now: datetime = NOW) ->
                     answered_at = moment + timedelta(days=(20 if late else 2 + count % 5))
                     if answered_at < now:
                         await petitions.answer(
-                            session, petition, f"UBND xã đã xử lý phản ánh {petition.code}.",
+                            session, petition, f"UBND xã đã xử lý phản ánh {petition.code}; "
+                            f"cán bộ đã gọi lại số {user.phone} để báo.",
                             actor="staff", now=answered_at, timezone=TZ)
                         if count % 3:
                             await petitions.rate(session, petition, user, 3 + count % 3,

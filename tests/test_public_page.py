@@ -18,6 +18,7 @@ from bot.app import build
 from bot.config import Settings
 from bot.services import disclosures, yearly_report
 from bot.services.public_record import is_public
+from bot.services.public_text import masked
 from bot.web import build_web_app
 from storage.db import Database
 from storage.models import Petition
@@ -123,14 +124,25 @@ async def test_a_petition_is_public_only_as_named_feedback(site, db):
     assert {p.kind for p in hidden} == {"feedback", "complaint", "denunciation"}
     answered = next(p for p in shown if p.answer)
     status, html = await _get(site + f"/cong-khai/phan-anh/{answered.code}")
-    assert status == 200 and answered.answer in html
+    assert status == 200 and masked(answered.answer) in html
+    assert "cán bộ đã gọi lại số *** để báo" in html  # the phone in the answer is masked
     assert "Lịch sử xử lý" in html and "Đã trả lời" in html
     for petition in hidden:
         status, html = await _get(site + f"/cong-khai/phan-anh/{petition.code}")
         assert status == 404 and "Không có phản ánh, kiến nghị công khai" in html
     status, html = await _get(site + "/cong-khai/tra-cuu",
                               params={"ma": answered.code.lower()}, allow_redirects=True)
-    assert status == 200 and answered.answer in html
+    assert status == 200 and masked(answered.answer) in html
+
+
+@pytest.mark.parametrize(("written", "shown"), [
+    ("Gọi 0912 345 678 nhé", "Gọi *** nhé"), ("số +84 912.345.678.", "số ***."),
+    ("(0205) 3820 000", "***"), ("an.nguyen@gmail.com", "***"), ("CCCD 001203004005", "CCCD ***"),
+    ("Kinh phí 1.234.567.890 đồng", "Kinh phí 1.234.567.890 đồng"),
+    ("Ngày 02/12/2026 lúc 07:30, km 12+500", "Ngày 02/12/2026 lúc 07:30, km 12+500"),
+    ("PA-2026-000123, QĐ số 0123/QĐ-UBND", "PA-2026-000123, QĐ số 0123/QĐ-UBND")])
+def test_contact_details_in_public_text_are_masked_and_nothing_else(written, shown):
+    assert masked(written) == shown
 
 
 @pytest.mark.parametrize(("kind", "anonymous", "public"), [

@@ -14,6 +14,7 @@ from bot.public_page.layout import HOME, LOOKUP, PETITIONS, Frame, page, table, 
 from bot.services.petition_statuses import STATUS_LABELS
 from bot.services.petitions import Settings
 from bot.services.public_record import PetitionRecord, PublicPetition
+from bot.services.public_text import masked
 from bot.services.yearly_report import Figures
 
 
@@ -156,7 +157,7 @@ def petition(frame: Frame, found: PublicPetition, settings: Settings) -> str:
     if item.answer and item.answered_at:
         answered = _("Answered on {day}").format(day=when(item.answered_at))
         body.append(tag("p", answered, "period")
-                    + f'<div class="card answer">{escape(item.answer)}</div>')
+                    + f'<div class="card answer">{escape(masked(item.answer))}</div>')
     else:
         body.append(tag("p", _("Not answered yet.")))
     return page(frame, _("Feedback {code}").format(code=item.code), "".join(body), HOME)

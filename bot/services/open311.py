@@ -20,6 +20,7 @@ from bot.services import petition_intake
 from bot.services import petition_statuses as st
 from bot.services.petitions import PetitionError, Settings
 from bot.services.public_record import is_public
+from bot.services.public_text import masked
 from storage.models import Hamlet, Petition
 from storage.repositories import Communes, Hamlets
 
@@ -190,14 +191,14 @@ def record(petition: Petition, hamlet: Hamlet | None, settings: Settings, agency
     public = is_public(petition)
     notes = _(st.STATUS_LABELS[petition.status])
     if public and petition.answer:
-        notes = f"{notes}: {petition.answer}"
+        notes = f"{notes}: {masked(petition.answer)}"
     due = datetime.combine(petition.answer_due, time(23, 59, 59), ZoneInfo(timezone))
     return {
         "service_request_id": petition.code, "status": OPEN if petition.status in st.OPEN
         else CLOSED, "status_notes": notes,
         "service_name": settings.field_label(petition.field, locale),
         "service_code": petition.field,
-        "description": petition.description if public else None,
+        "description": masked(petition.description) if public else None,
         "agency_responsible": agency, "service_notice": None,
         "requested_datetime": _local(petition.received_at, timezone),
         "updated_datetime": _local(petition.updated_at, timezone),
