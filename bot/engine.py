@@ -158,7 +158,7 @@ class Engine:
         ):
             msg = dataclasses.replace(msg, payload=typed.payload)
         pressed = next((b for b in offered if b.payload == msg.payload), None)
-        if pressed is None and _same_press(msg, conv.last_press):
+        if _same_press(msg, pressed, conv.last_press):
             replies = turn_outcomes.from_json(conv.last_press["replies"])
             if msg.event_ref is not None:
                 await turn_outcomes.record(session, msg.channel, msg.event_ref, replies)
@@ -177,8 +177,10 @@ class Engine:
         next_step = await step(ctx)
         self._save_state(conv, ctx, next_step, fresh)
         drafts.remember(conv, ctx.replies, moved=next_step is not STAY)
+        with_buttons = [r for r in ctx.replies if r.buttons]
         conv.last_press = ({"offer": msg.offer_ref, "payload": msg.payload,
-                            "replies": turn_outcomes.to_json(ctx.replies)}
+                            "replies": turn_outcomes.to_json(ctx.replies),
+                            "edited": bool(with_buttons and with_buttons[-1].edit)}
                            if pressed is not None and msg.offer_ref else None)
         await turns.save_conversation(session, msg.channel, msg.user_id, conv)
         if msg.event_ref is not None:
@@ -348,10 +350,17 @@ class _Replayed:
     later: tuple = ()
 
 
-def _same_press(msg: Inbound, last: dict | None) -> bool:
-    """The button the last turn handled, pressed again on the same message."""
-    return (last is not None and msg.offer_ref is not None and msg.payload is not None
-            and last.get("offer") == msg.offer_ref and last.get("payload") == msg.payload)
+def _same_press(msg: Inbound, pressed: Button | None, last: dict | None) -> bool:
+    """The button the last turn handled, pressed again on the same message: a double tap.
+
+    When that turn's new buttons replaced the old ones on the same message (an edit), a
+    press matching them is a new press; when they came in a new message, the old message's
+    button is the same tap again even if a new button shares its payload ("Gửi" then
+    "Send mine anyway")."""
+    if last is None or msg.offer_ref is None or msg.payload is None:
+        return False
+    same = last.get("offer") == msg.offer_ref and last.get("payload") == msg.payload
+    return same and (pressed is None or not last.get("edited"))
 
 
 def _flow_data(place: tuple[str, str] | None, data: dict) -> dict:

@@ -68,14 +68,17 @@ class BotProcess:
 
     async def start(self) -> BotProcess:
         """Start and wait until its HTTP server answers."""
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", cwd=ROOT, env=self.env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        self.log = Path(self.env["DATA_DIR"]) / f"bot-{self.port}.log"
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("wb") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "run", cwd=ROOT, env=self.env,
+                stdout=asyncio.subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + 30
         async with aiohttp.ClientSession() as http:
             while time.monotonic() < deadline:
                 if self.process.returncode is not None:
-                    raise AssertionError((await self.process.stderr.read()).decode()[-2000:])
+                    raise AssertionError(self.log.read_text()[-2000:])
                 try:
                     async with http.get(self.url + "/healthz") as resp:
                         if resp.status == 200:
@@ -106,6 +109,7 @@ class Driver:
         self.fake, self.bots = fake, bots
         self._next = itertools.cycle(range(len(bots)))
         self.http = aiohttp.ClientSession()
+        self.posted = 0  # updates the bots accepted
 
     async def post(self, update: dict[str, Any], to: BotProcess | None = None) -> int:
         bot = to or self.bots[next(self._next) % len(self.bots)]
@@ -113,6 +117,7 @@ class Driver:
                                   headers={SECRET_HEADER: SECRET}) as resp:
             answer = await resp.read()
         if resp.status == 200:
+            self.posted += 1
             self.fake.webhook_reply(answer)
         return resp.status
 

@@ -138,14 +138,17 @@ class EventLog:
 
     async def sweep(self) -> list[dict[str, Any]]:
         """Renew this process's leases and take the expired ones of others, oldest first."""
-        now = clock.now()
+        # Rows locked right now (being closed, or a turn recording its outcome) are skipped:
+        # waiting for them could deadlock with a batch that locks rows in another order,
+        # and the next sweep renews them well before the lease runs out.
+        mine = (sa.select(_events.c.id)
+                .where(_events.c.channel == self.channel, _events.c.status == PENDING,
+                       _events.c.lease_owner == self.owner)
+                .order_by(_events.c.id).with_for_update(skip_locked=True))
+        renew = (sa.update(_events).where(_events.c.id.in_(mine.scalar_subquery()))
+                 .values(leased_until=clock.now() + timedelta(seconds=self.lease)))
         async with self.db.unit_of_work() as session:
-            await session.exec(
-                sa.update(InboundEvent)
-                .where(col(InboundEvent.channel) == self.channel,
-                       col(InboundEvent.status) == PENDING,
-                       col(InboundEvent.lease_owner) == self.owner)
-                .values(leased_until=now + timedelta(seconds=self.lease)))
+            await (await session.connection()).execute(renew)
             await session.commit()
         return await self._claim(everything=False)
 
@@ -165,6 +168,9 @@ class EventLog:
         async with self.db.unit_of_work() as session:
             found = sorted((await (await session.connection()).execute(claim)).all())
             await session.commit()
+        if found:
+            log.warning("%s: took %s pending inbound events (%s)", self.channel, len(found),
+                        "at start" if everything else "their lease ran out")
         for row_id, event_id, payload, chat in found:
             self._kinds[event_id] = kind_of(payload)
             self._rows[event_id] = (row_id, chat)
@@ -179,7 +185,9 @@ class EventLog:
         earlier = (sa.select(_events.c.id)
                    .where(_events.c.channel == self.channel, _events.c.chat_key == chat,
                           _events.c.status == PENDING, _events.c.id < row_id,
-                          _events.c.leased_until >= sa.bindparam("now"))
+                          _events.c.leased_until >= sa.bindparam("now"),
+                          # this process's own are queued behind this one (taken later)
+                          _events.c.lease_owner != self.owner)
                    .limit(1))
         give_up = time.monotonic() + self.lease
         while time.monotonic() < give_up:
@@ -272,11 +280,12 @@ class EventLog:
         now = clock.now()
         leased = self.lease > 0
         until = now + timedelta(seconds=self.lease) if leased else None
-        rows = {event_id: {"channel": self.channel, "event_id": event_id, "payload": payload,
-                           "status": PENDING, "received_at": now, "chat_key": chat,
-                           "lease_owner": self.owner if leased else None,
-                           "leased_until": until}
-                for event_id, payload, chat, _ in reversed(storing)}  # the first copy wins
+        rows: dict[str, dict[str, Any]] = {}
+        for event_id, payload, chat, _ in storing:  # in arrival order (ids follow it)
+            rows.setdefault(event_id, {  # the first copy wins
+                "channel": self.channel, "event_id": event_id, "payload": payload,
+                "status": PENDING, "received_at": now, "chat_key": chat,
+                "lease_owner": self.owner if leased else None, "leased_until": until})
         connection = await session.connection()
         statement = _INSERTS[connection.dialect.name]
         # One cached statement, executed for many rows (SQLAlchemy batches them with
