@@ -34,7 +34,7 @@ async def _petition_with_album(resident: Resident) -> list[str]:
     await resident.send("/start")
     await resident.press("Đồng ý")
     await resident.press("Khu Hòa Bình")
-    await resident.send(f"den duong hong truoc nha so {resident.user_id}")
+    await resident.send(f"o so {resident.user_id} bi hu")
     await resident.press("Gửi thành phản ánh", replies=2)
     for label in ("Phản ánh, kiến nghị", "Gửi ẩn danh", "Điện chiếu sáng", "Khu Hòa Bình",
                   "Bỏ qua"):
