@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     default_locale: str = "vi"
     log_retention_days: int = Field(default=365, ge=1)
     outbox_retention_days: int = Field(default=30, ge=1)
+    # How long a stored update stays with the process that took it unless renewed (several
+    # processes on one PostgreSQL: a dead process's updates are taken over after this).
+    inbound_lease_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("database_url")
     @classmethod

@@ -5,6 +5,13 @@ SQLite, turns waiting for the one writer share a transaction: storage/batches.py
 commands first, then the saved step. Typed text that matches an offered button (its number,
 or its label with or without diacritics) counts as pressing it. Every event in and reply out
 is logged. A turn touches nothing outside the database, so it may be run again.
+
+Exactly once: a turn for a stored inbound event (`Inbound.event_ref`) records its replies
+with the event in its own transaction; the same event handled again (redelivered after a
+crash, or taken over from a dead process) is answered with those replies and not run
+again. A second tap on the button a turn just handled (same message, same button: a
+double tap, maybe handled by another process) gets the same answer and creates nothing.
+Turns of one person are serialised by a row lock in the database (storage/turns.py).
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from bot.flows.base import STAY, Ctx, Step
 from bot.i18n import N_, translations
 from bot.messages import Button, Inbound, Reply
 from bot.pseudonym import user_ref
-from bot.services import outbox, petitions
+from bot.services import outbox, petitions, turn_outcomes
 from bot.services.roles import roles_of
 from bot.textfold import fold, nfc
 from storage import clock, turns
@@ -135,10 +142,15 @@ class Engine:
             self._start_later(msg, job)
         return ctx.replies
 
-    async def _turn(self, msg: Inbound, started: float, session: AsyncSession) -> Ctx:
+    async def _turn(self, msg: Inbound, started: float,
+                    session: AsyncSession) -> Ctx | _Replayed:
         """Load the state, run the step, save the state and the log rows (not committed)."""
         # Newcomers start in the commune's language; the app's hint only offers another.
         state = await turns.load(session, msg.channel, msg.user_id, self.default_locale)
+        if msg.event_ref is not None and (
+            done := await turn_outcomes.recorded(session, msg.channel, msg.event_ref)
+        ) is not None:
+            return _Replayed(done)  # this event's turn was committed before
         user, conv = state.user, state.conversation
         offered = tuple(Button(label, payload) for label, payload in conv.buttons)
         if msg.payload is None and not msg.command and (
@@ -146,6 +158,11 @@ class Engine:
         ):
             msg = dataclasses.replace(msg, payload=typed.payload)
         pressed = next((b for b in offered if b.payload == msg.payload), None)
+        if _same_press(msg, pressed, conv.last_press):
+            replies = turn_outcomes.from_json(conv.last_press["replies"])
+            if msg.event_ref is not None:
+                await turn_outcomes.record(session, msg.channel, msg.event_ref, replies)
+            return _Replayed(replies)
         handled_at = (conv.flow, conv.step)
         ctx = Ctx(
             msg=msg, user=user, session=session, commune=state.commune,
@@ -160,7 +177,14 @@ class Engine:
         next_step = await step(ctx)
         self._save_state(conv, ctx, next_step, fresh)
         drafts.remember(conv, ctx.replies, moved=next_step is not STAY)
+        with_buttons = [r for r in ctx.replies if r.buttons]
+        conv.last_press = ({"offer": msg.offer_ref, "payload": msg.payload,
+                            "replies": turn_outcomes.to_json(ctx.replies),
+                            "edited": bool(with_buttons and with_buttons[-1].edit)}
+                           if pressed is not None and msg.offer_ref else None)
         await turns.save_conversation(session, msg.channel, msg.user_id, conv)
+        if msg.event_ref is not None:
+            await turn_outcomes.record(session, msg.channel, msg.event_ref, ctx.replies)
         privacy = _Privacy(personal=getattr(step, "asks_personal_data", False),
                            unlinked=bool({handled_at[0], conv.flow} & flows.UNLINKED_FLOWS))
         await self._log(session, msg, user, handled_at, conv, ctx.replies, pressed, started,
@@ -170,6 +194,10 @@ class Engine:
     async def _answer_group(self, msg: Inbound) -> list[Reply]:
         """A group event: stateless, answered in the commune's language, no user row made."""
         async with self.db.unit_of_work() as session:
+            if msg.event_ref is not None and (
+                done := await turn_outcomes.recorded(session, msg.channel, msg.event_ref)
+            ) is not None:
+                return done
             member = User(channel=msg.channel, external_id=msg.user_id,
                           locale=self.default_locale)  # never added to the session
             ctx = Ctx(msg=msg, user=member, session=session,
@@ -178,6 +206,8 @@ class Engine:
                       roles=frozenset(await roles_of(session, msg.channel, msg.user_id)),
                       **self._tools())
             await groups.handle(ctx)
+            if msg.event_ref is not None:
+                await turn_outcomes.record(session, msg.channel, msg.event_ref, ctx.replies)
             if msg.event or msg.command or msg.payload:
                 kind, text = _describe(msg, None)
                 InteractionLogs(session).append(InteractionLog(
@@ -310,6 +340,27 @@ class Engine:
         except Exception:
             log.exception("could not record a failed %s message", msg.channel)
         return [Reply(text)]
+
+
+@dataclasses.dataclass
+class _Replayed:
+    """The answer of a turn committed before, given again."""
+
+    replies: list[Reply]
+    later: tuple = ()
+
+
+def _same_press(msg: Inbound, pressed: Button | None, last: dict | None) -> bool:
+    """The button the last turn handled, pressed again on the same message: a double tap.
+
+    When that turn's new buttons replaced the old ones on the same message (an edit), a
+    press matching them is a new press; when they came in a new message, the old message's
+    button is the same tap again even if a new button shares its payload ("Gửi" then
+    "Send mine anyway")."""
+    if last is None or msg.offer_ref is None or msg.payload is None:
+        return False
+    same = last.get("offer") == msg.offer_ref and last.get("payload") == msg.payload
+    return same and (pressed is None or not last.get("edited"))
 
 
 def _flow_data(place: tuple[str, str] | None, data: dict) -> dict:

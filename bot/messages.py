@@ -76,6 +76,8 @@ class Inbound:
     event: str | None = None  # a membership event in `chat_id`: "added" | "removed" (the bot)
     unread: str | None = None  # content we cannot read: "sticker", "gif", "video", "unsupported"
     reply_to_bot: bool = False  # in a group: a reply to one of the bot's messages
+    event_ref: str | None = None  # the stored inbound event's id: its outcome is kept with it
+    offer_ref: str | None = None  # the id of the message whose button was pressed
 
     @property
     def start_parameter(self) -> str | None:

@@ -107,6 +107,9 @@ class Conversation(SQLModel, table=True):
     step: str | None = Field(default=None, max_length=60)
     data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
     buttons: list[list[str]] = Field(default_factory=list, sa_type=sa.JSON)
+    # The last turn when it was a button press: {"offer", "payload", "replies"}, so that a
+    # second tap on the same button of the same message gets the same answer.
+    last_press: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON, nullable=True)
     updated_at: datetime = _when(default_factory=clock.now)
 
 
@@ -398,14 +401,22 @@ class InboundEvent(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("channel", "event_id", name="uq_inbound_events_event"),
         sa.Index("ix_inbound_events_pending", "channel", "status"),
+        sa.Index("ix_inbound_events_chat", "channel", "chat_key", "status"),
     )
     id: int | None = Field(default=None, primary_key=True)
     channel: str = Field(max_length=20)
     event_id: str = Field(max_length=64)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
-    status: str = Field(default="pending", max_length=12)  # pending | done
+    status: str = Field(default="pending", max_length=12)  # pending | done | rejected
     received_at: datetime = _when(default_factory=clock.now)
     done_at: datetime | None = _when(default=None, nullable=True)
+    chat_key: str | None = Field(default=None, max_length=100, nullable=True)
+    # The replies the event's turn produced, written in the turn's transaction: a
+    # redelivered event is answered with them again instead of being run a second time.
+    outcome: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON, nullable=True)
+    lease_owner: str | None = Field(default=None, max_length=64, nullable=True)
+    leased_until: datetime | None = _when(default=None, nullable=True)
+    reason: str | None = Field(default=None, max_length=200, nullable=True)  # when rejected
 
 
 class DialogueSession(SQLModel, table=True):

@@ -5,6 +5,11 @@ state and the commune. Four ORM queries cost more than the rest of a turn, so th
 one Core statement built once, and the user and commune rows become ORM objects without
 the ORM's loading machinery; the conversation row is read and written with Core (the
 engine is its only writer).
+
+Turns of one person are serialised in the database: the query locks the person's row
+(`FOR UPDATE OF users` on PostgreSQL, where several processes may share the database;
+SQLite has one writer anyway), held until the turn's transaction ends. A first contact
+made by two processes at once creates one user (the loser of the race reads the winner's).
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import dataclasses
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
@@ -52,7 +58,7 @@ _roles = (
 _first_commune = sa.select(sa.func.min(_communes.c.id)).scalar_subquery()
 _USER_KEYS = tuple(c.key for c in _users.c)
 _COMMUNE_KEYS = tuple(c.key for c in _communes.c)
-_CONVERSATION_KEYS = ("id", "flow", "step", "data", "buttons")
+_CONVERSATION_KEYS = ("id", "flow", "step", "data", "buttons", "last_press")
 TURN_QUERY = (
     sa.select(*_users.c, *(c.label(f"commune_{c.key}") for c in _communes.c),
               *(_conversations.c[k].label(f"conversation_{k}") for k in _CONVERSATION_KEYS),
@@ -63,6 +69,7 @@ TURN_QUERY = (
     .outerjoin(_communes, _communes.c.id == _first_commune)
     .where(_users.c.channel == sa.bindparam("channel"),
            _users.c.external_id == sa.bindparam("external_id"))
+    .with_for_update(of=_users)  # rendered on PostgreSQL only
 )
 _COMMUNES_SEEN: dict[tuple, Commune] = {}
 _UPDATE = _conversations.update().where(_conversations.c.id == sa.bindparam("conversation_id"))
@@ -78,6 +85,7 @@ class ConversationState:
     step: str | None = None
     data: dict[str, Any] = dataclasses.field(default_factory=dict)
     buttons: list[list[str]] = dataclasses.field(default_factory=list)
+    last_press: dict[str, Any] | None = None  # {"offer", "payload", "replies"}
 
 
 @dataclasses.dataclass
@@ -95,8 +103,16 @@ async def load(session: AsyncSession, channel: str, external_id: str,
     """The turn's starting state; a first contact creates the user (with `locale`)."""
     found = await _select(session, channel, external_id)
     if found is None:
-        session.add(User(channel=channel, external_id=external_id, locale=locale))
-        await session.flush()
+        user = User(channel=channel, external_id=external_id, locale=locale)
+        if (await session.connection()).dialect.name == "sqlite":  # one process, one writer
+            session.add(user)
+            await session.flush()
+        else:
+            try:
+                async with session.begin_nested():  # another process may create them too
+                    session.add(user)
+            except IntegrityError:
+                pass
         found = await _select(session, channel, external_id)
         assert found is not None
     return found
@@ -157,7 +173,8 @@ async def save_conversation(session: AsyncSession, channel: str, external_id: st
                             state: ConversationState) -> None:
     """Write the conversation row (inserted on the first turn)."""
     values = {"flow": state.flow, "step": state.step, "data": state.data,
-              "buttons": state.buttons, "updated_at": clock.now()}
+              "buttons": state.buttons, "last_press": state.last_press,
+              "updated_at": clock.now()}
     connection = await session.connection()
     if state.id is None:
         result = await connection.execute(

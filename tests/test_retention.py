@@ -196,7 +196,7 @@ def test_the_retention_jobs_are_scheduled():
 
 
 async def test_a_stored_update_keeps_no_profile_names_and_once_processed_no_text(db):
-    events = inbound_events.EventLog(db, "telegram")
+    events = inbound_events.EventLog(db, "telegram", lease=0)  # leased to nobody: read back
     update = message_update(301, "Tôi là Đỗ Văn Riêng Tư, số 0988 777 666")
     update["message"]["from"].update(last_name="Riêng Tư", username="dovanriengtu")
     assert await events.store("1", update)

@@ -2,7 +2,9 @@
 
 Every update is stored (table inbound_events) before it is processed, in both modes: a
 redelivered update_id is dropped, and updates a crash left pending are processed at the
-next start. Updates of one chat are handled strictly in order, different chats at once.
+next start (or, with several processes, by the next one whose sweep finds their lease
+expired). Updates of one chat are handled strictly in order, different chats at once; an
+update's done-mark is committed before the chat's next update.
 Updates stay the JSON dicts Telegram sent (see telegram_updates); PTB is the transport
 only (its bot, our aiohttp request class, its rate limiter): no Application,
 ConversationHandler, persistence or JobQueue.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hmac
 import json
 import logging
@@ -93,7 +96,7 @@ class TelegramRuntime:
         api_url: str = "https://api.telegram.org", webhook_url: str | None = None,
         webhook_secret: str | None = None, data_dir: Path | None = None,
         default_locale: str = "vi", poll_timeout: int = POLL_TIMEOUT,
-        bot: ExtBot | None = None,
+        bot: ExtBot | None = None, lease: float = inbound_events.LEASE,
     ) -> None:
         if webhook_url and not webhook_secret:
             raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL")
@@ -102,11 +105,12 @@ class TelegramRuntime:
         self.poll_timeout = poll_timeout
         self.bot = bot or build_bot(token, api_url)
         self.channel = TelegramChannel(self.bot, data_dir, default_locale)
-        self.events = inbound_events.EventLog(db, CHANNEL)
+        self.events = inbound_events.EventLog(db, CHANNEL, lease)
         self.order = ChatOrder()
         self._hints: set[asyncio.Future] = set()
         self.up = False
         self._polling: asyncio.Task | None = None
+        self._sweeping: asyncio.Task | None = None
 
     async def start(self) -> None:
         """Check the token, set the command menu and webhook (or start polling), catch up."""
@@ -119,6 +123,7 @@ class TelegramRuntime:
             await self.bot.delete_webhook()
         for payload in await self.events.pending():
             self._submit(payload)
+        self._sweeping = asyncio.create_task(self._sweep(), name="telegram-leases")
         if not self.webhook_url:
             self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
         self.up = True
@@ -128,10 +133,11 @@ class TelegramRuntime:
     async def stop(self) -> None:
         """Stop polling, finish the updates in hand, close the HTTP sessions."""
         self.up = False
-        if self._polling is not None:
-            self._polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._polling
+        for task in (self._polling, self._sweeping):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.order.drain()
         await self.events.flush()
         await self.bot.shutdown()
@@ -168,7 +174,9 @@ class TelegramRuntime:
 
         `pressed_answered`: the button press was answered already (in the webhook reply).
         """
-        if not await self.events.store(str(update["update_id"]), update):
+        chat = updates.chat_id_of(update) or updates.sender_id_of(update)
+        if not await self.events.store(str(update["update_id"]), update,
+                                       chat=None if chat is None else str(chat)):
             return False
         self._submit(update, pressed_answered)
         return True
@@ -176,6 +184,16 @@ class TelegramRuntime:
     def _submit(self, update: dict[str, Any], pressed_answered: bool = False) -> None:
         chat = updates.chat_id_of(update) or updates.sender_id_of(update)
         self.order.submit(chat, self._handle(update, pressed_answered))
+
+    async def _sweep(self) -> None:
+        """Renew the leases of the updates in hand; take those a dead process left."""
+        while True:
+            await asyncio.sleep(self.events.lease / 3)
+            try:
+                for payload in await self.events.sweep():
+                    self._submit(payload)
+            except Exception:
+                log.exception("telegram: could not renew the leases of inbound updates")
 
     async def _poll(self) -> None:
         """Long polling with getUpdates; network trouble waits and tries again."""
@@ -204,15 +222,18 @@ class TelegramRuntime:
                     offset = update["update_id"] + 1
 
     async def _handle(self, update: dict[str, Any], pressed_answered: bool) -> None:
-        """Process one stored update, then mark it done; a failure is logged, never raised."""
+        """Process one stored update, then mark it done (committed before the chat's next
+        update is taken); a failure is logged, never raised."""
+        event_id = str(update["update_id"])
         try:
+            await self.events.wait_turn(event_id)
             await self.process(update, pressed_answered)
         except Exception as exc:
             log.error("telegram: update %s failed: %s", update.get("update_id"),
                       f"{type(exc).__name__}: {exc}"[:300],
                       exc_info=exc if not isinstance(exc, TelegramError) else None)
         finally:
-            self.events.done(str(update["update_id"]))
+            await self.events.done(event_id)
 
     async def process(self, update: dict[str, Any], pressed_answered: bool = False) -> None:
         """Answer one update: engine, callback answer, replies (editing where asked)."""
@@ -230,6 +251,10 @@ class TelegramRuntime:
         replies: list[Reply] = []
         try:
             if (inbound := updates.to_inbound(update)) is not None:
+                pressed = updates.pressed_message(update)
+                inbound = dataclasses.replace(
+                    inbound, event_ref=str(update["update_id"]),
+                    offer_ref=None if pressed is None else f"{pressed[0]}:{pressed[1]}")
                 replies = await self._answer(inbound, updates.chat_id_of(update))
         finally:
             answered = None

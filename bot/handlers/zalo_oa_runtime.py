@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -61,7 +62,7 @@ class ZaloOARuntime:
     def __init__(self, engine: Engine, db: Database, *, app_id: str, secret_key: str,
                  app_secret: str = "", access_token: str | None = None,
                  refresh_token: str | None = None, api_url: str, oauth_url: str,
-                 data_dir: Path | None = None) -> None:
+                 data_dir: Path | None = None, lease: float = inbound_events.LEASE) -> None:
         if not secret_key:
             raise ValueError("ZALO_OA_SECRET_KEY (the OA secret key of the webhook page) "
                              "must be set")
@@ -72,11 +73,12 @@ class ZaloOARuntime:
         self.tokens = TokenStore(db, self.auth)
         self.client = ZaloOAClient(self.tokens, api_url)
         self.channel = ZaloOAChannel(self.client, db)
-        self.events = inbound_events.EventLog(db, CHANNEL)
+        self.events = inbound_events.EventLog(db, CHANNEL, lease)
         self.files = received_files.ReceivedFiles(data_dir)  # links may expire
         self.up = False
         self._users = KeyedLocks()
         self._tasks: set[asyncio.Task] = set()
+        self._sweeping: asyncio.Task | None = None
 
     async def start(self) -> None:
         """Seed the tokens, check them against the API, process what was left pending."""
@@ -89,12 +91,17 @@ class ZaloOARuntime:
             raise ChannelStartError(f"zalo_oa: {exc.description}") from None
         for payload in await self.events.pending():
             self._schedule(payload)
+        self._sweeping = asyncio.create_task(self._sweep(), name="zalo-oa-leases")
         self.up = True
         log.info("zalo_oa: %s up (webhook %s)", oa.get("name", "OA"), WEBHOOK_PATH)
 
     async def stop(self) -> None:
         """Finish the events in hand, close the HTTP sessions."""
         self.up = False
+        if self._sweeping is not None:
+            self._sweeping.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeping
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10)
         await self.events.flush()
@@ -125,7 +132,7 @@ class ZaloOARuntime:
         event = self.verified(raw, request.headers.get(SIGNATURE_HEADER, ""))
         if event is None:
             return web.json_response({"error": "unauthorized"}, status=401)
-        if not await self.events.store(event_id(event), event):
+        if not await self.events.store(event_id(event), event, chat=user_of(event) or None):
             log.info("zalo_oa: duplicate %s dropped", event.get("event_name"))
         else:
             self._schedule(event)
@@ -136,15 +143,27 @@ class ZaloOARuntime:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _sweep(self) -> None:
+        """Renew the leases of the events in hand; take those a dead process left."""
+        while True:
+            await asyncio.sleep(self.events.lease / 3)
+            try:
+                for payload in await self.events.sweep():
+                    self._schedule(payload)
+            except Exception:
+                log.exception("zalo_oa: could not renew the leases of inbound events")
+
     async def _run(self, event: dict[str, Any]) -> None:
-        """Process under the user's lock (arrival order), then mark the event done."""
-        try:
-            async with self._users.hold(user_of(event)):
+        """Process under the user's lock (arrival order), then mark the event done (committed
+        before the user's next event)."""
+        async with self._users.hold(user_of(event)):
+            try:
+                await self.events.wait_turn(event_id(event))
                 await self.process(event)
-        except Exception:
-            log.exception("zalo_oa: %s failed", event.get("event_name"))
-        finally:
-            self.events.done(event_id(event))
+            except Exception:
+                log.exception("zalo_oa: %s failed", event.get("event_name"))
+            finally:
+                await self.events.done(event_id(event))
 
     async def process(self, event: dict[str, Any]) -> None:
         """Answer one event: record the interaction, run the engine, send the replies."""
@@ -166,6 +185,7 @@ class ZaloOARuntime:
                 return
             inbound = await self.files.keep(inbound)
             await self._follower(user_id, at=event_time(event))
+        inbound = dataclasses.replace(inbound, event_ref=event_id(event))
         replies = await self.engine.handle(inbound)
         try:
             await self.channel.deliver(user_id, replies, quote=msg_id_of(event))

@@ -2,14 +2,16 @@
 
 Every event is stored (table inbound_events) before it is processed, keyed by
 `event_name:message_id`: a redelivered event is dropped, and events a crash left pending
-are processed at the next start. Events of one chat are handled strictly in order,
-different chats at once.
+are processed at the next start (or by another process once their lease ran out). Events
+of one chat are handled strictly in order, different chats at once; an event's done-mark is
+committed before the chat's next event.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -52,6 +54,7 @@ class ZaloRuntime:
         webhook_url: str | None = None, webhook_secret: str | None = None,
         public_base_url: str | None = None, data_dir: Path | None = None,
         groups: bool = False, default_locale: str = "vi", poll_timeout: int = POLL_TIMEOUT,
+        lease: float = inbound_events.LEASE,
     ) -> None:
         if webhook_url and not (webhook_secret and 8 <= len(webhook_secret) <= 256):
             raise ValueError("ZALO_WEBHOOK_SECRET (8 to 256 characters) must be set with "
@@ -64,12 +67,13 @@ class ZaloRuntime:
         self.channel = ZaloChannel(self.client, data_dir=data_dir,
                                    public_base_url=public_base_url, media_key=media_key,
                                    db=db, groups=groups, default_locale=default_locale)
-        self.events = inbound_events.EventLog(db, CHANNEL)
+        self.events = inbound_events.EventLog(db, CHANNEL, lease)
         self.files = received_files.ReceivedFiles(data_dir)  # links may expire
         self.up = False
         self._chats = KeyedLocks()
         self._tasks: set[asyncio.Task] = set()
         self._polling: asyncio.Task | None = None
+        self._sweeping: asyncio.Task | None = None
 
     async def start(self) -> None:
         """Check the token, set the webhook (or start polling), process what was pending."""
@@ -81,6 +85,7 @@ class ZaloRuntime:
         for payload in await self.events.pending():
             if (event := unwrap(payload)) is not None:
                 self._schedule(event)
+        self._sweeping = asyncio.create_task(self._sweep(), name="zalo-leases")
         if not self.webhook_url:
             self._polling = asyncio.create_task(self._poll(), name="zalo-polling")
         self.up = True
@@ -90,10 +95,11 @@ class ZaloRuntime:
     async def stop(self) -> None:
         """Stop polling, finish the events in hand, close the HTTP session."""
         self.up = False
-        if self._polling is not None:
-            self._polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._polling
+        for task in (self._polling, self._sweeping):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10)
         await self.events.flush()
@@ -121,7 +127,7 @@ class ZaloRuntime:
 
     async def receive(self, event: dict[str, Any]) -> bool:
         """Store a new event and schedule it; False for an event seen before."""
-        if not await self.events.store(event_id(event), event):
+        if not await self.events.store(event_id(event), event, chat=chat_of(event)[0]):
             log.info("zalo: duplicate %s dropped", event["event_name"])
             return False
         self._schedule(event)
@@ -133,19 +139,31 @@ class ZaloRuntime:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _sweep(self) -> None:
+        """Renew the leases of the events in hand; take those a dead process left."""
+        while True:
+            await asyncio.sleep(self.events.lease / 3)
+            try:
+                for payload in await self.events.sweep():
+                    if (event := unwrap(payload)) is not None:
+                        self._schedule(event)
+            except Exception:
+                log.exception("zalo: could not renew the leases of inbound events")
+
     async def _run(self, event: dict[str, Any]) -> None:
         """Process under the chat's lock, then mark the stored event done.
 
         Tasks start in the order they were made and take the lock first thing, so the
         lock's queue keeps each chat's events in arrival order.
         """
-        try:
-            async with self._chats.hold(chat_of(event)[0]):
+        async with self._chats.hold(chat_of(event)[0]):
+            try:
+                await self.events.wait_turn(event_id(event))
                 await self.process(event)
-        except Exception:
-            log.exception("zalo: %s failed", event.get("event_name"))
-        finally:
-            self.events.done(event_id(event))
+            except Exception:
+                log.exception("zalo: %s failed", event.get("event_name"))
+            finally:
+                await self.events.done(event_id(event))
 
     async def _poll(self) -> None:
         """Long polling with getUpdates (one event per call); trouble waits and retries."""
@@ -175,7 +193,8 @@ class ZaloRuntime:
         inbound = to_inbound(event, groups=self.groups)
         if inbound is None:
             return
-        inbound = await self.files.keep(inbound)
+        inbound = dataclasses.replace(await self.files.keep(inbound),
+                                      event_ref=event_id(event))
         chat_id = inbound.chat_id or inbound.user_id
         answer = asyncio.ensure_future(self.engine.handle(inbound))
         done, _ = await asyncio.wait({answer}, timeout=TYPING_AFTER)
