@@ -146,3 +146,15 @@ def rating(text: str) -> int | None:
         if folded in words:
             return stars
     return None
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+
+def ascii_int(text: str, digits: int = 9) -> int | None:
+    """The number written in `text` with ASCII digits only (at most `digits` of them), else
+    None. `str.isdigit` accepts "²", which `int` refuses, and a 20-digit id overflows the
+    database's integers."""
+    if 0 < len(text) <= digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hmac
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -24,10 +23,12 @@ from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.engine import Engine, KeyedLocks
 from bot.handlers import telegram_updates as updates
+from bot.handlers import webhook_body
 from bot.handlers.telegram import TelegramChannel
 from bot.handlers.telegram_request import AiohttpRequest
 from bot.handlers.telegram_updates import CHANNEL
 from bot.messages import Inbound, RecipientBlocked, Reply
+from bot.sanitize import clean_id, clean_json
 from bot.services import groups, inbound_events, reachability
 from storage.db import Database
 
@@ -148,10 +149,10 @@ class TelegramRuntime:
         if not hmac.compare_digest(given.encode(), (self.webhook_secret or "").encode()):
             return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
         try:
-            update = json.loads(await request.read())
-        except ValueError:
-            update = None
-        if not _is_update(update):  # not JSON, or JSON that is no update: process nothing
+            update: Any = webhook_body.parse(await webhook_body.raw(request))
+        except webhook_body.Malformed as problem:
+            return webhook_body.refuse(CHANNEL, problem, {"ok": False, "error": "malformed"})
+        if not _is_update(update):  # JSON that is no update: process nothing
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
         # A button pressed in a private chat is answered in this response (Telegram performs
         # a method named in the answer to a webhook request): one Bot API call less per
@@ -199,8 +200,11 @@ class TelegramRuntime:
                 pause = min(pause * 2, longest)
                 continue
             for update in batch if isinstance(batch, list) else ():
-                if _is_update(update):
-                    await self.receive(update)
+                if not isinstance(update, dict):
+                    continue
+                if _is_update(cleaned := _cleaned(update)):
+                    await self.receive(cleaned)
+                if _is_update({"update_id": update.get("update_id")}):  # past a bad one too
                     offset = update["update_id"] + 1
 
     async def _handle(self, update: dict[str, Any], pressed_answered: bool) -> None:
@@ -275,9 +279,17 @@ class TelegramRuntime:
 
 
 def _is_update(value: object) -> bool:
-    """A JSON object with an integer update_id; all its other fields are objects."""
+    """A JSON object with a plausible integer update_id; all its other fields are objects."""
     if not isinstance(value, dict):
         return False
     update_id = value.get("update_id")
-    return (isinstance(update_id, int) and not isinstance(update_id, bool)
+    return (isinstance(update_id, int) and clean_id(update_id) is not None
             and all(isinstance(v, dict) for k, v in value.items() if k != "update_id"))
+
+
+def _cleaned(update: dict[str, Any]) -> Any:
+    """A polled update with its text cleaned (None when it is nested absurdly deep)."""
+    try:
+        return clean_json(update)
+    except ValueError:
+        return None

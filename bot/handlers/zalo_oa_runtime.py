@@ -14,8 +14,8 @@ import asyncio
 import contextlib
 import hashlib
 import hmac
-import json
 import logging
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from aiohttp import web
 from sqlmodel import select
 
 from bot.engine import Engine, KeyedLocks
-from bot.handlers import received_files
+from bot.handlers import received_files, webhook_body
 from bot.handlers.zalo_oa import (
     CHANNEL,
     FOLLOW,
@@ -47,6 +47,7 @@ from storage.models import Hamlet, User, ZaloOAFollower
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhook/zalo-oa"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
+_TIMESTAMP = re.compile(rb'"timestamp"\s*:\s*"?(\d{1,20})"?')
 
 
 def signature(app_id: str, raw_body: bytes, timestamp: str, secret_key: str) -> str:
@@ -71,7 +72,8 @@ class ZaloOARuntime:
         self.auth = ZaloOAuth(app_id, app_secret, oauth_url)
         self.tokens = TokenStore(db, self.auth)
         self.client = ZaloOAClient(self.tokens, api_url)
-        self.channel = ZaloOAChannel(self.client, db)
+        self.button_key = hashlib.sha256(b"civicbot-buttons:" + secret_key.encode()).digest()
+        self.channel = ZaloOAChannel(self.client, db, self.button_key)
         self.events = inbound_events.EventLog(db, CHANNEL)
         self.files = received_files.ReceivedFiles(data_dir)  # links may expire
         self.up = False
@@ -107,22 +109,29 @@ class ZaloOARuntime:
         return [web.post(WEBHOOK_PATH, self.webhook)]
 
     def verified(self, raw: bytes, header: str) -> dict[str, Any] | None:
-        """The event when the body is JSON of our app and its signature matches; else None."""
-        try:
-            event = json.loads(raw)
-        except ValueError:
+        """The event when its signature matches the raw body and it is JSON of our app; else
+        None. The signature is checked on the bytes first (the timestamp it covers is found
+        by a pattern): nothing of an unsigned body is parsed. Raises webhook_body.Malformed
+        for a signed body that is no JSON object."""
+        given = header.strip().removeprefix("mac=").strip().lower().encode()
+        stamps = [m.group(1).decode() for m in _TIMESTAMP.finditer(raw, 0, 4096)][:4] or [""]
+        signed = next((stamp for stamp in stamps if hmac.compare_digest(
+            given, signature(self.app_id, raw, stamp, self._secret_key).encode())), None)
+        if signed is None:
             return None
-        if not isinstance(event, dict) or str(event.get("app_id", "")) != self.app_id:
+        event = webhook_body.parse(raw)
+        if str(event.get("app_id", "")) != self.app_id or str(
+                event.get("timestamp", "")) != signed:
             return None
-        given = header.strip().removeprefix("mac=").strip().lower()
-        expected = signature(self.app_id, raw, str(event.get("timestamp", "")),
-                             self._secret_key)
-        return event if hmac.compare_digest(given.encode(), expected.encode()) else None
+        return event
 
     async def webhook(self, request: web.Request) -> web.Response:
         """Zalo posts an event: verify the signature, store it, answer 200 at once."""
-        raw = await request.read()
-        event = self.verified(raw, request.headers.get(SIGNATURE_HEADER, ""))
+        try:
+            raw = await webhook_body.raw(request)
+            event = self.verified(raw, request.headers.get(SIGNATURE_HEADER, ""))
+        except webhook_body.Malformed as problem:
+            return webhook_body.refuse(CHANNEL, problem, {"error": "malformed"})
         if event is None:
             return web.json_response({"error": "unauthorized"}, status=401)
         if not await self.events.store(event_id(event), event):
@@ -160,7 +169,7 @@ class ZaloOARuntime:
             await self._follower(user_id, following=True, at=event_time(event))
             await reachability.set_blocked(self.db, CHANNEL, user_id, False)
         else:
-            inbound = to_inbound(event)
+            inbound = to_inbound(event, self.button_key)
             if inbound is None:
                 log.debug("zalo_oa: %s ignored", name)
                 return
