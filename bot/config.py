@@ -50,6 +50,11 @@ class Settings(BaseSettings):
     default_locale: str = "vi"
     log_retention_days: int = Field(default=365, ge=1)
     outbox_retention_days: int = Field(default=30, ge=1)
+    # Per-person flood control at the channels' edge (bot.handlers.flood): a person may send
+    # FLOOD_BURST messages at once, then FLOOD_RATE a second; faster ones wait, none is
+    # dropped. FLOOD_RATE=0 turns it off.
+    flood_burst: int = Field(default=10, ge=1)
+    flood_rate: float = Field(default=1.0, ge=0)
 
     @field_validator("database_url")
     @classmethod

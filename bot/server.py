@@ -16,6 +16,8 @@ from pydantic import SecretStr
 
 from bot import open311_web, public_page
 from bot.app import App
+from bot.config import Settings
+from bot.handlers.flood import FloodControl
 from bot.web import build_web_app
 from storage import clock
 
@@ -44,6 +46,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             api_url=settings.telegram_api_url, webhook_url=settings.telegram_webhook_url,
             webhook_secret=secret.get_secret_value() if secret else None,
             data_dir=settings.data_dir, default_locale=settings.default_locale,
+            flood=_flood(settings),
         ))
     if settings.zalo_bot_token:
         from bot.handlers.zalo_runtime import ZaloRuntime
@@ -56,6 +59,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
                 webhook_secret=secret.get_secret_value() if secret else None,
                 public_base_url=settings.public_base_url, data_dir=settings.data_dir,
                 groups=settings.zalo_groups, default_locale=settings.default_locale,
+                flood=_flood(settings),
             ))
         except ValueError as exc:  # a setting missing; the message names it, no secret
             raise ChannelStartError(f"zalo: {exc}") from None
@@ -116,9 +120,15 @@ def _zalo_oa(app: App) -> ZaloOARuntime:
             refresh_token=secret(settings.zalo_oa_refresh_token),
             data_dir=settings.data_dir,
             api_url=settings.zalo_oa_api_url, oauth_url=settings.zalo_oa_oauth_url,
+            default_locale=settings.default_locale, flood=_flood(settings),
         )
     except ValueError as exc:
         raise ChannelStartError(f"zalo_oa: {exc}") from None
+
+
+def _flood(settings: Settings) -> FloodControl:
+    """Each channel's per-person flood control from the settings."""
+    return FloodControl(burst=settings.flood_burst, rate=settings.flood_rate)
 
 
 def _stop_on_signals() -> asyncio.Event:

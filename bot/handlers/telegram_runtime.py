@@ -22,8 +22,9 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.engine import Engine, KeyedLocks
+from bot.handlers import flood, webhook_body
 from bot.handlers import telegram_updates as updates
-from bot.handlers import webhook_body
+from bot.handlers.flood import FloodControl, Ticket
 from bot.handlers.telegram import TelegramChannel
 from bot.handlers.telegram_request import AiohttpRequest
 from bot.handlers.telegram_updates import CHANNEL
@@ -94,7 +95,7 @@ class TelegramRuntime:
         api_url: str = "https://api.telegram.org", webhook_url: str | None = None,
         webhook_secret: str | None = None, data_dir: Path | None = None,
         default_locale: str = "vi", poll_timeout: int = POLL_TIMEOUT,
-        bot: ExtBot | None = None,
+        bot: ExtBot | None = None, flood: FloodControl | None = None,
     ) -> None:
         if webhook_url and not webhook_secret:
             raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL")
@@ -105,6 +106,8 @@ class TelegramRuntime:
         self.channel = TelegramChannel(self.bot, data_dir, default_locale)
         self.events = inbound_events.EventLog(db, CHANNEL)
         self.order = ChatOrder()
+        self.flood = flood or FloodControl(rate=0)  # none unless given (bot.server gives it)
+        self.default_locale = default_locale
         self._hints: set[asyncio.Future] = set()
         self.up = False
         self._polling: asyncio.Task | None = None
@@ -133,6 +136,7 @@ class TelegramRuntime:
             self._polling.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._polling
+        self.flood.stop()  # a flooder's delayed updates stay pending for the next start
         await self.order.drain()
         await self.events.flush()
         await self.bot.shutdown()
@@ -176,7 +180,16 @@ class TelegramRuntime:
 
     def _submit(self, update: dict[str, Any], pressed_answered: bool = False) -> None:
         chat = updates.chat_id_of(update) or updates.sender_id_of(update)
-        self.order.submit(chat, self._handle(update, pressed_answered))
+        sender = updates.sender_id_of(update)
+        ticket = self.flood.admit(sender or chat)
+        if ticket.notify and sender is not None and sender == chat:  # private chats only
+            self._later(self._tell_flooding(sender))
+        self.order.submit(chat, self._handle(update, pressed_answered, ticket))
+
+    async def _tell_flooding(self, chat_id: int) -> None:
+        reply = await flood.notice(self.db, CHANNEL, str(chat_id), self.default_locale)
+        with contextlib.suppress(TelegramError, RecipientBlocked):
+            await self.channel.deliver(chat_id, [reply])
 
     async def _poll(self) -> None:
         """Long polling with getUpdates; network trouble waits and tries again."""
@@ -207,8 +220,16 @@ class TelegramRuntime:
                 if _is_update({"update_id": update.get("update_id")}):  # past a bad one too
                     offset = update["update_id"] + 1
 
-    async def _handle(self, update: dict[str, Any], pressed_answered: bool) -> None:
-        """Process one stored update, then mark it done; a failure is logged, never raised."""
+    async def _handle(self, update: dict[str, Any], pressed_answered: bool,
+                      ticket: Ticket) -> None:
+        """Process one stored update, then mark it done; a failure is logged, never raised.
+
+        A flooder's update first waits its turn (bot.handlers.flood); at stop it is left
+        pending, for the next start."""
+        try:
+            await self.flood.wait(ticket)
+        except flood.Stopped:
+            return
         try:
             await self.process(update, pressed_answered)
         except Exception as exc:
@@ -273,7 +294,10 @@ class TelegramRuntime:
                 timer.cancel()
 
     def _typing(self, chat_id: int) -> None:
-        task = asyncio.ensure_future(self.channel.typing(chat_id))
+        self._later(self.channel.typing(chat_id))
+
+    def _later(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
         self._hints.add(task)  # keep a reference until it is done
         task.add_done_callback(self._hints.discard)
 

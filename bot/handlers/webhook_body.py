@@ -24,9 +24,9 @@ MAX_BODY = 1024 * 1024  # the web app's client_max_size; real updates are a few 
 class Malformed(Exception):
     """A body we refuse; `status` is the HTTP status to answer (400 or 413)."""
 
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, close: bool = False) -> None:
         super().__init__(reason)
-        self.status, self.reason = status, reason
+        self.status, self.reason, self.close = status, reason, close
 
 
 async def raw(request: web.Request, limit: int = MAX_BODY) -> bytes:
@@ -39,7 +39,11 @@ async def raw(request: web.Request, limit: int = MAX_BODY) -> bytes:
     except web.HTTPRequestEntityTooLarge:
         raise Malformed(413, "body too large") from None
     except Exception as exc:  # aiohttp raises several kinds for a broken gzip/deflate body
-        raise Malformed(400, f"body unreadable ({type(exc).__name__})") from None
+        # The rest of a broken body cannot be read either: end it here and close the
+        # connection after the answer, rather than let aiohttp try to read on (it would log
+        # the same error again, with a traceback).
+        request.content.feed_eof()
+        raise Malformed(400, f"body unreadable ({type(exc).__name__})", close=True) from None
     if len(body) > limit:
         raise Malformed(413, "body too large")
     return body
@@ -63,4 +67,7 @@ def parse(body: bytes) -> dict[str, Any]:
 def refuse(channel: str, problem: Malformed, body: dict[str, Any]) -> web.Response:
     """The answer to a refused body (the platform's JSON shape), logged in one line."""
     log.info("%s: webhook request refused: %s", channel, problem.reason)
-    return web.json_response(body, status=problem.status)
+    response = web.json_response(body, status=problem.status)
+    if problem.close:
+        response.force_close()
+    return response

@@ -76,6 +76,12 @@ def chat_of(event: dict[str, Any]) -> tuple[str, bool]:
     return chat_id, str(chat.get("chat_type", "PRIVATE")).upper() == "GROUP"
 
 
+def sender_of(event: dict[str, Any]) -> str:
+    """The id of the person who sent the event ("" when there is none)."""
+    sender = event["message"].get("from")
+    return (clean_id(sender.get("id")) or "") if isinstance(sender, dict) else ""
+
+
 def to_inbound(event: dict[str, Any], *, groups: bool = False) -> Inbound | None:
     """The neutral event, or None for what the bot ignores.
 

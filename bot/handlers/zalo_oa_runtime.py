@@ -24,7 +24,8 @@ from aiohttp import web
 from sqlmodel import select
 
 from bot.engine import Engine, KeyedLocks
-from bot.handlers import received_files, webhook_body
+from bot.handlers import flood, received_files, webhook_body
+from bot.handlers.flood import FloodControl, Ticket
 from bot.handlers.zalo_oa import (
     CHANNEL,
     FOLLOW,
@@ -40,6 +41,7 @@ from bot.handlers.zalo_oa_client import ZaloOAClient, ZaloOAError, ZaloOAuth
 from bot.handlers.zalo_oa_tokens import NoTokens, TokenStore
 from bot.messages import Inbound, RecipientBlocked, Undeliverable
 from bot.services import inbound_events, reachability
+from bot.services.inbound_events import kind_of
 from storage import clock
 from storage.db import Database
 from storage.models import Hamlet, User, ZaloOAFollower
@@ -62,7 +64,8 @@ class ZaloOARuntime:
     def __init__(self, engine: Engine, db: Database, *, app_id: str, secret_key: str,
                  app_secret: str = "", access_token: str | None = None,
                  refresh_token: str | None = None, api_url: str, oauth_url: str,
-                 data_dir: Path | None = None) -> None:
+                 data_dir: Path | None = None, default_locale: str = "vi",
+                 flood: FloodControl | None = None) -> None:
         if not secret_key:
             raise ValueError("ZALO_OA_SECRET_KEY (the OA secret key of the webhook page) "
                              "must be set")
@@ -78,6 +81,8 @@ class ZaloOARuntime:
         self.files = received_files.ReceivedFiles(data_dir)  # links may expire
         self.up = False
         self._users = KeyedLocks()
+        self.flood = flood or FloodControl(rate=0)  # none unless given (bot.server gives it)
+        self.default_locale = default_locale
         self._tasks: set[asyncio.Task] = set()
 
     async def start(self) -> None:
@@ -97,6 +102,7 @@ class ZaloOARuntime:
     async def stop(self) -> None:
         """Finish the events in hand, close the HTTP sessions."""
         self.up = False
+        self.flood.stop()  # a flooder's delayed events stay pending for the next start
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10)
         await self.events.flush()
@@ -135,25 +141,41 @@ class ZaloOARuntime:
         if event is None:
             return web.json_response({"error": "unauthorized"}, status=401)
         if not await self.events.store(event_id(event), event):
-            log.info("zalo_oa: duplicate %s dropped", event.get("event_name"))
+            log.info("zalo_oa: duplicate %s dropped", kind_of(event))
         else:
             self._schedule(event)
         return web.json_response({"error": 0})
 
     def _schedule(self, event: dict[str, Any]) -> None:
-        task = asyncio.create_task(self._run(event), name="zalo-oa-event")
+        ticket = self.flood.admit(user_of(event))
+        if ticket.notify and user_of(event):
+            self._start(self._tell_flooding(user_of(event)))
+        self._start(self._run(event, ticket))
+
+    def _start(self, work: Any) -> None:
+        task = asyncio.create_task(work, name="zalo-oa-event")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, event: dict[str, Any]) -> None:
-        """Process under the user's lock (arrival order), then mark the event done."""
-        try:
-            async with self._users.hold(user_of(event)):
+    async def _tell_flooding(self, user_id: str) -> None:
+        reply = await flood.notice(self.db, CHANNEL, user_id, self.default_locale)
+        with contextlib.suppress(ZaloOAError, RecipientBlocked, Undeliverable):
+            await self.channel.deliver(user_id, [reply])
+
+    async def _run(self, event: dict[str, Any], ticket: Ticket) -> None:
+        """Process under the user's lock (arrival order), then mark the event done. A
+        flooder's event first waits its turn; at stop it stays pending for the next start."""
+        async with self._users.hold(user_of(event)):
+            try:
+                await self.flood.wait(ticket)
+            except flood.Stopped:
+                return
+            try:
                 await self.process(event)
-        except Exception:
-            log.exception("zalo_oa: %s failed", event.get("event_name"))
-        finally:
-            self.events.done(event_id(event))
+            except Exception:
+                log.exception("zalo_oa: %s failed", kind_of(event))
+            finally:
+                self.events.done(event_id(event))
 
     async def process(self, event: dict[str, Any]) -> None:
         """Answer one event: record the interaction, run the engine, send the replies."""

@@ -19,13 +19,15 @@ from typing import Any
 from aiohttp import web
 
 from bot.engine import Engine, KeyedLocks
-from bot.handlers import received_files, webhook_body
+from bot.handlers import flood, received_files, webhook_body
+from bot.handlers.flood import FloodControl, Ticket
 from bot.handlers.zalo import (
     CHANNEL,
     UNSUPPORTED,
     ZaloChannel,
     chat_of,
     event_id,
+    sender_of,
     to_inbound,
     unwrap,
 )
@@ -52,6 +54,7 @@ class ZaloRuntime:
         webhook_url: str | None = None, webhook_secret: str | None = None,
         public_base_url: str | None = None, data_dir: Path | None = None,
         groups: bool = False, default_locale: str = "vi", poll_timeout: int = POLL_TIMEOUT,
+        flood: FloodControl | None = None,
     ) -> None:
         if webhook_url and not (webhook_secret and 8 <= len(webhook_secret) <= 256):
             raise ValueError("ZALO_WEBHOOK_SECRET (8 to 256 characters) must be set with "
@@ -68,6 +71,8 @@ class ZaloRuntime:
         self.files = received_files.ReceivedFiles(data_dir)  # links may expire
         self.up = False
         self._chats = KeyedLocks()
+        self.flood = flood or FloodControl(rate=0)  # none unless given (bot.server gives it)
+        self.default_locale = default_locale
         self._tasks: set[asyncio.Task] = set()
         self._polling: asyncio.Task | None = None
 
@@ -94,6 +99,7 @@ class ZaloRuntime:
             self._polling.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._polling
+        self.flood.stop()  # a flooder's delayed events stay pending for the next start
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10)
         await self.events.flush()
@@ -129,23 +135,41 @@ class ZaloRuntime:
 
     def _schedule(self, event: dict[str, Any]) -> None:
         """Process the event in its own task; the chat's lock keeps each chat in order."""
-        task = asyncio.create_task(self._run(event), name="zalo-event")
+        chat, group = chat_of(event)
+        sender = sender_of(event)
+        ticket = self.flood.admit(sender or chat)
+        if ticket.notify and sender and not group:
+            self._start(self._tell_flooding(chat))
+        self._start(self._run(event, ticket))
+
+    def _start(self, work: Any) -> None:
+        task = asyncio.create_task(work, name="zalo-event")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _run(self, event: dict[str, Any]) -> None:
+    async def _tell_flooding(self, chat_id: str) -> None:
+        reply = await flood.notice(self.db, CHANNEL, chat_id, self.default_locale)
+        with contextlib.suppress(ZaloError, RecipientBlocked):
+            await self.channel.deliver(chat_id, [reply])
+
+    async def _run(self, event: dict[str, Any], ticket: Ticket) -> None:
         """Process under the chat's lock, then mark the stored event done.
 
         Tasks start in the order they were made and take the lock first thing, so the
-        lock's queue keeps each chat's events in arrival order.
+        lock's queue keeps each chat's events in arrival order. A flooder's event first
+        waits its turn (bot.handlers.flood); at stop it stays pending for the next start.
         """
-        try:
-            async with self._chats.hold(chat_of(event)[0]):
+        async with self._chats.hold(chat_of(event)[0]):
+            try:
+                await self.flood.wait(ticket)
+            except flood.Stopped:
+                return
+            try:
                 await self.process(event)
-        except Exception:
-            log.exception("zalo: %s failed", event.get("event_name"))
-        finally:
-            self.events.done(event_id(event))
+            except Exception:
+                log.exception("zalo: %s failed", event.get("event_name"))
+            finally:
+                self.events.done(event_id(event))
 
     async def _poll(self) -> None:
         """Long polling with getUpdates (one event per call); trouble waits and retries."""
