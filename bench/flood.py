@@ -83,6 +83,10 @@ class Driver:
         if kind == "text":
             update = message_update(chat, value)
         else:
+            for _ in range(500):  # a step's later messages may still be on their way
+                if value in getattr(self.keyboards.get(chat), "labels", ()):
+                    break
+                await asyncio.sleep(0.01)
             keyboard = self.keyboards[chat]
             update = callback_update(chat, keyboard.payload(value),
                                      message_id=keyboard.result["message_id"])

@@ -247,3 +247,30 @@ async def test_odd_zalo_events_are_ignored_or_answered(zl: ZBot, demo_db: Databa
     await _wait_for_pending_to_clear(demo_db)
     assert all(APOLOGY not in c.text for c in zl.fake.of("sendMessage"))
     assert not [r for r in caplog.records if r.exc_info]
+
+
+async def test_the_apology_is_in_the_person_s_language_even_when_recording_fails(
+        engine: Engine, monkeypatch):
+    from bot import engine as engine_module
+    from bot.messages import Inbound
+    from storage.models import User
+
+    await engine.handle(Inbound("console", "en1", text="/start", command="start"))
+    async with engine.db.unit_of_work() as session:
+        [user] = (await session.exec(select(User).where(User.external_id == "en1"))).all()
+        user.locale = "en"  # as chosen in the settings
+        session.add(user)
+        await session.commit()
+
+    async def broken(*_args: Any) -> Any:
+        raise RuntimeError("a turn that fails")
+
+    def unrecordable(*_args: Any) -> None:
+        raise RuntimeError("the log cannot be written either")
+
+    monkeypatch.setattr(engine, "_answer", broken)
+    monkeypatch.setattr(engine_module.InteractionLogs, "append", unrecordable)
+    [english] = await engine.handle(Inbound("console", "en1", text="xin chào"))
+    assert english.text.startswith("Sorry, something went wrong")
+    [vietnamese] = await engine.handle(Inbound("console", "vi1", text="hello"))
+    assert vietnamese.text.startswith("Xin lỗi, hệ thống vừa gặp trục trặc")
