@@ -97,7 +97,8 @@ class Driver:
         return await asyncio.wait_for(answer, 60) - sent
 
 
-async def _run(flood_rate: float, control: bool, users: int, seconds: float) -> dict[str, Any]:
+async def _run(flood_rate: float, control: bool, users: int, seconds: float,
+               think: float) -> dict[str, Any]:
     from bot.engine import Engine
     from bot.handlers.flood import FloodControl
     from bot.handlers.telegram_runtime import TelegramRuntime, build_bot
@@ -137,7 +138,7 @@ async def _run(flood_rate: float, control: bool, users: int, seconds: float) -> 
                 kind, value = MENU[k % len(MENU)]
                 latencies.append(await driver.step(chat, kind, value))
                 k += 1
-                await asyncio.sleep(0.2)  # reading the answer
+                await asyncio.sleep(think)  # reading the answer
 
         async def flooder() -> None:
             began, n = time.perf_counter(), 0
@@ -191,18 +192,20 @@ def _table(rows: list[dict[str, Any]]) -> str:
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Command line entry."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--users", type=int, default=20, help="people using the menu")
+    parser.add_argument("--users", type=int, default=10, help="people using the menu")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="seconds a person reads an answer before the next step")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each run")
     parser.add_argument("--flood-rate", type=float, default=50.0, help="the flooder's msg/s")
     parser.add_argument("--tiny", action="store_true", help="2 users, 0.5 s runs")
     args = parser.parse_args(argv)
     if args.tiny:
-        args.users, args.seconds, args.flood_rate = 2, 0.5, 20.0
+        args.users, args.seconds, args.flood_rate, args.think = 2, 0.5, 20.0, 0.2
 
     async def every_run() -> list[dict[str, Any]]:
-        return [await _run(0, False, args.users, args.seconds),
-                await _run(args.flood_rate, False, args.users, args.seconds),
-                await _run(args.flood_rate, True, args.users, args.seconds)]
+        return [await _run(0, False, args.users, args.seconds, args.think),
+                await _run(args.flood_rate, False, args.users, args.seconds, args.think),
+                await _run(args.flood_rate, True, args.users, args.seconds, args.think)]
 
     rows = asyncio.run(every_run())
     base, on = rows[0]["p99_ms"], rows[2]["p99_ms"]
