@@ -274,3 +274,13 @@ async def test_the_apology_is_in_the_person_s_language_even_when_recording_fails
     assert english.text.startswith("Sorry, something went wrong")
     [vietnamese] = await engine.handle(Inbound("console", "vi1", text="hello"))
     assert vietnamese.text.startswith("Xin lỗi, hệ thống vừa gặp trục trặc")
+
+
+async def test_zalo_oa_long_signed_events_with_the_timestamp_last_are_accepted(oa: OABot):
+    event = fake_zalo_oa.text_event("long1", "Đường " * 400)
+    event["message"]["note"] = {"timestamp": "12"}  # a nested key of the same name, first
+    event["timestamp"] = event.pop("timestamp")  # last in the body, after 4 KB of text
+    raw, mac = _oa_raw(event)
+    assert raw.rindex(b"\"timestamp\"") > 4096
+    assert await oa.post(raw, mac) == 200
+    await oa.fake.wait_for("/message/cs", 1)

@@ -120,7 +120,9 @@ class ZaloOARuntime:
         by a pattern): nothing of an unsigned body is parsed. Raises webhook_body.Malformed
         for a signed body that is no JSON object."""
         given = header.strip().removeprefix("mac=").strip().lower().encode()
-        stamps = [m.group(1).decode() for m in _TIMESTAMP.finditer(raw, 0, 4096)][:4] or [""]
+        # Only keys match (a quote inside a JSON string is escaped); a nested "timestamp"
+        # key may come first, so a few are tried.
+        stamps = [m.group(1).decode() for m in _TIMESTAMP.finditer(raw)][:8] or [""]
         signed = next((stamp for stamp in stamps if hmac.compare_digest(
             given, signature(self.app_id, raw, stamp, self._secret_key).encode())), None)
         if signed is None:
