@@ -53,6 +53,11 @@ class Settings(BaseSettings):
     # How long a stored update stays with the process that took it unless renewed (several
     # processes on one PostgreSQL: a dead process's updates are taken over after this).
     inbound_lease_seconds: float = Field(default=30.0, gt=0)
+    # Per-person flood control at the channels' edge (bot.handlers.flood): a person may send
+    # FLOOD_BURST messages at once, then FLOOD_RATE a second; faster ones wait, none is
+    # dropped. FLOOD_RATE=0 turns it off.
+    flood_burst: int = Field(default=10, ge=1)
+    flood_rate: float = Field(default=1.0, ge=0)
 
     @field_validator("database_url")
     @classmethod

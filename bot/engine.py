@@ -56,7 +56,7 @@ MENU_WORDS = {"menu", "menu chinh", "main menu"}  # typed words that always open
 def match_button(text: str, offered: tuple[Button, ...]) -> Button | None:
     """The offered button the typed text stands for: its number or its (folded) label."""
     typed = text.strip()
-    if typed.isdigit() and len(typed) < 4 and 1 <= int(typed) <= len(offered):
+    if typed.isascii() and typed.isdigit() and len(typed) < 4 and 1 <= int(typed) <= len(offered):
         return offered[int(typed) - 1]
     key = fold(typed)
     if not key:
@@ -320,12 +320,13 @@ class Engine:
         return codes
 
     async def _apologise(self, msg: Inbound) -> list[Reply]:
-        """Something broke: record the event and say so politely."""
-        text = APOLOGY
+        """Something broke: record the event and say so politely, in the person's language
+        (the one known for them, else the default) even when recording fails."""
+        locale = self.default_locale
         try:
             async with self.db.unit_of_work() as session:
                 user = await Users(session).get(msg.channel, msg.user_id)
-                locale = user.locale if user else self.default_locale
+                locale = user.locale if user and user.locale else locale
                 kind, logged = _describe(msg, None)
                 conv = await Conversations(session).get(msg.channel, msg.user_id)
                 unlinked = conv is not None and conv.flow in flows.UNLINKED_FLOWS
@@ -336,10 +337,9 @@ class Engine:
                                                           msg.user_id),
                 ))
                 await session.commit()
-            text = translations(locale).gettext(text)
         except Exception:
             log.exception("could not record a failed %s message", msg.channel)
-        return [Reply(text)]
+        return [Reply(translations(locale).gettext(APOLOGY))]
 
 
 @dataclasses.dataclass

@@ -12,6 +12,7 @@ from xml.etree import ElementTree as ET
 
 from aiohttp import web
 
+from bot.handlers import webhook_body
 from bot.services import api_keys, open311
 from bot.services.open311 import Open311Error
 from storage.db import Database
@@ -111,8 +112,10 @@ async def _form(request: web.Request) -> Mapping[str, str]:
         raise Open311Error(413, f"the request is larger than {MAX_BODY} bytes")
     if request.content_type == "application/json":
         try:
-            body = json.loads(await request.read())  # read() stops at client_max_size
-        except (UnicodeDecodeError, ValueError):
+            body = json.loads(await webhook_body.raw(request, MAX_BODY))
+        except webhook_body.Malformed as problem:
+            raise Open311Error(problem.status, problem.reason) from None
+        except (ValueError, RecursionError):  # not UTF-8 or not JSON, or nested absurdly
             raise Open311Error(400, "the body is not valid JSON") from None
         if not isinstance(body, dict):
             raise Open311Error(400, "the body must be a JSON object")

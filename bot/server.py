@@ -16,6 +16,8 @@ from pydantic import SecretStr
 
 from bot import open311_web, public_page
 from bot.app import App
+from bot.config import Settings
+from bot.handlers.flood import FloodControl
 from bot.web import build_web_app
 from storage import clock
 
@@ -45,6 +47,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
             webhook_secret=secret.get_secret_value() if secret else None,
             data_dir=settings.data_dir, default_locale=settings.default_locale,
             lease=settings.inbound_lease_seconds,
+            flood=_flood(settings),
         ))
     if settings.zalo_bot_token:
         from bot.handlers.zalo_runtime import ZaloRuntime
@@ -58,6 +61,7 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
                 public_base_url=settings.public_base_url, data_dir=settings.data_dir,
                 groups=settings.zalo_groups, default_locale=settings.default_locale,
                 lease=settings.inbound_lease_seconds,
+                flood=_flood(settings),
             ))
         except ValueError as exc:  # a setting missing; the message names it, no secret
             raise ChannelStartError(f"zalo: {exc}") from None
@@ -119,9 +123,15 @@ def _zalo_oa(app: App) -> ZaloOARuntime:
             data_dir=settings.data_dir,
             api_url=settings.zalo_oa_api_url, oauth_url=settings.zalo_oa_oauth_url,
             lease=settings.inbound_lease_seconds,
+            default_locale=settings.default_locale, flood=_flood(settings),
         )
     except ValueError as exc:
         raise ChannelStartError(f"zalo_oa: {exc}") from None
+
+
+def _flood(settings: Settings) -> FloodControl:
+    """Each channel's per-person flood control from the settings."""
+    return FloodControl(burst=settings.flood_burst, rate=settings.flood_rate)
 
 
 def _stop_on_signals() -> asyncio.Event:

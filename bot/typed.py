@@ -156,3 +156,15 @@ def example_day(today: date, days_ahead: int = 14) -> str:
 def example_short_day(today: date, days_ahead: int = 14) -> str:
     """The same day without its year, as people also type it: "16/12"."""
     return (today + timedelta(days=days_ahead)).strftime("%d/%m")
+
+
+# --- numbers ---------------------------------------------------------------------------------
+
+
+def ascii_int(text: str, digits: int = 9) -> int | None:
+    """The number written in `text` with ASCII digits only (at most `digits` of them), else
+    None. `str.isdigit` accepts "²", which `int` refuses, and a 20-digit id overflows the
+    database's integers."""
+    if 0 < len(text) <= digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None

@@ -47,3 +47,10 @@ def test_public_page_bench_runs_on_tiny_input(capsys):
     result = _load("public_page").main(["--tiny"])
     assert result["requests"] == 50 and result["errors"] == 0 and result["chat_messages"] > 0
     assert "p99_ms=" in capsys.readouterr().out
+
+
+def test_flood_bench_runs_on_tiny_input(capsys):
+    result = _load("flood").main(["--tiny"])
+    assert [row["run"] for row in result["rows"]] == [
+        "no flooder", "flooder, control off", "flooder, control on"]
+    assert "others' p99 vs no flooder" in capsys.readouterr().out

@@ -21,6 +21,7 @@ from bot.handlers.zalo_oa import (
     OUTSIDE_WINDOW_REASON,
     PAYLOAD_PREFIX,
     ZaloOAChannel,
+    button_payload,
     event_id,
     render,
     to_inbound,
@@ -140,7 +141,8 @@ def test_choices_become_up_to_five_buttons_or_numbered_lines():
     assert message["text"] == "Chọn một mục:"
     buttons = message["attachment"]["payload"]["buttons"]
     assert [b["type"] for b in buttons] == ["oa.query.hide"] * 5
-    assert buttons[0] == {"title": "Mục 1", "type": "oa.query.hide", "payload": "#civic:go:1"}
+    assert buttons[0] == {"title": "Mục 1", "type": "oa.query.hide",
+                          "payload": button_payload("go:1")}
     six = (*five, Button("Mục 6", "go:6"))
     [message] = render(Reply("Chọn một mục:", six))
     assert "attachment" not in message
@@ -153,8 +155,11 @@ def test_choices_become_up_to_five_buttons_or_numbered_lines():
         Attachment("document", "https://x.vn/b.pdf", "b.pdf"), Attachment("photo", "f/a.png"))))
     assert linked["text"] == "Biên bản\n📎 b.pdf: https://x.vn/b.pdf\n📎 photo"
     # a tap comes back as text carrying the payload
-    assert to_inbound(text_event("u1", PAYLOAD_PREFIX + "go:3")) == Inbound(
+    assert to_inbound(text_event("u1", button_payload("go:3"))) == Inbound(
         "zalo_oa", "u1", payload="go:3")
+    # text a person types beginning with the prefix is text, not a button press
+    typed = to_inbound(text_event("u1", PAYLOAD_PREFIX + "go:3"))
+    assert (typed.payload, typed.text) == (None, PAYLOAD_PREFIX + "go:3")
 
 
 def test_events_become_neutral_inbounds():
@@ -263,7 +268,7 @@ async def test_notices_outside_the_window_are_recorded_not_dropped(
         await client.close()
         await tokens.auth.close()
     [sent] = [c for c in fake.messages() if c.to == {"user_id": "recent"}]
-    assert [b["payload"] for b in sent.buttons] == ["#civic:go:help"]
+    assert [b["payload"] for b in sent.buttons] == [button_payload("go:help")]
     async with demo_db.session() as session:
         rows = {r.chat_id: r for r in (await session.exec(select(OutboxMessage))).all()}
         figures = await yearly_report.compute(session, now.year, "UTC", now=now)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import select
 
-from bot.handlers.zalo_oa import ZaloOAChannel
+from bot.handlers.zalo_oa import ZaloOAChannel, button_payload
 from bot.handlers.zalo_oa_client import ZaloOAClient
 from bot.messages import Button, Reply
 from bot.services import outbox
@@ -46,7 +46,8 @@ async def test_a_notice_mid_flow_on_zalo_oa_keeps_the_step_s_choices(demo_db: Da
     sent = {c.body["recipient"]["user_id"]: c for c in fake.messages()}
     assert sent["busy"].buttons == []
     assert sent["busy"].text.endswith("Khi sẵn sàng, Anh/Chị gõ:\n• PA-2026-000004 — Xem")
-    assert [b["payload"] for b in sent["idle"].buttons] == ["#civic:go:petition:PA-2026-000004"]
+    assert [b["payload"] for b in sent["idle"].buttons] == [
+        button_payload("go:petition:PA-2026-000004")]
     async with demo_db.session() as session:
         rows = {c.user_id: c.buttons for c in (await session.exec(select(Conversation))).all()}
     assert rows["busy"] == FIELDS

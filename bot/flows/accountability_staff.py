@@ -19,6 +19,7 @@ from bot import typed
 from bot.flows.base import Ctx
 from bot.messages import Attachment, Reply
 from bot.services import exports, offload, yearly_report, yearly_workbook
+from bot.typed import ascii_int
 from storage.db import Database
 from storage.models import InteractionLog
 
@@ -111,7 +112,7 @@ async def report_command(ctx: Ctx) -> None:
     typed = ctx.msg.args.strip()
     this_year = _today(ctx).year
     year_text = typed or str(this_year)
-    if not year_text.isdigit():
+    if ascii_int(year_text, 4) is None:
         ctx.say(ctx._("I did not understand the year “{text}”. Write /report followed by the "
                       "year, e.g. /report {year}, or /report alone for this year.").format(
             text=typed[:40], year=this_year))

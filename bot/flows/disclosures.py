@@ -13,6 +13,7 @@ from bot.flows.common import main_menu_button, reoffer, shorten
 from bot.messages import Attachment, Button
 from bot.services import consultation
 from bot.services import disclosures as service
+from bot.typed import ascii_int
 from storage.models import Disclosure
 from storage.repositories import Consents, Disclosures, Subscriptions
 from storage.search import terms
@@ -31,7 +32,7 @@ def number(payload: str, prefix: str) -> int | None:
     if not payload.startswith(prefix):
         return None
     rest = payload.removeprefix(prefix)
-    return int(rest) if rest.isdigit() and len(rest) < 10 else None
+    return ascii_int(rest)
 
 
 def _label(ctx: Ctx, category: int) -> str:
@@ -250,10 +251,10 @@ async def redetail(ctx: Ctx, intro: str = "") -> object:
 
 async def open_link(ctx: Ctx, arg: str) -> object:
     """"go:disclosure:12" (from a notice or a deep link): open that disclosure."""
-    if not arg.isdigit():
+    if (ident := ascii_int(arg)) is None:
         return await open_disclosures(ctx)
     ctx.data.pop("mode", None)
-    return await show_detail(ctx, int(arg))
+    return await show_detail(ctx, ident)
 
 
 # --- following topics -----------------------------------------------------------------------

@@ -165,7 +165,8 @@ async def rating(ctx: Ctx) -> object:
     if ctx.chosen == "pt:back" and petition:
         return await show_petition(ctx, petition.code)
     stars = (ctx.chosen or "").removeprefix("pt:stars:")
-    number = int(stars) if stars.isdigit() else typed.rating(ctx.msg.text)
+    number = typed.ascii_int(stars)
+    number = number if number is not None else typed.rating(ctx.msg.text)
     if number is None or petition is None:
         return reoffer(ctx)
     try:

@@ -10,6 +10,7 @@ from bot.flows.common import main_menu_button, reoffer
 from bot.i18n import N_
 from bot.messages import Button
 from bot.services import broadcasts
+from bot.typed import ascii_int
 from storage.models import Broadcast
 
 
@@ -41,7 +42,7 @@ async def show_mine(ctx: Ctx, intro: str = "") -> object:
 async def mine_step(ctx: Ctx) -> object:
     """Cancel one of my notices."""
     chosen = ctx.chosen or ""
-    if chosen.startswith("nt:stop:") and chosen[8:].isdigit():
+    if chosen.startswith("nt:stop:") and ascii_int(chosen[8:]) is not None:
         item = await ctx.session.get(Broadcast, int(chosen[8:]))
         if item is None or item.created_by != actor(ctx):
             return reoffer(ctx)

@@ -25,6 +25,7 @@ from bot.services.broadcast_audience import (
     hamlet_head_title,
 )
 from bot.services.broadcast_audience import reach as audience_reach
+from bot.typed import ascii_int
 from storage.repositories import Hamlets, RoleGrants
 
 SENDERS = frozenset({"staff", "admin", "hamlet_head"})
@@ -102,7 +103,7 @@ async def hamlets_step(ctx: Ctx) -> object:
     """Tick or untick a hamlet, all of them, or go on."""
     chosen = ctx.chosen or ""
     picked: list[int] = ctx.data.setdefault("hamlets", [])
-    if chosen.startswith("nt:h:") and chosen[5:].isdigit():
+    if chosen.startswith("nt:h:") and ascii_int(chosen[5:]) is not None:
         hamlet_id = int(chosen[5:])
         allowed = await own_hamlets(ctx)
         if allowed is not None and hamlet_id not in allowed:

@@ -11,6 +11,7 @@ from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import LANGUAGE_NAMES, committee_name, office_contact, reoffer, tap
 from bot.messages import Button
 from bot.textfold import fold
+from bot.typed import ascii_int
 from storage.models import Hamlet
 from storage.repositories import Consents, Hamlets
 
@@ -189,7 +190,7 @@ async def ask_hamlet(
 def hamlet_page(payload: str | None) -> int | None:
     """The page asked for by a "Next page"/"Previous page" button, else None."""
     number = (payload or "").removeprefix("hamlet:page:")
-    return int(number) if number != payload and number.isdigit() else None
+    return ascii_int(number) if number != payload else None
 
 
 async def hamlet(ctx: Ctx) -> object:

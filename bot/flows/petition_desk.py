@@ -32,6 +32,7 @@ from bot.services.petition_statuses import (
     STATUS_LABELS,
 )
 from bot.textfold import fold
+from bot.typed import ascii_int
 from storage.models import Petition, RoleGrant
 from storage.repositories import RoleGrants
 
@@ -128,7 +129,7 @@ async def page_pressed(ctx: Ctx) -> object:
         return refused(ctx)
     _, name, page = ((ctx.msg.payload or "") + "::").split(":")[:3]
     return await show_queue(ctx, name if name in FILTERS else "all",
-                            int(page) if page.isdigit() else 0)
+                            ascii_int(page) or 0)
 
 
 # --- one petition ---------------------------------------------------------------------------
@@ -147,7 +148,8 @@ async def pressed(ctx: Ctx) -> object:
     if not ctx.is_staff:
         return refused(ctx)
     _, verb, ident, arg = ((ctx.msg.payload or "") + ":::").split(":")[:4]
-    petition = await ctx.session.get(Petition, int(ident)) if ident.isdigit() else None
+    number = ascii_int(ident)
+    petition = await ctx.session.get(Petition, number) if number is not None else None
     if petition is None:
         ctx.say(ctx._("This button is no longer active."), alert=True)
         return STAY
@@ -229,7 +231,7 @@ async def _staff_grants(ctx: Ctx) -> list[RoleGrant]:
 
 async def assign_to(ctx: Ctx, petition: Petition, who: str) -> object:
     """Give the petition to a colleague (a grant id from the list, or an identity)."""
-    if who.isdigit():
+    if ascii_int(who) is not None:
         grant = await ctx.session.get(RoleGrant, int(who))
         if grant is None or grant.role not in roles.STAFF:
             ctx.say(ctx._("This button is no longer active."), alert=True)

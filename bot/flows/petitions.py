@@ -20,6 +20,7 @@ from bot.messages import CONTACT, LOCATION, REQUEST_CHANNELS, Button, Request
 from bot.services import petition_intake as intake_service
 from bot.services import petitions as service
 from bot.services.petition_statuses import COMPLAINT, DENUNCIATION, FEEDBACK, KIND_LABELS, PREFIXES
+from bot.typed import ascii_int
 from storage.repositories import Hamlets
 
 KINDS = (FEEDBACK, COMPLAINT, DENUNCIATION)
@@ -219,8 +220,9 @@ async def hamlet(ctx: Ctx) -> object:
     chosen = ctx.chosen or ""
     if chosen == "pt:skip":
         ctx.data["hamlet_id"] = None
-    elif chosen.startswith("pt:hamlet:") and chosen.removeprefix("pt:hamlet:").isdigit():
-        found = await Hamlets(ctx.session).get(int(chosen.removeprefix("pt:hamlet:")))
+    elif (picked := ascii_int(chosen.removeprefix("pt:hamlet:"))) is not None and (
+            chosen.startswith("pt:hamlet:")):
+        found = await Hamlets(ctx.session).get(picked)
         if found is None:
             return reoffer(ctx)
         ctx.data["hamlet_id"] = found.id

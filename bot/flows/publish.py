@@ -14,6 +14,7 @@ from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import main_menu_button, record_refusal, reoffer
 from bot.messages import Button
 from bot.services import disclosures as service
+from bot.typed import ascii_int
 from bot.workdays import Calendar
 
 
@@ -113,7 +114,7 @@ def ask_category(ctx: Ctx) -> object:
 async def category(ctx: Ctx) -> object:
     """Keep the topic, ask for the decision date."""
     chosen = (ctx.chosen or "").removeprefix("pub:cat:")
-    if not chosen.isdigit() or int(chosen) not in service.CATEGORIES:
+    if ascii_int(chosen) is None or int(chosen) not in service.CATEGORIES:
         return reoffer(ctx)
     ctx.data["category"] = int(chosen)
     ctx.say(ctx._("What is the date of the decision or document? Type it (e.g. {day}), "

@@ -20,6 +20,7 @@ from bot.services import session_rules as rules
 from bot.services import sessions as service
 from bot.services.broadcast_audience import reach
 from bot.services.petitions import Settings as CommuneSettings
+from bot.typed import ascii_int
 from storage.models import DialogueSession
 from storage.repositories import DialogueSessions
 
@@ -101,7 +102,7 @@ async def new_capacity(ctx: Ctx) -> object:
     if not ctx.is_staff:
         return await _refused(ctx)
     typed = ctx.msg.text.strip()
-    if not typed.isdigit() or not 1 <= int(typed) <= 100_000:
+    if ascii_int(typed) is None or not 1 <= int(typed) <= 100_000:
         ctx.say(ctx._("Please type the number of seats, e.g. 60."), *ctx.offered)
         return STAY
     ctx.data["capacity"] = int(typed)

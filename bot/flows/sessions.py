@@ -15,6 +15,7 @@ from bot.messages import Button
 from bot.services import session_notices
 from bot.services import session_rules as rules
 from bot.services import sessions as service
+from bot.typed import ascii_int
 from storage.models import DialogueSession, SessionRegistration
 from storage.repositories import (
     DialogueSessions,
@@ -31,9 +32,9 @@ def short(text: str) -> str:
 def number(payload: str | None, prefix: str) -> int | None:
     """The number after `prefix` in a payload ("ss:open:12" -> 12), or None."""
     rest = (payload or "").removeprefix(prefix)
-    if payload is None or not payload.startswith(prefix) or not rest.isdigit() or len(rest) > 9:
+    if payload is None or not payload.startswith(prefix):
         return None
-    return int(rest)
+    return ascii_int(rest)
 
 
 def is_open(item: DialogueSession, ctx: Ctx) -> bool:
@@ -230,9 +231,9 @@ async def show_again(ctx: Ctx, intro: str = "") -> object:
 
 async def open_link(ctx: Ctx, arg: str) -> object:
     """"go:session:12" (a notice's button, /start s_12, a typed code): open that session."""
-    if not arg.isdigit() or len(arg) > 9:
+    if (ident := ascii_int(arg)) is None:
         return await open_sessions(ctx)
-    return await show_session(ctx, int(arg))
+    return await show_session(ctx, ident)
 
 
 FLOW = Flow.of("sessions", listing, detail, session_registration.name, session_registration.hamlet,

@@ -14,6 +14,7 @@ from typing import TextIO
 from bot import messages
 from bot.engine import Engine
 from bot.messages import Attachment, Inbound, Reply, listed_once, parse_command
+from bot.sanitize import clean_text
 from bot.services import choices
 from bot.services.dispatcher import Dispatcher
 from storage.db import Database
@@ -31,7 +32,7 @@ def to_inbound(line: str, user_id: str) -> Inbound:
     "/attach PATH | caption" sends a file as a chat app would: a photo for image files, a
     voice message for audio files, a document otherwise, with the caption as the message text.
     """
-    text = line.rstrip("\r\n")
+    text = clean_text(line.rstrip("\r\n"))
     command, args = parse_command(text)
     if command == "attach" and args:
         path_text, _, caption = args.partition("|")

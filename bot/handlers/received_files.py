@@ -69,8 +69,9 @@ def _is_link(ref: str) -> bool:
 async def _download(http: aiohttp.ClientSession, attachment: Attachment, channel: str,
                     data_dir: Path, now: datetime) -> Attachment:
     folder = Path(FOLDER) / channel / f"{now:%Y-%m}"
-    suffix = Path(urlsplit(attachment.ref).path).suffix.lower()[:10]
     try:
+        suffix = Path(urlsplit(attachment.ref).path).suffix.lower()[:10]  # ValueError: bad URL
+        suffix = suffix if suffix[1:].isascii() and suffix[1:].isalnum() else ""
         async with http.get(attachment.ref, timeout=TIMEOUT) as response:
             response.raise_for_status()
             if (response.content_length or 0) > MAX_BYTES:

@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import dataclasses
 import hmac
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,14 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
 from bot.engine import Engine, KeyedLocks
+from bot.handlers import flood, webhook_body
 from bot.handlers import telegram_updates as updates
+from bot.handlers.flood import FloodControl, Ticket
 from bot.handlers.telegram import TelegramChannel
 from bot.handlers.telegram_request import AiohttpRequest
 from bot.handlers.telegram_updates import CHANNEL
 from bot.messages import Inbound, RecipientBlocked, Reply
+from bot.sanitize import clean_id, clean_json
 from bot.services import groups, inbound_events, reachability
 from storage.db import Database
 
@@ -97,6 +99,7 @@ class TelegramRuntime:
         webhook_secret: str | None = None, data_dir: Path | None = None,
         default_locale: str = "vi", poll_timeout: int = POLL_TIMEOUT,
         bot: ExtBot | None = None, lease: float = inbound_events.LEASE,
+        flood: FloodControl | None = None,
     ) -> None:
         if webhook_url and not webhook_secret:
             raise ValueError("TELEGRAM_WEBHOOK_SECRET must be set with TELEGRAM_WEBHOOK_URL")
@@ -107,6 +110,8 @@ class TelegramRuntime:
         self.channel = TelegramChannel(self.bot, data_dir, default_locale)
         self.events = inbound_events.EventLog(db, CHANNEL, lease)
         self.order = ChatOrder()
+        self.flood = flood or FloodControl(rate=0)  # none unless given (bot.server gives it)
+        self.default_locale = default_locale
         self._hints: set[asyncio.Future] = set()
         self.up = False
         self._polling: asyncio.Task | None = None
@@ -138,6 +143,7 @@ class TelegramRuntime:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        self.flood.stop()  # a flooder's delayed updates stay pending for the next start
         await self.order.drain()
         await self.events.flush()
         await self.bot.shutdown()
@@ -154,10 +160,10 @@ class TelegramRuntime:
         if not hmac.compare_digest(given.encode(), (self.webhook_secret or "").encode()):
             return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
         try:
-            update = json.loads(await request.read())
-        except ValueError:
-            update = None
-        if not _is_update(update):  # not JSON, or JSON that is no update: process nothing
+            update: Any = webhook_body.parse(await webhook_body.raw(request))
+        except webhook_body.Malformed as problem:
+            return webhook_body.refuse(CHANNEL, problem, {"ok": False, "error": "malformed"})
+        if not _is_update(update):  # JSON that is no update: process nothing
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
         # A button pressed in a private chat is answered in this response (Telegram performs
         # a method named in the answer to a webhook request): one Bot API call less per
@@ -183,7 +189,16 @@ class TelegramRuntime:
 
     def _submit(self, update: dict[str, Any], pressed_answered: bool = False) -> None:
         chat = updates.chat_id_of(update) or updates.sender_id_of(update)
-        self.order.submit(chat, self._handle(update, pressed_answered))
+        sender = updates.sender_id_of(update)
+        ticket = self.flood.admit(sender or chat)
+        if ticket.notify and sender is not None and sender == chat:  # private chats only
+            self._later(self._tell_flooding(sender))
+        self.order.submit(chat, self._handle(update, pressed_answered, ticket))
+
+    async def _tell_flooding(self, chat_id: int) -> None:
+        reply = await flood.notice(self.db, CHANNEL, str(chat_id), self.default_locale)
+        with contextlib.suppress(TelegramError, RecipientBlocked):
+            await self.channel.deliver(chat_id, [reply])
 
     async def _sweep(self) -> None:
         """Renew the leases of the updates in hand; take those a dead process left."""
@@ -217,14 +232,25 @@ class TelegramRuntime:
                 pause = min(pause * 2, longest)
                 continue
             for update in batch if isinstance(batch, list) else ():
-                if _is_update(update):
-                    await self.receive(update)
+                if not isinstance(update, dict):
+                    continue
+                if _is_update(cleaned := _cleaned(update)):
+                    await self.receive(cleaned)
+                if _is_update({"update_id": update.get("update_id")}):  # past a bad one too
                     offset = update["update_id"] + 1
 
-    async def _handle(self, update: dict[str, Any], pressed_answered: bool) -> None:
+    async def _handle(self, update: dict[str, Any], pressed_answered: bool,
+                      ticket: Ticket) -> None:
         """Process one stored update, then mark it done (committed before the chat's next
-        update is taken); a failure is logged, never raised."""
+        update is taken); a failure is logged, never raised.
+
+        A flooder's update first waits its turn (bot.handlers.flood); at stop it is left
+        pending, for the next start."""
         event_id = str(update["update_id"])
+        try:
+            await self.flood.wait(ticket)
+        except flood.Stopped:
+            return
         try:
             await self.events.wait_turn(event_id)
             await self.process(update, pressed_answered)
@@ -294,15 +320,26 @@ class TelegramRuntime:
                 timer.cancel()
 
     def _typing(self, chat_id: int) -> None:
-        task = asyncio.ensure_future(self.channel.typing(chat_id))
+        self._later(self.channel.typing(chat_id))
+
+    def _later(self, work: Any) -> None:
+        task = asyncio.ensure_future(work)
         self._hints.add(task)  # keep a reference until it is done
         task.add_done_callback(self._hints.discard)
 
 
 def _is_update(value: object) -> bool:
-    """A JSON object with an integer update_id; all its other fields are objects."""
+    """A JSON object with a plausible integer update_id; all its other fields are objects."""
     if not isinstance(value, dict):
         return False
     update_id = value.get("update_id")
-    return (isinstance(update_id, int) and not isinstance(update_id, bool)
+    return (isinstance(update_id, int) and clean_id(update_id) is not None
             and all(isinstance(v, dict) for k, v in value.items() if k != "update_id"))
+
+
+def _cleaned(update: dict[str, Any]) -> Any:
+    """A polled update with its text cleaned (None when it is nested absurdly deep)."""
+    try:
+        return clean_json(update)
+    except ValueError:
+        return None

@@ -11,6 +11,7 @@ from typing import Any
 
 from bot.config import SUPPORTED_LOCALES
 from bot.messages import Attachment, Contact, Inbound, parse_command
+from bot.sanitize import clean_id
 
 CHANNEL = "telegram"
 MEMBER_STATUSES = ("member", "administrator", "creator", "restricted")
@@ -26,7 +27,12 @@ def _str(value: object) -> str:
 
 
 def _id(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """An id Telegram could send: an integer of at most 53 bits (bot.sanitize.clean_id)."""
+    return value if isinstance(value, int) and clean_id(value) is not None else None
+
+
+def _list(value: object) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def message_of(update: Update) -> dict[str, Any]:
@@ -103,6 +109,8 @@ def to_inbound(update: Update) -> Inbound | None:
         if _id(sender.get("id")) is None:
             return None
         chat = _dict(_dict(query.get("message")).get("chat"))
+        if chat and chat.get("type") != "private" and _id(chat.get("id")) is None:
+            return None
         return Inbound(
             CHANNEL, str(sender["id"]), payload=_str(query.get("data")),
             language=_language(sender.get("language_code")),
@@ -116,6 +124,8 @@ def to_inbound(update: Update) -> Inbound | None:
         return None
     chat = _dict(message.get("chat"))
     private = chat.get("type") == "private"
+    if not private and _id(chat.get("id")) is None:
+        return None
     typed = _str(message.get("text"))
     text = typed or _str(message.get("caption"))
     command, args = parse_command(text) if typed else (None, text)
@@ -154,23 +164,31 @@ def unread_kind(message: dict[str, Any]) -> str | None:
 def attachments_of(message: dict[str, Any]) -> tuple[Attachment, ...]:
     """Photos (the largest size), documents and voice notes, by file_id."""
     found = []
-    photos = [p for p in message.get("photo") or () if isinstance(p, dict) and p.get("file_id")]
+    photos = [p for p in _list(message.get("photo"))
+              if isinstance(p, dict) and _file_id(p.get("file_id"))]
     if photos:
         photo = photos[-1]
         found.append(Attachment("photo", photo["file_id"], size=_id(photo.get("file_size"))))
-    if (doc := _dict(message.get("document"))).get("file_id"):
-        found.append(Attachment("document", doc["file_id"], doc.get("file_name"),
-                                doc.get("mime_type"), _id(doc.get("file_size"))))
-    if (voice := _dict(message.get("voice"))).get("file_id"):
-        found.append(Attachment("voice", voice["file_id"], None, voice.get("mime_type"),
+    if _file_id((doc := _dict(message.get("document"))).get("file_id")):
+        found.append(Attachment("document", doc["file_id"], _str(doc.get("file_name")) or None,
+                                _str(doc.get("mime_type")) or None, _id(doc.get("file_size"))))
+    if _file_id((voice := _dict(message.get("voice"))).get("file_id")):
+        found.append(Attachment("voice", voice["file_id"], None,
+                                _str(voice.get("mime_type")) or None,
                                 _id(voice.get("file_size"))))
     return tuple(found)
+
+
+def _file_id(value: object) -> bool:
+    """A Telegram file id: a short ASCII token."""
+    return isinstance(value, str) and 0 < len(value) <= 256 and value.isascii()
 
 
 def _membership(member: dict[str, Any]) -> Inbound | None:
     """The bot added to or removed from a group; None for anything else."""
     chat, sender = _dict(member.get("chat")), _dict(member.get("from"))
-    if chat.get("type") in (None, "private") or _id(sender.get("id")) is None:
+    if (chat.get("type") in (None, "private") or _id(sender.get("id")) is None
+            or _id(chat.get("id")) is None):
         return None
     was_in = _dict(member.get("old_chat_member")).get("status") in MEMBER_STATUSES
     is_in = _dict(member.get("new_chat_member")).get("status") in MEMBER_STATUSES

@@ -23,6 +23,7 @@ from bot import messages
 from bot.handlers import media_links
 from bot.handlers.zalo_client import ZaloClient, ZaloError
 from bot.messages import Attachment, Inbound, RecipientBlocked, Reply, parse_command
+from bot.sanitize import clean_id
 from bot.services import choices, groups, relays
 from storage import clock
 from storage.db import Database
@@ -58,7 +59,8 @@ def event_id(event: dict[str, Any]) -> str:
     hash of its content.
     """
     name = event["event_name"].removeprefix("message.").removesuffix(".received")[:20]
-    key = str(event["message"].get("message_id") or event["message"].get("msg_id") or "")
+    message = event["message"]
+    key = clean_id(message.get("message_id") or message.get("msg_id")) or ""
     if not key or len(name) + 1 + len(key) > EVENT_ID_LENGTH:
         content = json.dumps(event, sort_keys=True, ensure_ascii=False).encode()
         key = "sha256-" + hashlib.sha256(content).hexdigest()[:32]
@@ -70,8 +72,14 @@ def chat_of(event: dict[str, Any]) -> tuple[str, bool]:
     message = event["message"]
     chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
     sender = message.get("from") if isinstance(message.get("from"), dict) else {}
-    chat_id = str(chat.get("id") or sender.get("id") or "")
+    chat_id = clean_id(chat.get("id") or sender.get("id")) or ""
     return chat_id, str(chat.get("chat_type", "PRIVATE")).upper() == "GROUP"
+
+
+def sender_of(event: dict[str, Any]) -> str:
+    """The id of the person who sent the event ("" when there is none)."""
+    sender = event["message"].get("from")
+    return (clean_id(sender.get("id")) or "") if isinstance(sender, dict) else ""
 
 
 def to_inbound(event: dict[str, Any], *, groups: bool = False) -> Inbound | None:
@@ -86,7 +94,7 @@ def to_inbound(event: dict[str, Any], *, groups: bool = False) -> Inbound | None
     sender = message.get("from") if isinstance(message.get("from"), dict) else {}
     if sender.get("is_bot"):
         return None
-    user_id = str(sender.get("id") or "")
+    user_id = clean_id(sender.get("id")) or ""
     chat_id, group = chat_of(event)
     if not user_id or (group and not groups):
         return None
@@ -98,12 +106,19 @@ def to_inbound(event: dict[str, Any], *, groups: bool = False) -> Inbound | None
     if group and command is None:
         return None
     attachments: tuple[Attachment, ...] = ()
-    if name == IMAGE and (url := message.get("photo_url") or message.get("photo")):
-        attachments = (Attachment("photo", str(url)),)
-    elif name == VOICE and (url := message.get("voice_url") or message.get("url")):
-        attachments = (Attachment("voice", str(url)),)
+    if name == IMAGE and (url := _url(message.get("photo_url") or message.get("photo"))):
+        attachments = (Attachment("photo", url),)
+    elif name == VOICE and (url := _url(message.get("voice_url") or message.get("url"))):
+        attachments = (Attachment("voice", url),)
     return Inbound(CHANNEL, user_id, text=text, command=command, args=args,
                    attachments=attachments, chat_id=chat_id if group else None, unread=unread)
+
+
+def _url(value: object) -> str | None:
+    """A web address Zalo sent for a file; None for anything that is not one."""
+    if isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) < 2048:
+        return value
+    return None
 
 
 def _without_mention(text: str) -> str:

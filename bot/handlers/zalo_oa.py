@@ -11,8 +11,10 @@ No wording here: only markup.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
+import math
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -29,6 +31,7 @@ from bot.messages import (
     Undeliverable,
     parse_command,
 )
+from bot.sanitize import clean_id
 from bot.services import choices
 from storage import clock
 from storage.db import Database
@@ -39,6 +42,7 @@ CHANNEL = "zalo_oa"
 MAX_BUTTONS = ZALO_OA_BUTTONS  # more choices become numbered lines
 BUTTON_TITLE_LIMIT = 100
 PAYLOAD_PREFIX = "#civic:"  # the query text of our buttons; query payloads hold ≤1000 chars
+TAG_SEPARATOR = "|"  # then a tag: text typed beginning with the prefix is no button
 # Zalo OA: consultation messages are allowed up to 7 days after the user's last
 # interaction (the first 8 within 48 h are free); after that only paid template or
 # promotion messages (reference/zalo.md §2).
@@ -61,17 +65,37 @@ class OutsideWindow(Undeliverable):
 
 
 def user_of(event: dict[str, Any]) -> str:
-    """The Zalo user id the event is about (the sender, or the follower)."""
+    """The Zalo user id the event is about (the sender, or the follower); "" for none or
+    one that is no plausible id."""
     for key in ("sender", "follower"):
         if isinstance(event.get(key), dict) and event[key].get("id"):
-            return str(event[key]["id"])
+            return clean_id(event[key]["id"]) or ""
     return ""
 
 
 def msg_id_of(event: dict[str, Any]) -> str | None:
-    """The id of the user's message, which our answer quotes."""
+    """The id of the user's message, which our answer quotes (None when it is no id)."""
     message = event.get("message")
-    return str(message["msg_id"]) if isinstance(message, dict) and message.get("msg_id") else None
+    return clean_id(message.get("msg_id")) if isinstance(message, dict) else None
+
+
+def button_payload(payload: str, key: bytes = b"") -> str:
+    """The query of one of our buttons: the prefix, the payload and a short tag that tells a
+    tap from text a person typed beginning with the prefix."""
+    payload = payload[:980]
+    return f"{PAYLOAD_PREFIX}{payload}{TAG_SEPARATOR}{_tag(payload, key)}"
+
+
+def pressed_payload(text: str, key: bytes = b"") -> str | None:
+    """The payload of a tap on one of our buttons; None for anything typed."""
+    if not text.startswith(PAYLOAD_PREFIX):
+        return None
+    payload, _, tag = text.removeprefix(PAYLOAD_PREFIX).rpartition(TAG_SEPARATOR)
+    return payload if payload and hmac.compare_digest(tag, _tag(payload, key)) else None
+
+
+def _tag(payload: str, key: bytes) -> str:
+    return hmac.new(key, payload.encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:8]
 
 
 def event_time(event: dict[str, Any]) -> datetime | None:
@@ -84,7 +108,8 @@ def event_time(event: dict[str, Any]) -> datetime | None:
 
 def event_id(event: dict[str, Any]) -> str:
     """The idempotency key: "text:<msg_id>", or for follow events the user and time."""
-    name = str(event.get("event_name", "")).removeprefix("user_send_")[:20]
+    name = event.get("event_name")
+    name = (name if isinstance(name, str) else "other").removeprefix("user_send_")[:20]
     key = msg_id_of(event) or f"{user_of(event)}:{event.get('timestamp', '')}"
     if len(name) + 1 + len(key) > EVENT_ID_LENGTH:
         content = json.dumps(event, sort_keys=True, ensure_ascii=False).encode()
@@ -92,36 +117,42 @@ def event_id(event: dict[str, Any]) -> str:
     return f"{name}:{key}"
 
 
-def to_inbound(event: dict[str, Any]) -> Inbound | None:
+def to_inbound(event: dict[str, Any], key: bytes = b"") -> Inbound | None:
     """The neutral message of a user_send_* event; None for anything else.
 
-    A tap on one of our buttons ("#civic:PAYLOAD") becomes the payload; stickers and
+    A tap on one of our buttons ("#civic:PAYLOAD|tag") becomes the payload; stickers and
     GIFs become a message with nothing to read but its kind (`unread`).
     """
     name, user_id = event.get("event_name"), user_of(event)
-    if name not in MESSAGE_EVENTS or not user_id:
+    if not isinstance(name, str) or name not in MESSAGE_EVENTS or not user_id:
         return None
     message = event.get("message") if isinstance(event.get("message"), dict) else {}
-    text = str(message.get("text") or "") if name not in (STICKER, GIF) else ""
-    if name == TEXT and text.startswith(PAYLOAD_PREFIX):
-        return Inbound(CHANNEL, user_id, payload=text.removeprefix(PAYLOAD_PREFIX))
+    text = message.get("text") if isinstance(message.get("text"), str) else ""
+    text = "" if name in (STICKER, GIF) else text
+    if name == TEXT and (pressed := pressed_payload(text, key)) is not None:
+        return Inbound(CHANNEL, user_id, payload=pressed)
     command, args = parse_command(text) if name == TEXT else (None, "")
     payload = _first_payload(message)
     location = None
     attachments: tuple[Attachment, ...] = ()
-    url = str(payload.get("url") or "")
+    url = payload.get("url") if isinstance(payload.get("url"), str) else ""
     if name == IMAGE and url:
         attachments = (Attachment("photo", url),)
     elif name == FILE and url:
-        attachments = (Attachment("document", url, payload.get("name"),
+        name_given = payload.get("name")
+        attachments = (Attachment("document", url,
+                                  name_given if isinstance(name_given, str) else None,
                                   size=_int(payload.get("size"))),)
     elif name == AUDIO and url:
         attachments = (Attachment("voice", url),)
     elif name == LOCATION:
-        coordinates = payload.get("coordinates") or {}
+        coordinates = payload.get("coordinates")
+        coordinates = coordinates if isinstance(coordinates, dict) else {}
         try:
             location = (float(coordinates["latitude"]), float(coordinates["longitude"]))
         except (KeyError, TypeError, ValueError):
+            location = None
+        if location is not None and not all(map(math.isfinite, location)):
             location = None
     return Inbound(CHANNEL, user_id, text=text, command=command, args=args,
                    location=location, attachments=attachments,
@@ -139,7 +170,7 @@ def _first_payload(message: dict[str, Any]) -> dict[str, Any]:
 def _int(value: Any) -> int | None:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
 
 
@@ -150,7 +181,7 @@ def links(attachments: Iterable[Attachment]) -> list[str]:
                                        else "") for a in attachments]
 
 
-def render(reply: Reply) -> list[dict[str, Any]]:
+def render(reply: Reply, key: bytes = b"") -> list[dict[str, Any]]:
     """The `message` objects of one reply: text cut at 2,000 characters, buttons on the last.
 
     Up to 5 choices are `oa.query.hide` buttons; more become numbered lines. Files go as
@@ -165,7 +196,7 @@ def render(reply: Reply) -> list[dict[str, Any]]:
             messages = [{"text": "…"}]
         messages[-1]["attachment"] = {"type": "template", "payload": {"buttons": [
             {"title": b.label[:BUTTON_TITLE_LIMIT], "type": "oa.query.hide",
-             "payload": (PAYLOAD_PREFIX + b.payload)[:1000]} for b in buttons]}}
+             "payload": button_payload(b.payload, key)} for b in buttons]}}
     return messages
 
 
@@ -174,8 +205,8 @@ class ZaloOAChannel:
 
     name = CHANNEL
 
-    def __init__(self, client: ZaloOAClient, db: Database) -> None:
-        self.client, self.db = client, db
+    def __init__(self, client: ZaloOAClient, db: Database, button_key: bytes = b"") -> None:
+        self.client, self.db, self.button_key = client, db, button_key
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         """Deliver one outbox message; raises OutsideWindow outside the consultation window."""
@@ -192,7 +223,7 @@ class ZaloOAChannel:
         recipient = {"message_id": quote} if quote else {"user_id": user_id}
         try:
             for reply in replies:
-                for message in render(reply):
+                for message in render(reply, self.button_key):
                     await self.client.send_cs(recipient, message)
         except ZaloOAError as exc:
             if exc.code in OUTSIDE_WINDOW:

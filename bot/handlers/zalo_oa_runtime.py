@@ -15,8 +15,8 @@ import contextlib
 import dataclasses
 import hashlib
 import hmac
-import json
 import logging
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,8 @@ from aiohttp import web
 from sqlmodel import select
 
 from bot.engine import Engine, KeyedLocks
-from bot.handlers import received_files
+from bot.handlers import flood, received_files, webhook_body
+from bot.handlers.flood import FloodControl, Ticket
 from bot.handlers.zalo_oa import (
     CHANNEL,
     FOLLOW,
@@ -41,6 +42,7 @@ from bot.handlers.zalo_oa_client import ZaloOAClient, ZaloOAError, ZaloOAuth
 from bot.handlers.zalo_oa_tokens import NoTokens, TokenStore
 from bot.messages import Inbound, RecipientBlocked, Undeliverable
 from bot.services import inbound_events, reachability
+from bot.services.inbound_events import kind_of
 from storage import clock
 from storage.db import Database
 from storage.models import Hamlet, User, ZaloOAFollower
@@ -48,6 +50,7 @@ from storage.models import Hamlet, User, ZaloOAFollower
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/webhook/zalo-oa"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
+_TIMESTAMP = re.compile(rb'"timestamp"\s*:\s*"?(\d{1,20})"?')
 
 
 def signature(app_id: str, raw_body: bytes, timestamp: str, secret_key: str) -> str:
@@ -62,7 +65,8 @@ class ZaloOARuntime:
     def __init__(self, engine: Engine, db: Database, *, app_id: str, secret_key: str,
                  app_secret: str = "", access_token: str | None = None,
                  refresh_token: str | None = None, api_url: str, oauth_url: str,
-                 data_dir: Path | None = None, lease: float = inbound_events.LEASE) -> None:
+                 data_dir: Path | None = None, lease: float = inbound_events.LEASE,
+                 default_locale: str = "vi", flood: FloodControl | None = None) -> None:
         if not secret_key:
             raise ValueError("ZALO_OA_SECRET_KEY (the OA secret key of the webhook page) "
                              "must be set")
@@ -72,11 +76,14 @@ class ZaloOARuntime:
         self.auth = ZaloOAuth(app_id, app_secret, oauth_url)
         self.tokens = TokenStore(db, self.auth)
         self.client = ZaloOAClient(self.tokens, api_url)
-        self.channel = ZaloOAChannel(self.client, db)
+        self.button_key = hashlib.sha256(b"civicbot-buttons:" + secret_key.encode()).digest()
+        self.channel = ZaloOAChannel(self.client, db, self.button_key)
         self.events = inbound_events.EventLog(db, CHANNEL, lease)
         self.files = received_files.ReceivedFiles(data_dir)  # links may expire
         self.up = False
         self._users = KeyedLocks()
+        self.flood = flood or FloodControl(rate=0)  # none unless given (bot.server gives it)
+        self.default_locale = default_locale
         self._tasks: set[asyncio.Task] = set()
         self._sweeping: asyncio.Task | None = None
 
@@ -102,6 +109,7 @@ class ZaloOARuntime:
             self._sweeping.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeping
+        self.flood.stop()  # a flooder's delayed events stay pending for the next start
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10)
         await self.events.flush()
@@ -114,32 +122,47 @@ class ZaloOARuntime:
         return [web.post(WEBHOOK_PATH, self.webhook)]
 
     def verified(self, raw: bytes, header: str) -> dict[str, Any] | None:
-        """The event when the body is JSON of our app and its signature matches; else None."""
-        try:
-            event = json.loads(raw)
-        except ValueError:
+        """The event when its signature matches the raw body and it is JSON of our app; else
+        None. The signature is checked on the bytes first (the timestamp it covers is found
+        by a pattern): nothing of an unsigned body is parsed. Raises webhook_body.Malformed
+        for a signed body that is no JSON object."""
+        given = header.strip().removeprefix("mac=").strip().lower().encode()
+        # Only keys match (a quote inside a JSON string is escaped); a nested "timestamp"
+        # key may come first, so a few are tried.
+        stamps = [m.group(1).decode() for m in _TIMESTAMP.finditer(raw)][:8] or [""]
+        signed = next((stamp for stamp in stamps if hmac.compare_digest(
+            given, signature(self.app_id, raw, stamp, self._secret_key).encode())), None)
+        if signed is None:
             return None
-        if not isinstance(event, dict) or str(event.get("app_id", "")) != self.app_id:
+        event = webhook_body.parse(raw)
+        if str(event.get("app_id", "")) != self.app_id or str(
+                event.get("timestamp", "")) != signed:
             return None
-        given = header.strip().removeprefix("mac=").strip().lower()
-        expected = signature(self.app_id, raw, str(event.get("timestamp", "")),
-                             self._secret_key)
-        return event if hmac.compare_digest(given.encode(), expected.encode()) else None
+        return event
 
     async def webhook(self, request: web.Request) -> web.Response:
         """Zalo posts an event: verify the signature, store it, answer 200 at once."""
-        raw = await request.read()
-        event = self.verified(raw, request.headers.get(SIGNATURE_HEADER, ""))
+        try:
+            raw = await webhook_body.raw(request)
+            event = self.verified(raw, request.headers.get(SIGNATURE_HEADER, ""))
+        except webhook_body.Malformed as problem:
+            return webhook_body.refuse(CHANNEL, problem, {"error": "malformed"})
         if event is None:
             return web.json_response({"error": "unauthorized"}, status=401)
         if not await self.events.store(event_id(event), event, chat=user_of(event) or None):
-            log.info("zalo_oa: duplicate %s dropped", event.get("event_name"))
+            log.info("zalo_oa: duplicate %s dropped", kind_of(event))
         else:
             self._schedule(event)
         return web.json_response({"error": 0})
 
     def _schedule(self, event: dict[str, Any]) -> None:
-        task = asyncio.create_task(self._run(event), name="zalo-oa-event")
+        ticket = self.flood.admit(user_of(event))
+        if ticket.notify and user_of(event):
+            self._start(self._tell_flooding(user_of(event)))
+        self._start(self._run(event, ticket))
+
+    def _start(self, work: Any) -> None:
+        task = asyncio.create_task(work, name="zalo-oa-event")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -153,15 +176,25 @@ class ZaloOARuntime:
             except Exception:
                 log.exception("zalo_oa: could not renew the leases of inbound events")
 
-    async def _run(self, event: dict[str, Any]) -> None:
+    async def _tell_flooding(self, user_id: str) -> None:
+        reply = await flood.notice(self.db, CHANNEL, user_id, self.default_locale)
+        with contextlib.suppress(ZaloOAError, RecipientBlocked, Undeliverable):
+            await self.channel.deliver(user_id, [reply])
+
+    async def _run(self, event: dict[str, Any], ticket: Ticket) -> None:
         """Process under the user's lock (arrival order), then mark the event done (committed
-        before the user's next event)."""
+        before the user's next event). A flooder's event first waits its turn; at stop it
+        stays pending for the next start."""
         async with self._users.hold(user_of(event)):
+            try:
+                await self.flood.wait(ticket)
+            except flood.Stopped:
+                return
             try:
                 await self.events.wait_turn(event_id(event))
                 await self.process(event)
             except Exception:
-                log.exception("zalo_oa: %s failed", event.get("event_name"))
+                log.exception("zalo_oa: %s failed", kind_of(event))
             finally:
                 await self.events.done(event_id(event))
 
@@ -179,7 +212,7 @@ class ZaloOARuntime:
             await self._follower(user_id, following=True, at=event_time(event))
             await reachability.set_blocked(self.db, CHANNEL, user_id, False)
         else:
-            inbound = to_inbound(event)
+            inbound = to_inbound(event, self.button_key)
             if inbound is None:
                 log.debug("zalo_oa: %s ignored", name)
                 return

@@ -14,7 +14,6 @@ import contextlib
 import dataclasses
 import hashlib
 import hmac
-import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -22,18 +21,21 @@ from typing import Any
 from aiohttp import web
 
 from bot.engine import Engine, KeyedLocks
-from bot.handlers import received_files
+from bot.handlers import flood, received_files, webhook_body
+from bot.handlers.flood import FloodControl, Ticket
 from bot.handlers.zalo import (
     CHANNEL,
     UNSUPPORTED,
     ZaloChannel,
     chat_of,
     event_id,
+    sender_of,
     to_inbound,
     unwrap,
 )
 from bot.handlers.zalo_client import ZaloClient, ZaloError
 from bot.messages import RecipientBlocked, Reply
+from bot.sanitize import clean_json
 from bot.services import inbound_events, reachability
 from storage.db import Database
 
@@ -54,7 +56,7 @@ class ZaloRuntime:
         webhook_url: str | None = None, webhook_secret: str | None = None,
         public_base_url: str | None = None, data_dir: Path | None = None,
         groups: bool = False, default_locale: str = "vi", poll_timeout: int = POLL_TIMEOUT,
-        lease: float = inbound_events.LEASE,
+        lease: float = inbound_events.LEASE, flood: FloodControl | None = None,
     ) -> None:
         if webhook_url and not (webhook_secret and 8 <= len(webhook_secret) <= 256):
             raise ValueError("ZALO_WEBHOOK_SECRET (8 to 256 characters) must be set with "
@@ -71,6 +73,8 @@ class ZaloRuntime:
         self.files = received_files.ReceivedFiles(data_dir)  # links may expire
         self.up = False
         self._chats = KeyedLocks()
+        self.flood = flood or FloodControl(rate=0)  # none unless given (bot.server gives it)
+        self.default_locale = default_locale
         self._tasks: set[asyncio.Task] = set()
         self._polling: asyncio.Task | None = None
         self._sweeping: asyncio.Task | None = None
@@ -100,6 +104,7 @@ class ZaloRuntime:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        self.flood.stop()  # a flooder's delayed events stay pending for the next start
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10)
         await self.events.flush()
@@ -117,10 +122,10 @@ class ZaloRuntime:
         if not hmac.compare_digest(given.encode(), (self.webhook_secret or "").encode()):
             return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
         try:
-            event = unwrap(json.loads(await request.read()))
-            if event is None:
-                raise ValueError("not an event")
-        except ValueError:  # not JSON, or JSON that is no event: refuse, process nothing
+            event = unwrap(webhook_body.parse(await webhook_body.raw(request)))
+        except webhook_body.Malformed as problem:
+            return webhook_body.refuse(CHANNEL, problem, {"ok": False, "error": "malformed"})
+        if event is None:  # JSON that is no event: refuse, process nothing
             return web.json_response({"ok": False, "error": "malformed event"}, status=400)
         await self.receive(event)
         return web.json_response({"ok": True})
@@ -135,7 +140,15 @@ class ZaloRuntime:
 
     def _schedule(self, event: dict[str, Any]) -> None:
         """Process the event in its own task; the chat's lock keeps each chat in order."""
-        task = asyncio.create_task(self._run(event), name="zalo-event")
+        chat, group = chat_of(event)
+        sender = sender_of(event)
+        ticket = self.flood.admit(sender or chat)
+        if ticket.notify and sender and not group:
+            self._start(self._tell_flooding(chat))
+        self._start(self._run(event, ticket))
+
+    def _start(self, work: Any) -> None:
+        task = asyncio.create_task(work, name="zalo-event")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -150,13 +163,23 @@ class ZaloRuntime:
             except Exception:
                 log.exception("zalo: could not renew the leases of inbound events")
 
-    async def _run(self, event: dict[str, Any]) -> None:
+    async def _tell_flooding(self, chat_id: str) -> None:
+        reply = await flood.notice(self.db, CHANNEL, chat_id, self.default_locale)
+        with contextlib.suppress(ZaloError, RecipientBlocked):
+            await self.channel.deliver(chat_id, [reply])
+
+    async def _run(self, event: dict[str, Any], ticket: Ticket) -> None:
         """Process under the chat's lock, then mark the stored event done.
 
         Tasks start in the order they were made and take the lock first thing, so the
-        lock's queue keeps each chat's events in arrival order.
+        lock's queue keeps each chat's events in arrival order. A flooder's event first
+        waits its turn (bot.handlers.flood); at stop it stays pending for the next start.
         """
         async with self._chats.hold(chat_of(event)[0]):
+            try:
+                await self.flood.wait(ticket)
+            except flood.Stopped:
+                return
             try:
                 await self.events.wait_turn(event_id(event))
                 await self.process(event)
@@ -182,7 +205,7 @@ class ZaloRuntime:
                 await asyncio.sleep(pause)
                 pause = min(pause * 2, longest)
                 continue
-            if found is not None and (event := unwrap(found)) is not None:
+            if found is not None and (event := unwrap(_cleaned(found))) is not None:
                 await self.receive(event)
 
     async def process(self, event: dict[str, Any]) -> None:
@@ -205,3 +228,11 @@ class ZaloRuntime:
             await self.channel.deliver(chat_id, replies)
         except RecipientBlocked:
             await reachability.set_blocked(self.db, CHANNEL, chat_id, True)
+
+
+def _cleaned(found: Any) -> Any:
+    """A polled event with its text cleaned (None when it is nested absurdly deep)."""
+    try:
+        return clean_json(found)
+    except ValueError:
+        return None

@@ -25,6 +25,7 @@ from aiohttp import web
 from bot.config import SUPPORTED_LOCALES
 from bot.public_page import board_pages, petition_pages
 from bot.public_page.layout import BOARD, DIALOGUES, FILES, LOOKUP, PETITIONS, Frame
+from bot.sanitize import clean_text
 from bot.services import disclosures, public_record, quarter_table
 from bot.services.petitions import Settings
 from storage import clock
@@ -134,7 +135,8 @@ def routes(db: Database, *, timezone: str, data_dir: Path, default_locale: str =
 
     async def one_petition(request: web.Request) -> web.Response:
         """One petition's public page by its tracking code."""
-        locale, code = _locale(request, default_locale), request.match_info["code"][:30]
+        locale = _locale(request, default_locale)
+        code = clean_text(request.match_info["code"])[:30]
 
         async def render() -> Rendered:
             async with db.session() as session:
@@ -147,7 +149,7 @@ def routes(db: Database, *, timezone: str, data_dir: Path, default_locale: str =
 
     async def lookup(request: web.Request) -> web.Response:
         """The look-up form's target: on to the petition's page."""
-        code = "".join(request.query.get("ma", "").split()).upper()[:30]
+        code = "".join(clean_text(request.query.get("ma", "")).split()).upper()[:30]
         lang = request.query.get("lang")
         suffix = f"?lang={lang}" if lang in SUPPORTED_LOCALES else ""
         raise web.HTTPSeeOther(f"{PETITIONS}/{quote(code, safe='-')}{suffix}" if code else "/")
@@ -155,8 +157,8 @@ def routes(db: Database, *, timezone: str, data_dir: Path, default_locale: str =
     async def board(request: web.Request) -> web.Response:
         """Public information: the board, the search, consultations, the quarterly list."""
         locale = _locale(request, default_locale)
-        query = request.query.get("q", "")[:100]
-        quarter = request.query.get("quy", "").upper()[:6]
+        query = clean_text(request.query.get("q", ""))[:100]  # no NUL reaches the database
+        quarter = clean_text(request.query.get("quy", "")).upper()[:6]
 
         async def render() -> Rendered:
             async with db.session() as session:
@@ -216,5 +218,5 @@ def routes(db: Database, *, timezone: str, data_dir: Path, default_locale: str =
         web.get("/", home), web.get(PETITIONS, home), web.get(LOOKUP, lookup),
         web.get(PETITIONS + "/{code}", one_petition),
         web.get(BOARD, board), web.get(BOARD + r"/{quarter:\d{4}Q[1-4]}.csv", quarter_csv),
-        web.get(FILES + r"/{id:\d+}/{name}", file), web.get(DIALOGUES, dialogues),
+        web.get(FILES + r"/{id:[0-9]{1,9}}/{name}", file), web.get(DIALOGUES, dialogues),
     ]

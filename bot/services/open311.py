@@ -21,6 +21,7 @@ from bot.services import petition_statuses as st
 from bot.services.petitions import PetitionError, Settings
 from bot.services.public_record import is_public
 from bot.services.public_text import masked
+from bot.typed import ascii_int
 from storage.models import Hamlet, Petition
 from storage.repositories import Communes, Hamlets
 
@@ -77,7 +78,7 @@ def _number(params: Mapping[str, str], name: str, default: int, top: int) -> int
     text = params.get(name, "").strip()
     if not text:
         return default
-    if not text.isdigit() or not 1 <= int(text) <= top:
+    if ascii_int(text) is None or not 1 <= int(text) <= top:
         raise Open311Error(400, f"{name} must be a whole number from 1 to {top}")
     return int(text)
 
