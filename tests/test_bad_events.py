@@ -1,6 +1,8 @@
-"""One event that cannot be stored fails alone (issue 20.2): posted in one batch with valid
-events on every channel, the valid ones are stored and answered once, the bad one is
-recorded as rejected with its reason, and every post is answered 200."""
+"""One bad event fails alone (issue 20.2), posted in one batch with valid events on every
+channel: the valid ones are stored and answered once each. At the edge (bot.sanitize) an
+update id Telegram could never send is refused with 400 and a message id that cannot be
+stored is replaced by a stable hash (the event is answered once); whatever still cannot be
+stored fails alone in the event log, recorded as rejected with its reason."""
 
 from __future__ import annotations
 
@@ -73,15 +75,16 @@ async def test_telegram_a_bad_update_fails_alone(engine: Engine, demo_db: Databa
         # length limit (nothing a Telegram update carries is unstorable there).
         bad = message_update(7199, "Xin chào", update_id=10 ** 70)
         batch = updates[:4] + [bad] + updates[4:]
-        assert await asyncio.gather(*(bot.post(u) for u in batch)) == [200] * (VALID + 1)
+        assert await asyncio.gather(*(bot.post(u) for u in batch)) == (
+            [200] * 4 + [400] + [200] * (VALID - 4))
         await _settle(lambda: len(telegram_fake.of("sendMessage")), VALID)
     finally:
         await bot.stop()
     for n in range(VALID):
         assert len(telegram_fake.of("sendMessage", 7100 + n)) == 1
-    poisoned = not demo_db.is_sqlite
-    assert len(telegram_fake.of("sendMessage", 7199)) == (0 if poisoned else 1)
-    await _check_rows(demo_db, {str(u["update_id"]) for u in updates}, poisoned)
+    assert telegram_fake.of("sendMessage", 7199) == []
+    await _check_rows(demo_db, {str(u["update_id"]) for u in updates}, False)
+    assert len(await _rows(demo_db)) == VALID  # the refused one was never stored
 
 
 async def test_zalo_a_bad_event_fails_alone(engine: Engine, demo_db: Database):
@@ -92,14 +95,15 @@ async def test_zalo_a_bad_event_fails_alone(engine: Engine, demo_db: Database):
         bad = fake_zalo.text_event("zbad", "Xin chào", message_id="m" + LONE_SURROGATE)
         batch = events[:4] + [bad] + events[4:]
         assert await asyncio.gather(*(bot.post(e) for e in batch)) == [200] * (VALID + 1)
-        await _settle(lambda: len(fake.of("sendMessage")), VALID)
+        await _settle(lambda: len(fake.of("sendMessage")), VALID + 1)
     finally:
         await bot.stop()
         await fake.stop()
     for n in range(VALID):
         assert len(fake.of("sendMessage", f"z{n}")) == 1
-    assert fake.of("sendMessage", "zbad") == []
-    await _check_rows(demo_db, {f"text:{e['message']['message_id']}" for e in events}, True)
+    assert len(fake.of("sendMessage", "zbad")) == 1  # its id made storable at the edge
+    await _check_rows(demo_db, {f"text:{e['message']['message_id']}" for e in events}, False)
+    assert len([r for r in await _rows(demo_db) if r.status == "done"]) == VALID + 1
 
 
 async def test_zalo_oa_a_bad_event_fails_alone(engine: Engine, demo_db: Database):
@@ -118,14 +122,27 @@ async def test_zalo_oa_a_bad_event_fails_alone(engine: Engine, demo_db: Database
         bad = fake_zalo_oa.text_event("obad", "Xin chào", msg_id="m" + LONE_SURROGATE)
         batch = events[:4] + [bad] + events[4:]
         assert await asyncio.gather(*(post(e) for e in batch)) == [200] * (VALID + 1)
-        await _settle(lambda: len(fake.messages()), VALID)
+        await _settle(lambda: len(fake.messages()), VALID + 1)
     finally:
         await bot.stop()
         await fake.stop()
     for event in events:  # each answer quotes the message it answers
         assert len(fake.of("/message/cs", event["message"]["msg_id"])) == 1
-    assert len(fake.messages()) == VALID
-    await _check_rows(demo_db, {f"text:{e['message']['msg_id']}" for e in events}, True)
+    assert len(fake.messages()) == VALID + 1  # the bad one's id made storable at the edge
+    await _check_rows(demo_db, {f"text:{e['message']['msg_id']}" for e in events}, False)
+
+
+async def test_an_event_that_cannot_be_stored_fails_alone_in_its_batch(db: Database):
+    events = inbound_events.EventLog(db, "zalo")
+    ids = [f"text:v{n}" for n in range(VALID)]
+    batch = ids[:4] + ["text:" + LONE_SURROGATE] + ids[4:]  # past the edge, unstorable
+    stored = await asyncio.gather(*(events.store(i, {"event_name": "message.text.received"})
+                                    for i in batch))
+    assert stored == [True] * 4 + [False] + [True] * (VALID - 4)
+    rows = await _rows(db)
+    assert sorted(r.event_id for r in rows if r.status == "pending") == sorted(ids)
+    [bad] = [r for r in rows if r.status == "rejected"]
+    assert bad.reason and bad.event_id.startswith("rejected:")
 
 
 async def test_done_marks_queued_with_a_failing_batch_are_kept(db: Database):
