@@ -4,7 +4,6 @@ the role read on every request, CSRF on every change, nothing secret in pages or
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,68 +11,10 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot import web_desk
-from bot.engine import Engine
 from bot.services import roles, web_access
-from bot.web import build_web_app
-from storage.db import Database
 from storage.models import InteractionLog, WebSession
-from tests.conftest import PSEUDONYM_KEY, WEDNESDAY_MORNING, Chat, Clock
-from tests.loopback import serve
-
-LINK = re.compile(r"https?://\S+/ban-lam-viec/dang-nhap\?t=([\w-]+)")
-
-
-class Desk:
-    """The desk served on loopback, with a staff chat to ask for links."""
-
-    def __init__(self, db: Database, url: str, engine: Engine) -> None:
-        self.db, self.url, self.engine = db, url, engine
-        self.chats: dict[str, Chat] = {}
-
-    async def link(self, user_id: str = "canbo") -> str:
-        """Ask for a link with /web in the console chat; returns the token."""
-        if user_id not in self.chats:
-            self.chats[user_id] = Chat(self.engine, user_id=user_id)
-            await self.chats[user_id].onboard()
-        chat = self.chats[user_id]
-        await chat.send("/web")
-        found = LINK.search(chat.text)
-        assert found, chat.text
-        return found[1]
-
-    def browser(self) -> aiohttp.ClientSession:
-        """A browser: keeps cookies (also on plain http://127.0.0.1)."""
-        return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
-
-    async def sign_in(self, http: aiohttp.ClientSession, token: str) -> int:
-        """Open the link and press "Sign in"; the status of the page reached."""
-        async with http.get(f"{self.url}/ban-lam-viec/dang-nhap?t={token}") as page:
-            assert page.status == 200
-        async with http.post(f"{self.url}/ban-lam-viec/dang-nhap", data={"t": token}) as page:
-            await page.read()
-            return page.status
-
-
-@pytest.fixture
-async def desk(demo_db: Database, tmp_path: Path) -> AsyncIterator[Desk]:
-    Clock(WEDNESDAY_MORNING)
-    app = build_web_app(demo_db)
-    runner, url = await serve(app)
-    app.router._frozen = False  # routes need the URL, known only once served
-    app.router.add_routes(web_desk.routes(demo_db, timezone="Asia/Ho_Chi_Minh",
-                                          data_dir=tmp_path, key=PSEUDONYM_KEY, base_url=url))
-    yield Desk(demo_db, url, Engine(demo_db, pseudonym_key=PSEUDONYM_KEY, web_base_url=url))
-    await runner.cleanup()
-
-
-async def get(http: aiohttp.ClientSession, url: str) -> tuple[int, str]:
-    async with http.get(url) as page:
-        return page.status, await page.text()
-
-
-def csrf_of(page: str) -> str:
-    return re.search(r'name="csrf" value="(\w+)"', page)[1]
+from tests.conftest import WEDNESDAY_MORNING, Chat, Clock
+from tests.desk_client import LINK, Desk, csrf_of, desk_server, get  # noqa: F401 (fixture)
 
 
 async def test_a_link_from_the_chat_opens_the_desk_once(desk: Desk):
