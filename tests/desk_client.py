@@ -24,8 +24,8 @@ LINK = re.compile(r"https?://\S+/ban-lam-viec/dang-nhap\?t=([\w-]+)")
 class Desk:
     """The desk served on loopback, with a staff chat to ask for links."""
 
-    def __init__(self, db: Database, url: str, engine: Engine) -> None:
-        self.db, self.url, self.engine = db, url, engine
+    def __init__(self, db: Database, url: str, engine: Engine, data_dir: Path) -> None:
+        self.db, self.url, self.engine, self.data_dir = db, url, engine, data_dir
         self.chats: dict[str, Chat] = {}
 
     async def link(self, user_id: str = "canbo") -> str:
@@ -60,7 +60,8 @@ async def desk_server(demo_db: Database, tmp_path: Path) -> AsyncIterator[Desk]:
     app.router._frozen = False  # routes need the URL, known only once served
     app.router.add_routes(web_desk.routes(demo_db, timezone="Asia/Ho_Chi_Minh",
                                           data_dir=tmp_path, key=PSEUDONYM_KEY, base_url=url))
-    yield Desk(demo_db, url, Engine(demo_db, pseudonym_key=PSEUDONYM_KEY, web_base_url=url))
+    engine = Engine(demo_db, pseudonym_key=PSEUDONYM_KEY, web_base_url=url)
+    yield Desk(demo_db, url, engine, tmp_path)
     await runner.cleanup()
 
 

@@ -47,3 +47,9 @@ def test_public_page_bench_runs_on_tiny_input(capsys):
     result = _load("public_page").main(["--tiny"])
     assert result["requests"] == 50 and result["errors"] == 0 and result["chat_messages"] > 0
     assert "p99_ms=" in capsys.readouterr().out
+
+
+def test_desk_log_bench_runs_on_tiny_input(capsys):
+    result = _load("desk_log").main(["--rows", "2000", "--repeat", "2"])
+    assert result["rows"] == 2000 and set(result["filters"]) >= {"none", "kind", "actor"}
+    assert "worst_p95_ms=" in capsys.readouterr().out

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from sqlmodel import select
 
-from bot.services import roles, web_access
+from bot.services import log_view, roles, web_access
 from storage.models import InteractionLog, WebSession
 from tests.conftest import WEDNESDAY_MORNING, Chat, Clock
 from tests.desk_client import LINK, Desk, csrf_of, desk_server, get  # noqa: F401 (fixture)
@@ -129,3 +129,21 @@ def test_the_operator_prints_a_link(shell, capsys):
     assert code == 0 and LINK.search(out), err
     code, out, err = shell(capsys, "web", "link", "--identity", "telegram:6")
     assert code != 0 and "staff" in err
+
+
+async def test_a_rare_word_is_searched_a_window_at_a_time(desk: Desk):
+    async with desk.db.session() as session:
+        for number in range(100):
+            session.add(InteractionLog(at=WEDNESDAY_MORNING, channel="zalo", direction="in",
+                                       kind="message", text="hiếm" if number < 3 else "thường"))
+        await session.commit()
+        wanted = log_view.LogFilter(q="hiếm")
+        first = await log_view.page(session, wanted, "Asia/Ho_Chi_Minh", scan=40)
+        assert first.rows == [] and first.window
+        found, before = [], first.before
+        while before is not None:
+            more = await log_view.page(session, wanted, "Asia/Ho_Chi_Minh", before=before,
+                                       scan=40)
+            found += [row.text for row in more.rows]
+            before = more.before
+    assert found == ["hiếm"] * 3

@@ -37,7 +37,7 @@ async def desk(db: Database, tmp_path: Path) -> AsyncIterator[Desk]:
     app.router._frozen = False  # routes need the URL, known only once served
     app.router.add_routes(web_desk.routes(db, timezone=TZ, data_dir=tmp_path,
                                           key=PSEUDONYM_KEY, base_url=url))
-    yield Desk(db, url, Engine(db, pseudonym_key=PSEUDONYM_KEY, web_base_url=url))
+    yield Desk(db, url, Engine(db, pseudonym_key=PSEUDONYM_KEY, web_base_url=url), tmp_path)
     await runner.cleanup()
 
 
@@ -90,7 +90,8 @@ async def test_a_petition_is_answered_with_a_file_from_its_page(desk: Desk):
         form = aiohttp.FormData()
         form.add_field("csrf", csrf)
         form.add_field("text", "UBND xã đã sửa đèn đường.")
-        form.add_field("files", b"%PDF-1.4 bien ban", filename="bien-ban.pdf",
+        scan = b"%PDF-1.4 bien ban " + b"0" * 2_000_000  # past the server's 1 MiB body limit
+        form.add_field("files", io.BytesIO(scan), filename="bien-ban.pdf",
                        content_type="application/pdf")
         async with http.post(f"{desk.url}/ban-lam-viec/phan-anh/{petition.id}/answer",
                              data=form) as answer:
@@ -101,7 +102,8 @@ async def test_a_petition_is_answered_with_a_file_from_its_page(desk: Desk):
             InteractionLog.kind == "web_petition_answer"))).one()
         notices = (await session.exec(select(OutboxMessage))).all()
     assert done.status == ANSWERED and done.answer == "UBND xã đã sửa đèn đường."
-    assert [f["name"] for f in done.answer_files] == ["bien-ban.pdf"]
+    assert [(f["name"], f["size"]) for f in done.answer_files] == [("bien-ban.pdf", len(scan))]
+    assert (desk.data_dir / done.answer_files[0]["ref"]).read_bytes() == scan
     assert logged.actor == "console:canbo" and logged.text == petition.code
     assert len(notices) == waiting + 1  # the answer, on its way to the resident
 

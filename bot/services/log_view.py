@@ -20,6 +20,7 @@ from bot.services.exports import bounds
 from storage.models import InteractionLog
 
 PAGE = 50
+SCAN = 100_000  # rows read at most for a page filtered by text, hamlet or channel only
 VERIFIED_KIND = "log_verified"
 
 
@@ -88,19 +89,41 @@ async def _id_window(session: AsyncSession, wanted: LogFilter, timezone: str
     return [col(InteractionLog.id) >= low, col(InteractionLog.id) <= high]
 
 
+@dataclass(frozen=True)
+class Page:
+    """One page of rows and where the next one starts (`before`, None at the end);
+    `window` when the search stopped at the scan window, not at a full page."""
+
+    rows: list[InteractionLog]
+    before: int | None
+    window: bool = False
+
+
 async def page(session: AsyncSession, wanted: LogFilter, timezone: str, *,
-               before: int | None = None, size: int = PAGE
-               ) -> tuple[list[InteractionLog], int | None]:
-    """One page of filtered rows, newest first, and the id to continue before (or None)."""
+               before: int | None = None, size: int = PAGE, scan: int = SCAN) -> Page:
+    """One page of filtered rows, newest first.
+
+    Filters with no index of their own (text, hamlet, channel), unless narrowed by kind or
+    actor, look at `scan` rows by id at most: a word found nowhere would otherwise read the
+    whole log. The page then offers to search on, older.
+    """
     where = conditions(wanted, timezone) + await _id_window(session, wanted, timezone)
     if before is not None:
         where.append(col(InteractionLog.id) < before)
+    low = None
+    if (wanted.q or wanted.hamlet or wanted.channel) and not (wanted.kind or wanted.actor):
+        top = before if before is not None else (await session.exec(
+            select(sa.func.max(InteractionLog.id)))).one() or 0
+        low = top - scan
+        where.append(col(InteractionLog.id) > low)
     rows = list((await session.exec(
         select(InteractionLog).where(*where).order_by(col(InteractionLog.id).desc())
         .limit(size + 1))).all())
-    more = len(rows) > size
-    rows = rows[:size]
-    return rows, (rows[-1].id if more and rows else None)
+    if len(rows) > size:
+        return Page(rows[:size], rows[size - 1].id)
+    if low is not None and low > 0:
+        return Page(rows, low + 1, window=True)
+    return Page(rows, None)
 
 
 @dataclass(frozen=True)
@@ -113,13 +136,16 @@ class ChainState:
 
 
 async def chain_state(session: AsyncSession) -> ChainState:
-    """The chain's state for the log page's header."""
-    sealed = (await session.exec(select(sa.func.max(InteractionLog.chain_seq)))).one() or 0
-    unsealed = (await session.exec(
-        select(sa.func.count()).select_from(InteractionLog)
-        .where(col(InteractionLog.chain_seq).is_(None)))).one()
+    """The chain's state for the log page's header. Rows are sealed in id order, so the
+    rows waiting are those after the last sealed one: counted from the ids, not row by row
+    (about right when ids skip, which only a failed insert makes them do)."""
     last = (await session.exec(
+        select(InteractionLog.chain_seq, InteractionLog.id)
+        .where(col(InteractionLog.chain_seq).is_not(None))
+        .order_by(col(InteractionLog.chain_seq).desc()).limit(1))).first()
+    newest = (await session.exec(select(sa.func.max(InteractionLog.id)))).one() or 0
+    sealed_to, last_id = last if last else (0, 0)
+    checked = (await session.exec(
         select(InteractionLog).where(InteractionLog.kind == VERIFIED_KIND)
         .order_by(col(InteractionLog.id).desc()).limit(1))).first()
-    return ChainState(sealed, unsealed, last)
-
+    return ChainState(sealed_to, max(newest - last_id, 0), checked)

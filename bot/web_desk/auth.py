@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
+from multidict import MultiDict
 
 from bot.config import SUPPORTED_LOCALES
 from bot.i18n import N_, translations
@@ -61,6 +62,46 @@ def html(text: str, status: int = 200) -> web.Response:
     return response
 
 
+UPLOAD_BYTES = 20 * 1024 * 1024  # per file, as for residents' files
+UPLOAD_FILES = 5
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file sent with a form."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+async def read_form(request: web.Request) -> MultiDict:
+    """A POST's fields. Multipart forms (an answer with files) are read part by part, so
+    files may pass the server's small body limit, each up to UPLOAD_BYTES (a bigger one is
+    dropped)."""
+    if request.content_type != "multipart/form-data":
+        return MultiDict(await request.post())
+    form: MultiDict = MultiDict()
+    reader = await request.multipart()
+    files = 0
+    while (part := await reader.next()) is not None:
+        if not isinstance(part, BodyPartReader) or not part.name:
+            continue
+        if part.filename is None:
+            form.add(part.name, (await part.read(decode=True))[:20_000].decode(errors="replace"))
+            continue
+        data = bytearray()
+        while chunk := await part.read_chunk():
+            data += chunk
+            if len(data) > UPLOAD_BYTES:
+                break
+        files += 1
+        if data and len(data) <= UPLOAD_BYTES and files <= UPLOAD_FILES:
+            form.add(part.name, Upload(part.filename, part.headers.get(
+                "Content-Type", "application/octet-stream"), bytes(data)))
+    return form
+
+
 def see_other(location: str) -> web.Response:
     """A redirect that may carry cookies."""
     return web.Response(status=303, headers={"Location": location, "Cache-Control": "no-store"})
@@ -83,7 +124,7 @@ def guard(config: Config, handler: Handler) -> Callable[[web.Request], Awaitable
             name = (await staff_names(session)).get(who) or who
         form = None
         if request.method == "POST":
-            form = await request.post()
+            form = await read_form(request)
             if not web_access.csrf_ok(cookie or "", str(form.get("csrf", ""))):
                 return refuse(request, config)
         visit = Visit(name, who, roles, locale_of(request, config.default_locale),

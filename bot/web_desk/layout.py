@@ -24,7 +24,8 @@ header{background:#1d3f72}nav a{color:#1d3f72}.who{float:right}
 .who form{display:inline;margin:0}.who button{padding:.1rem .5rem;font-size:.9rem}
 .filters{background:#fff;border:1px solid #ddd;padding:.5rem;border-radius:4px}
 .filters label{display:flex;flex-direction:column;font-size:.85rem;color:#555}
-.filters input,.filters select{padding:.3rem;font-size:1rem}
+.filters input,.filters select{flex:none;padding:.3rem;font-size:1rem;min-width:8rem}
+main{max-width:90rem}.filters button{align-self:flex-end}
 .redacted{color:#8a5a00;font-style:italic}.ok{color:#176b2c}.bad{color:#a50e0e;font-weight:700}
 progress{width:100%;max-width:30rem;height:1.2rem}
 .actions form{display:inline-flex}.evidence img{max-width:100%;max-height:24rem}

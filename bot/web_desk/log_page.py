@@ -90,15 +90,15 @@ def routes(config: Config, jobs: Jobs) -> list[web.RouteDef]:
         wanted = LogFilter.parse(request.query)
         before = request.query.get("before", "")
         async with config.db.session() as session:
-            rows, next_id = await log_view.page(
-                session, wanted, config.timezone,
-                before=int(before) if before.isdigit() else None)
+            found = await log_view.page(session, wanted, config.timezone,
+                                        before=int(before) if before.isdigit() else None)
             state = await log_view.chain_state(session)
         _ = visit._
-        more = ""
-        if next_id is not None:
-            query = urlencode({**wanted.params(), "before": next_id})
-            label = escape(_("Older rows"))
+        rows, more = found.rows, ""
+        if found.before is not None:
+            query = urlencode({**wanted.params(), "before": found.before})
+            label = escape(_("Search older rows (searched down to row {n})").format(
+                n=found.before) if found.window else _("Older rows"))
             more = f'<p><a rel="next" href="{LOG}?{escape(query)}">{label}</a></p>'
         empty = f"<p>{escape(_('No row matches these filters.'))}</p>" if not rows else ""
         body = (_chain(visit, state) + _filters(visit, wanted) + _downloads(visit, wanted)

@@ -5,6 +5,7 @@ its actor; an answer may carry files, kept in the data folder like the residents
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -17,15 +18,13 @@ from bot.services import petition_cards as cards
 from bot.services import petitions as service
 from bot.services import roles, web_access
 from bot.services.petition_statuses import ACCEPTED, CLOSED, FORWARDED, IN_PROGRESS, REFUSED
-from bot.web_desk.auth import Config, guard, see_other
+from bot.web_desk.auth import Config, Upload, guard, see_other
 from bot.web_desk.layout import PETITIONS, Visit
 from storage import clock
 from storage.models import Petition, WebSession
 from storage.repositories import Communes
 
 MOVES = {"accept": ACCEPTED, "progress": IN_PROGRESS, "close": CLOSED}
-MAX_FILES = 5
-MAX_BYTES = 20 * 1024 * 1024
 IMAGES = (".jpg", ".jpeg", ".png", ".webp", ".gif")
 
 
@@ -72,11 +71,10 @@ def _multipart(visit: Visit, action: str, body: str) -> str:
             f'<input type="hidden" name="csrf" value="{visit.csrf}">{body}</form>')
 
 
-def _keep(config: Config, upload: Any, now) -> dict[str, Any] | None:
+def _keep(config: Config, upload: Upload, now: datetime) -> dict[str, Any] | None:
     """An uploaded file kept under received/web/, as a stored attachment."""
-    name = Path(str(upload.filename or "")).name[:120]
-    data = upload.file.read(MAX_BYTES + 1)
-    if not name or not data or len(data) > MAX_BYTES:
+    name, data = Path(upload.filename).name[:120], upload.data
+    if not name:
         return None
     suffix = Path(name).suffix.lower()[:10]
     relative = Path("received") / "web" / f"{now:%Y-%m}" / f"{secrets.token_hex(8)}{suffix}"
@@ -121,8 +119,8 @@ def routes(config: Config) -> list[web.RouteDef]:
                                             complex_case=bool(form.get("complex")) or None,
                                             remote=bool(form.get("remote")) or None)
                 else:  # answer
-                    uploads = [f for f in form.getall("files", []) if hasattr(f, "file")]
-                    files = [kept for f in uploads[:MAX_FILES]
+                    uploads = [f for f in form.getall("files", []) if isinstance(f, Upload)]
+                    files = [kept for f in uploads
                              if (kept := _keep(config, f, now)) is not None]
                     await service.answer(session, petition, str(form.get("text", "")),
                                          **common, timezone=config.timezone, files=files)

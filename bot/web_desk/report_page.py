@@ -31,6 +31,22 @@ def _year(text: str, today: date) -> int:
     return year if yearly_report.FIRST_YEAR <= year <= today.year else today.year
 
 
+def _charts(visit: Visit, figures: yearly_report.Figures) -> list[str]:
+    """Per month and per hamlet: petitions received, people active; each with its heading."""
+    _ = visit._
+    months = range(1, 13)
+    drawn = [(_("Petitions per month"), charts.columns, "petitions-month",
+              [(str(m), figures.petitions_by_month.get(m, 0)) for m in months]),
+             (_("Petitions per hamlet"), charts.bars, "petitions-hamlet",
+              sorted(figures.petitions_by_hamlet.items(), key=lambda i: -i[1])),
+             (_("People active per month"), charts.columns, "active-month",
+              [(str(m), figures.active_by_month.get(m, 0)) for m in months]),
+             (_("People active per hamlet"), charts.bars, "active-hamlet",
+              sorted(figures.active_by_hamlet.items(), key=lambda i: -i[1]))]
+    return [f"<h2>{escape(title)}</h2>" + draw(title, items, key)
+            for title, draw, key, items in drawn if items]
+
+
 def _body(visit: Visit, figures: yearly_report.Figures, years: list[int]) -> str:
     _ = visit._
     share = figures.in_time_share
@@ -44,7 +60,6 @@ def _body(visit: Visit, figures: yearly_report.Figures, years: list[int]) -> str
         (_("Dialogue sessions held"), str(figures.sessions_held)),
         (_("Attended"), str(figures.attended)),
     ]
-    months = range(1, 13)
     pickers = " ".join(
         f'<a href="{REPORT}?nam={y}"{" aria-current=page" if y == figures.year else ""}>{y}</a>'
         for y in years)
@@ -52,18 +67,7 @@ def _body(visit: Visit, figures: yearly_report.Figures, years: list[int]) -> str
              table([escape(_("Figure")), escape(_("Value"))],
                    [[escape(k), f'<td class="n">{escape(v)}</td>'] for k, v in numbers],
                    "figures"),
-             charts.columns(_("Petitions per month"),
-                            [(str(m), figures.petitions_by_month.get(m, 0)) for m in months],
-                            "petitions-month"),
-             charts.bars(_("Petitions per hamlet"),
-                         sorted(figures.petitions_by_hamlet.items(), key=lambda i: -i[1]),
-                         "petitions-hamlet"),
-             charts.columns(_("People active per month"),
-                            [(str(m), figures.active_by_month.get(m, 0)) for m in months],
-                            "active-month"),
-             charts.bars(_("People active per hamlet"),
-                         sorted(figures.active_by_hamlet.items(), key=lambda i: -i[1]),
-                         "active-hamlet")]
+             *_charts(visit, figures)]
     if figures.as_of:
         as_of = _("As of {date} (the year is not over)").format(
             date=format_date(figures.as_of, visit.locale, visit.timezone))
