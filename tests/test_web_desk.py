@@ -71,6 +71,8 @@ async def test_revoking_the_role_ends_every_session_at_once(desk: Desk):
         async with desk.db.session() as session:
             await roles.revoke(session, "console", "canbo", "staff", actor="console:admin")
             await session.commit()
+        async with desk.db.session() as session:  # ended at once, not at the next request
+            assert all(s.ended_at for s in (await session.exec(select(WebSession))).all())
         assert (await get(first, desk.url + "/ban-lam-viec/nhat-ky"))[0] == 403
         async with desk.db.session() as session:
             await roles.grant(session, "console", "canbo", "staff", actor="console:admin")
