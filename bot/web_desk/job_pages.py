@@ -46,6 +46,8 @@ def routes(config: Config, jobs: Jobs) -> list[web.RouteDef]:
             href = f"{JOBS}/{request.match_info['key']}/tep"
             label = f'{escape(_("Download"))} {escape(job.filename)}'
             body += f'<p><a href="{href}" download>{label}</a></p>'
+        if job.back:
+            body += f'<p><a href="{escape(job.back)}">{escape(_("Back"))}</a></p>'
         return html(page(visit, job.title, body))
 
     async def download(request: web.Request, visit: Visit) -> web.StreamResponse:
@@ -65,3 +67,4 @@ def _catalog() -> None:
     cannot read into f-strings); never called."""
     N_('Working… this page follows the progress.')
     N_('Download')
+    N_('Back')

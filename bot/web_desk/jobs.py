@@ -25,6 +25,7 @@ class Job:
     message: str = ""
     file: Path | None = None
     filename: str = ""
+    back: str = ""  # the page the job was started from
     task: asyncio.Task | None = field(default=None, repr=False)
 
     @property

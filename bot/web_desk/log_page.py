@@ -106,7 +106,7 @@ def routes(config: Config, jobs: Jobs) -> list[web.RouteDef]:
         return html(page(visit, _("Interaction log"), body, LOG))
 
     async def start_check(request: web.Request, visit: Visit) -> web.StreamResponse:
-        job = Job(visit.identity, visit._("Integrity check of the log"))
+        job = Job(visit.identity, visit._("Integrity check of the log"), back=LOG)
 
         async def work(job: Job) -> None:
             key = log_chain.chain_key(config.key)
@@ -151,7 +151,8 @@ def routes(config: Config, jobs: Jobs) -> list[web.RouteDef]:
             "log", start, end, fmt, folder / f"{mine}-{filename}",
             lang=visit.locale, where=tuple(log_view.conditions(wanted, config.timezone)))
         job = Job(visit.identity, visit._("Download of the interaction log"),
-                  file=request_.path, filename=filename)
+                  file=request_.path, filename=filename,
+                  back=f"{LOG}?{urlencode(wanted.params())}")
 
         async def work(job: Job) -> None:
             count = await offload.in_thread(config.db, lambda db: exports.export(

@@ -116,7 +116,7 @@ def routes(config: Config, jobs: Jobs) -> list[web.RouteDef]:
         filename = f"bao-cao-{year}.xlsx" if what == "workbook" else f"{kind}-{year}.{fmt}"
         path = folder / f"{mine}-{filename}"
         job = Job(visit.identity, visit._("Download {name}").format(name=filename),
-                  file=path, filename=filename)
+                  file=path, filename=filename, back=f"{REPORT}?nam={year}")
 
         async def work(job: Job) -> None:
             if what == "workbook":
