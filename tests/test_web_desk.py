@@ -23,6 +23,8 @@ async def test_a_link_from_the_chat_opens_the_desk_once(desk: Desk):
         assert await desk.sign_in(http, token) == 200
         status, page = await get(http, desk.url + "/ban-lam-viec/nhat-ky")
         assert status == 200 and "Nhật ký" in page and "Chị Lan (địa chính)" in page
+        page = (await get(http, desk.url + "/ban-lam-viec/nhat-ky?lang=en"))[1]
+        assert "<h1>Interaction log</h1>" in page and "Check integrity" in page
         cookie = next(c for c in http.cookie_jar if c.key == "desk_session")
         assert cookie["httponly"] and cookie["samesite"] == "Lax" and not cookie["secure"]
         assert cookie["path"] == "/ban-lam-viec"
