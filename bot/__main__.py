@@ -1,5 +1,5 @@
 """Command line: run, chat, init, demo, role, db, group, disclosure, report, petition,
-session, broadcast, export, log, api-key.
+session, broadcast, export, log, api-key, web.
 
 Errors print one clear line and exit non-zero.
 """
@@ -22,6 +22,7 @@ from bot import (
     cli_disclosures,
     cli_petitions,
     cli_sessions,
+    cli_web,
     cli_zalo_oa,
 )
 from bot.app import App, build, cli_actor
@@ -202,6 +203,7 @@ def parser() -> argparse.ArgumentParser:
     cli_accountability.register(sub, _as_cli_actor, reports)
     cli_zalo_oa.register(sub)
     cli_api_keys.register(sub, _as_cli_actor)
+    cli_web.register(sub, _as_cli_actor)
     return top
 
 

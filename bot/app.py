@@ -82,6 +82,7 @@ def build(settings: Settings) -> App:
     engine = Engine(
         db, pseudonym_key=key, default_locale=settings.default_locale,
         timezone=settings.timezone, data_dir=settings.data_dir,
+        web_base_url=settings.web_base_url,
     )
     dispatcher = Dispatcher(db, pseudonym_key=key, timezone=settings.timezone)
     session_notices.configure(settings.data_dir)

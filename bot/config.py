@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     public_base_url: str | None = None
     open311: bool = True  # the Open311 GeoReport v2 API at /open311/v2/ of the HTTP server
     public_page: bool = True  # the public record at / and /cong-khai/ on the HTTP server
+    web_desk: bool = True  # the staff web desk at /ban-lam-viec/ on the HTTP server
 
     pseudonym_key: SecretStr | None = None
     timezone: str = "Asia/Ho_Chi_Minh"
@@ -76,6 +77,11 @@ class Settings(BaseSettings):
     def async_database_url(self) -> str:
         """The DATABASE_URL with its async driver (aiosqlite or asyncpg)."""
         return async_database_url(self.database_url)
+
+    @property
+    def web_base_url(self) -> str:
+        """Where browsers reach the HTTP server (PUBLIC_BASE_URL, else HTTP_HOST:HTTP_PORT)."""
+        return (self.public_base_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
 
     @property
     def channels_configured(self) -> list[str]:

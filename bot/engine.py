@@ -103,9 +103,10 @@ class Engine:
     def __init__(
         self, db: Database, *, pseudonym_key: bytes, default_locale: str = "vi",
         timezone: str = "Asia/Ho_Chi_Minh",
-        data_dir: Path | None = None,
+        data_dir: Path | None = None, web_base_url: str | None = None,
     ) -> None:
         self.db = db
+        self.web_base_url = web_base_url
         self.data_dir = data_dir
         self.pseudonym_key = pseudonym_key
         self.default_locale = default_locale
@@ -243,7 +244,8 @@ class Engine:
             await asyncio.gather(*self._later, return_exceptions=True)
 
     def _tools(self) -> dict:
-        return {"db": self.db, "data_dir": self.data_dir, "pseudonym_key": self.pseudonym_key}
+        return {"db": self.db, "data_dir": self.data_dir, "pseudonym_key": self.pseudonym_key,
+                "web_base_url": self.web_base_url}
 
     def _route(self, ctx: Ctx, conv: ConversationState) -> tuple[Step, bool]:
         """Which step answers this message, and whether it starts afresh (new data)."""

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot import open311_web, public_page
+from bot import open311_web, public_page, web_desk
 from bot.app import App
 from bot.config import Settings
 from bot.handlers.flood import FloodControl
@@ -85,6 +85,10 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
         routes += public_page.routes(app.db, timezone=settings.timezone,
                                      data_dir=settings.data_dir,
                                      default_locale=settings.default_locale)
+    if settings.web_desk:
+        routes += web_desk.routes(app.db, timezone=settings.timezone, data_dir=settings.data_dir,
+                                  key=app.engine.pseudonym_key, base_url=settings.web_base_url,
+                                  default_locale=settings.default_locale)
     web_app = build_web_app(app.db, lambda: {r.channel.name: r.up for r in runtimes}, routes)
     if settings.open311:
         open311_web.mount(web_app, app.db, settings.timezone, settings.default_locale,

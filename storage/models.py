@@ -137,6 +137,9 @@ class InteractionLog(SQLModel, table=True):
     """
 
     __tablename__ = "interaction_log"
+    # The web desk's filters read newest first within one kind or one actor (keyset on id).
+    __table_args__ = (sa.Index("ix_interaction_log_kind_id", "kind", "id"),
+                      sa.Index("ix_interaction_log_actor_id", "actor", "id"))
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = _when(default_factory=clock.now, index=True)
     channel: str = Field(max_length=20)
@@ -549,3 +552,30 @@ class ApiKey(SQLModel, table=True):
     revoked_at: datetime | None = _when(default=None, nullable=True)
     last_used_at: datetime | None = _when(default=None, nullable=True)
     uses: int = 0
+
+
+class WebSignIn(SQLModel, table=True):
+    """A one-time link to the staff web desk, asked for in the chat: only its SHA-256 is
+    kept; it is good once, for a few minutes."""
+
+    __tablename__ = "web_sign_ins"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    channel: str = Field(max_length=20)
+    user_id: str = Field(max_length=64)
+    created_at: datetime = _when(default_factory=clock.now)
+    expires_at: datetime = _when()
+    used_at: datetime | None = _when(default=None, nullable=True)
+
+
+class WebSession(SQLModel, table=True):
+    """A browser signed in to the web desk: only the cookie's SHA-256 is kept."""
+
+    __tablename__ = "web_sessions"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    channel: str = Field(max_length=20, index=True)
+    user_id: str = Field(max_length=64, index=True)
+    created_at: datetime = _when(default_factory=clock.now)
+    expires_at: datetime = _when()
+    ended_at: datetime | None = _when(default=None, nullable=True)

@@ -54,3 +54,9 @@ def test_flood_bench_runs_on_tiny_input(capsys):
     assert [row["run"] for row in result["rows"]] == [
         "no flooder", "flooder, control off", "flooder, control on"]
     assert "others' p99 vs no flooder" in capsys.readouterr().out
+
+
+def test_desk_log_bench_runs_on_tiny_input(capsys):
+    result = _load("desk_log").main(["--rows", "2000", "--repeat", "2"])
+    assert result["rows"] == 2000 and set(result["filters"]) >= {"none", "kind", "actor"}
+    assert "worst_p95_ms=" in capsys.readouterr().out

@@ -274,7 +274,8 @@ async def test_a_kiosk_files_feedback_that_staff_see_like_any_petition(api: Api)
         outbox = (await session.exec(select(OutboxMessage).where(
             OutboxMessage.kind == "staff"))).all()
         log = (await session.exec(select(InteractionLog).where(
-            InteractionLog.kind.in_(("api_key_used", "petition_received"))))).all()
+            InteractionLog.kind.in_(("api_key_used", "petition_received")))
+            .order_by(InteractionLog.id))).all()
         [key] = (await session.exec(select(ApiKey))).all()
     # The staff desk gets the card with its buttons, as for a petition sent in a chat.
     cards = {(m.channel, m.chat_id): m for m in outbox if new.code in m.text}

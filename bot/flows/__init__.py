@@ -30,6 +30,7 @@ from bot.flows import (
     session_desk,
     sessions,
     settings,
+    web_sign_in,
 )
 from bot.flows.base import Ctx, Flow, Step
 from bot.flows.common import staff_only
@@ -57,6 +58,7 @@ COMMANDS: dict[str, Step] = {
     "lang": settings.change_language,
     "publish": publish.start,
     "checkin": session_desk.start_checkin,
+    "web": web_sign_in.send_link,  # staff only; a link for one person, so never in a group
 }
 # Staff commands work in a private chat too (staff only), as in the staff group.
 STAFF_COMMANDS = {**petition_staff.COMMANDS, **accountability_staff.COMMANDS,
@@ -79,6 +81,7 @@ ENTRIES: dict[str, Step] = {
     "sessions": sessions.open_sessions,
     "session_desk": session_desk.open_desk,
     "desk": petition_desk.open_queue,
+    "web": web_sign_in.send_link,
 }
 
 # What staff buttons and commands do in the staff chat (bot.flows.groups checks the role).

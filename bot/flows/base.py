@@ -52,6 +52,7 @@ class Ctx:
     db: Any = None
     data_dir: Path | None = None
     pseudonym_key: bytes = b""
+    web_base_url: str | None = None  # where the web desk is reached (sign-in links)
     replies: list[Reply] = field(default_factory=list)
     open_petitions: int | None = None  # for staff: the count on the desk's menu entry
     # Slow work to run once this turn is committed (see `after`).

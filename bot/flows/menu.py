@@ -23,6 +23,7 @@ STAFF_ITEMS = (
     ("desk", N_("Petitions to handle")),
     ("publish", N_("Publish information")),
     ("session_desk", N_("Dialogue sessions (staff)")),
+    ("web", N_("Open the desk on the web")),
 )
 NOTICE_ITEM = ("notice", N_("Send a notice"))  # staff and hamlet heads
 # The commands channels with a command menu show next to the text field (name, description).

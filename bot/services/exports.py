@@ -67,6 +67,7 @@ class Request:
     path: Path
     lang: str = "vi"
     with_personal_data: bool = False
+    where: tuple[Any, ...] = ()  # more conditions on the log's rows (the web desk's filters)
 
 
 def check_permission(roles: set[str], with_personal_data: bool) -> None:
@@ -156,7 +157,8 @@ async def _load_names(session: Any, context: _Context) -> None:
 async def _log_rows(session: Any, context: _Context, first: datetime, after: datetime
                     ) -> AsyncIterator[list[Any]]:
     query = (select(InteractionLog).where(col(InteractionLog.at) >= first,
-                                          col(InteractionLog.at) < after)
+                                          col(InteractionLog.at) < after,
+                                          *context.request.where)
              .order_by(InteractionLog.id).execution_options(yield_per=BATCH))
     async for row in await session.stream_scalars(query):
         person = context.people_by_ref.get(row.user_ref, row.user_ref) \
@@ -289,7 +291,8 @@ async def export(db: Database, request: Request, *, timezone: str, key: bytes) -
     headers = [context._(h) for h in _columns(request)]
     first, after = bounds(request.start, request.end, timezone)
     with _atomic(request.path) as temporary:
-        if request.kind == "log" and request.fmt == "csv" and not request.with_personal_data:
+        if (request.kind == "log" and request.fmt == "csv" and not request.with_personal_data
+                and not request.where):
             return await log_csv.write(db, temporary, headers, first, after, timezone)
         async with db.session() as session:
             await _load_names(session, context)

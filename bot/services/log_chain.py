@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -107,8 +108,10 @@ class Verdict:
         return not self.problems
 
 
-async def verify(session: AsyncSession, key: bytes, batch: int = 5000) -> Verdict:
-    """Walk the chain and name the first edited, inserted or deleted row."""
+async def verify(session: AsyncSession, key: bytes, batch: int = 5000,
+                 progress: Callable[[int], None] | None = None) -> Verdict:
+    """Walk the chain and name the first edited, inserted or deleted row; `progress` is told
+    how many rows were checked after each batch."""
     verdict = Verdict()
     expected_seq, prev, last_id = 1, GENESIS, None
     offset_seq = 0
@@ -128,6 +131,8 @@ async def verify(session: AsyncSession, key: bytes, batch: int = 5000) -> Verdic
             verdict.redacted += row.text is None and row.text_digest is not None
             expected_seq, prev, last_id = row.chain_seq + 1, row.row_hash, row.id
         offset_seq = rows[-1].chain_seq
+        if progress is not None:
+            progress(verdict.sealed)
     return await _finish(session, verdict)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.pseudonym import user_ref
+from storage import clock
 from storage.models import InteractionLog
 from storage.repositories import Hamlets, InteractionLogs, RoleGrants
 
@@ -77,6 +78,10 @@ async def revoke(
     ids = await hamlet_ids(session, hamlets)
     removed = await RoleGrants(session).revoke(channel, user_id, role, ids)
     _log(session, "role_revoke", f"{role} {removed}", actor, channel, user_id, key)
+    if removed and not await roles_of(session, channel, user_id) & set(STAFF):
+        from bot.services import web_access  # it imports this module
+
+        await web_access.end_all(session, channel, user_id, clock.now())
     return removed
 
 
