@@ -78,7 +78,7 @@ class SendBudget:
     def __init__(self, db: Database | None, name: str, bot: Rate,
                  group: Rate | None = None) -> None:
         self.name, self.bot, self.group = name, bot, group
-        self._slots: _Slots = _LocalSlots() if db is None or db.is_sqlite else _SharedSlots(db)
+        self._slots: _Slots = _LOCAL if db is None or db.is_sqlite else _SharedSlots(db)
 
     async def take(self, chat_id: str | None = None, *, group: bool = False) -> None:
         """Wait for a slot of the bot (and of the group `chat_id` when `group`)."""
@@ -116,6 +116,8 @@ class _LocalSlots(_Slots):
         self._next[key] = max(self._next.get(key, now), now) + rate.interval
         return max(start - now, 0.0), 0.0
 
+
+_LOCAL = _LocalSlots()  # one process: its budgets of one name share their slots
 
 _TAKE = sa.text("""
 WITH t AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now),
