@@ -37,6 +37,9 @@ log = logging.getLogger(__name__)
 BACKOFF_SECONDS = (30, 120, 600, 1800)  # after the 1st, 2nd, 3rd, 4th failure
 MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 IDLE_WAKE_SECONDS = 60.0
+# A claim not renewed for this long belongs to a process that died (renewals come every
+# third of it): its rows go back to pending, the survivors are woken for it.
+STALE_AFTER = timedelta(seconds=20)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -50,7 +53,7 @@ class Dispatcher:
     def __init__(
         self, db: Database, channels: Mapping[str, Channel] | None = None, *,
         pseudonym_key: bytes, timezone: str = "Asia/Ho_Chi_Minh", batch: int = 50,
-        stale_after: timedelta = timedelta(minutes=5),
+        stale_after: timedelta = STALE_AFTER,
     ) -> None:
         self.db = db
         self.timezone = timezone
@@ -264,16 +267,28 @@ class Dispatcher:
             await session.commit()
 
     async def _seconds_to_next_due(self) -> float:
+        """Until the next row falls due, or a claim of a dead process goes stale."""
         async with self.db.session() as session:
-            query = select(sa.func.min(OutboxMessage.not_before)).where(
-                OutboxMessage.status == outbox.PENDING, self._reachable())
-            next_due = (await session.exec(query)).one()
-        if next_due is None:
+            next_due = (await session.exec(select(sa.func.min(OutboxMessage.not_before)).where(
+                OutboxMessage.status == outbox.PENDING, self._reachable()))).one()
+            oldest_claim = (await session.exec(select(sa.func.min(OutboxMessage.claimed_at))
+                                               .where(OutboxMessage.status == outbox.SENDING,
+                                                      self._reachable()))).one()
+        moments = [_aware(next_due)]
+        if oldest_claim is not None:
+            moments.append(_aware(oldest_claim) + self.stale_after)
+        moments = [m for m in moments if m is not None]
+        if not moments:
             return IDLE_WAKE_SECONDS
-        if next_due.tzinfo is None:  # min() bypasses the column type on some drivers
-            next_due = next_due.replace(tzinfo=clock.now().tzinfo)
-        seconds = (next_due - clock.now()).total_seconds()
+        seconds = (min(moments) - clock.now()).total_seconds()
         return min(max(seconds, 0.05), IDLE_WAKE_SECONDS)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """min() bypasses the column type on some drivers: naive UTC back to aware."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=clock.now().tzinfo)
+    return moment
 
 
 def _reason(exc: BaseException) -> str:
