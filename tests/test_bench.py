@@ -47,3 +47,9 @@ def test_public_page_bench_runs_on_tiny_input(capsys):
     result = _load("public_page").main(["--tiny"])
     assert result["requests"] == 50 and result["errors"] == 0 and result["chat_messages"] > 0
     assert "p99_ms=" in capsys.readouterr().out
+
+
+def test_reply_during_broadcast_runs_on_tiny_input(capsys):
+    result = _load("reply_during_broadcast").main(["--tiny"])
+    assert result["rows"][0]["recipients"] == 30 and result["rows"][0]["replies"] > 0
+    assert "p99_ms=" in capsys.readouterr().out
