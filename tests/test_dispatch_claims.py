@@ -60,9 +60,10 @@ async def test_a_delivery_loop_longer_than_the_stale_period_sends_nothing_twice(
     ticker = Dispatcher(db, {"slow": channel}, pseudonym_key=PSEUDONYM_KEY, batch=20,
                         stale_after=stale)
 
-    async def tick_meanwhile() -> None:  # the catch-up job of another process, shortened
+    async def tick_meanwhile() -> None:  # the catch-up jobs of both processes, shortened
         while sum(channel.received.values()) < 40:
             await asyncio.sleep(0.1)
+            await long_loop.dispatch_due()  # its own tick hands back nothing of the loop's
             await ticker.dispatch_due()
 
     loop = asyncio.create_task(long_loop.dispatch_due())

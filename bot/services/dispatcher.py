@@ -62,7 +62,6 @@ class Dispatcher:
         self.batch = batch
         self.stale_after = stale_after
         self._wake = asyncio.Event()
-        self._in_hand: set[int] = set()  # claimed by this process, not yet marked
         self._stopping = False
         self._running: asyncio.Task | None = None
         self.listener: outbox_wakeup.Listener | None = None
@@ -83,18 +82,19 @@ class Dispatcher:
         sent = 0
         while not self._stopping:
             rows, seen = await self._claim(now)
-            renewing = asyncio.create_task(self._renew_claims()) if rows else None
+            in_hand = {row.id for row in rows if row.id is not None}
+            renewing = asyncio.create_task(self._renew_claims(in_hand)) if rows else None
             try:
                 for row in rows:
                     if self._stopping:
                         break
                     with send_budget.sending(row.kind):
                         sent += await self._deliver(row, now)
-                    self._in_hand.discard(row.id or 0)
+                    in_hand.discard(row.id or 0)
             finally:
                 if renewing is not None:
                     renewing.cancel()
-                await self._hand_back()
+                await self._hand_back(in_hand)
             if seen < self.batch:
                 break
         return sent
@@ -130,15 +130,13 @@ class Dispatcher:
         self.wake()
         task, self._running = self._running, None
         if task is None or task.done():
-            await self._hand_back()
             return
         try:
             await asyncio.wait_for(asyncio.shield(task), grace)
         except TimeoutError:
-            task.cancel()
+            task.cancel()  # its loop hands back its claims on the way out
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
-        await self._hand_back()
 
     def _reachable(self) -> sa.ColumnElement[bool]:
         """Rows whose channel is registered (and, for channels bound to chats, those chats)."""
@@ -174,33 +172,32 @@ class Dispatcher:
                     claimed.append(row)
                 session.add(row)
             await session.commit()
-        self._in_hand.update(row.id for row in claimed if row.id is not None)
         return claimed, len(rows)
 
-    async def _renew_claims(self) -> None:
+    async def _renew_claims(self, in_hand: set[int]) -> None:
         """While a batch is being sent, keep its claims fresh (the stale period is measured
         from the last renewal, not from the start of a long delivery loop)."""
         while True:
             await asyncio.sleep(self.stale_after.total_seconds() / 3)
-            if not self._in_hand:
+            if not in_hand:
                 continue
             try:
-                await self._update_in_hand(claimed_at=clock.now())
+                await self._update_claimed(in_hand, claimed_at=clock.now())
             except Exception as exc:  # the next renewal tries again
                 log.warning("outbox claims not renewed: %s", _reason(exc))
 
-    async def _hand_back(self) -> None:
+    async def _hand_back(self, in_hand: set[int]) -> None:
         """Rows claimed here and not sent go back to pending for any process to take."""
-        if self._in_hand:
-            await self._update_in_hand(status=outbox.PENDING, claimed_at=None)
-            self._in_hand.clear()
+        if in_hand:
+            await self._update_claimed(in_hand, status=outbox.PENDING, claimed_at=None)
+            in_hand.clear()
             await outbox_wakeup.notify(self.db)
 
-    async def _update_in_hand(self, **values: object) -> None:
+    async def _update_claimed(self, ids: set[int], **values: object) -> None:
         async with self.db.unit_of_work() as session:
             await session.exec(
                 sa.update(OutboxMessage)
-                .where(col(OutboxMessage.id).in_(sorted(self._in_hand)),
+                .where(col(OutboxMessage.id).in_(sorted(ids)),
                        col(OutboxMessage.status) == outbox.SENDING)
                 .values(**values)
             )

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import weakref
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -46,9 +47,9 @@ class Rate:
 
 
 # Telegram: about 30 messages a second per bot, 20 a minute per group. A group gets a
-# burst of 3, then one message every 60/17 s: never more than 20 in any minute.
+# burst of 10, then one message every 6 s: never more than 20 in any minute.
 TELEGRAM_BOT = Rate(1 / 30)
-TELEGRAM_GROUP = Rate(60 / 17, burst=3)
+TELEGRAM_GROUP = Rate(6.0, burst=10)
 # Zalo publishes no numeric limit for the Bot API (HTTP 429 "quota exceeded", no
 # retry-after); the OA's highest tier allows 2,000 requests a minute. We pace both well
 # below: 20 a second per bot, and Telegram's group rate for Zalo groups.
@@ -78,7 +79,10 @@ class SendBudget:
     def __init__(self, db: Database | None, name: str, bot: Rate,
                  group: Rate | None = None) -> None:
         self.name, self.bot, self.group = name, bot, group
-        self._slots: _Slots = _LOCAL if db is None or db.is_sqlite else _SharedSlots(db)
+        if db is not None and not db.is_sqlite:
+            self._slots: _Slots = _SharedSlots(db)
+        else:  # one process: its budgets of one name share their slots
+            self._slots = _LOCAL.setdefault(db if db is not None else _NO_DB, _LocalSlots())
 
     async def take(self, chat_id: str | None = None, *, group: bool = False) -> None:
         """Wait for a slot of the bot (and of the group `chat_id` when `group`)."""
@@ -117,7 +121,8 @@ class _LocalSlots(_Slots):
         return max(start - now, 0.0), 0.0
 
 
-_LOCAL = _LocalSlots()  # one process: its budgets of one name share their slots
+_NO_DB = _LocalSlots  # the key of budgets without a database (any long-lived object)
+_LOCAL: weakref.WeakKeyDictionary[object, _LocalSlots] = weakref.WeakKeyDictionary()
 
 _TAKE = sa.text("""
 WITH t AS (SELECT extract(epoch FROM clock_timestamp())::float8 AS now),
