@@ -29,6 +29,7 @@ from bot.app import App, build, cli_actor
 from bot.config import Settings
 from bot.handlers import console
 from bot.i18n import CatalogMissing
+from bot.pseudonym import KeyMismatch
 from bot.services import api_keys, commune_setup, groups, roles
 from bot.services.broadcasts import BroadcastError
 from bot.services.disclosures import DisclosureError
@@ -236,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     except (commune_setup.CommuneFileError, roles.RoleError, groups.GroupError,
             CatalogMissing, DisclosureError, PetitionError, SessionError,
             ExportError, BroadcastError, ReportError, commune_setup.DemoError,
-            api_keys.ApiKeyError) as exc:
+            api_keys.ApiKeyError, KeyMismatch) as exc:
         print(f"error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130

@@ -13,12 +13,13 @@ from bot import scheduler as jobs
 from bot.config import Settings
 from bot.engine import Engine
 from bot.i18n import check_catalogs
-from bot.pseudonym import load_or_create_key
+from bot.pseudonym import check_key, load_or_create_key
 from bot.services import commune_setup, session_notices
 from bot.services.dispatcher import Dispatcher
 from storage import clock
 from storage.db import Database
 
+DISPATCHER_GRACE = 10.0  # seconds a stopping dispatcher may take to finish its message
 
 def cli_actor() -> str:
     """Who acts from the shell, as the log records it: "cli:<os user>"."""
@@ -46,6 +47,9 @@ class App:
         """
         check_catalogs()
         await self.db.upgrade()
+        async with self.db.session() as session:
+            await check_key(session, self.engine.pseudonym_key)
+            await session.commit()
         if not demo:
             return False
         async with self.db.session() as session:
@@ -53,6 +57,13 @@ class App:
                 session, cli_actor(), self.settings.timezone, now=clock.now())
             await session.commit()
         return loaded
+
+    async def stop_background(self) -> None:
+        """Stop the scheduler and the dispatcher (it finishes the message in hand and hands
+        its other claimed rows back, within DISPATCHER_GRACE seconds)."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.dispatcher.stop(grace=DISPATCHER_GRACE)
 
     def start_background(self, *, deliver: bool = True) -> None:
         """Start the scheduler and (with `deliver`) the outbox dispatcher's loop."""
@@ -64,8 +75,7 @@ class App:
 
     async def close(self) -> None:
         """Stop background work and release the database connections."""
-        if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+        await self.stop_background()
         for task in self._tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

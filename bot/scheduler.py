@@ -3,10 +3,16 @@
 Jobs are plain async functions whose last parameter is `now` (None = the current time),
 return a count, and are tested by calling them. Pass the coroutine function itself:
 APScheduler 3 never awaits a coroutine returned by a lambda.
+
+Every process of an installation runs the scheduler; `add_jobs` wraps each job that must
+run once in `once`: it runs under its own advisory lock on PostgreSQL, and a process that
+finds the lock taken skips that firing. The outbox tick needs no lock (deliveries are
+shared row by row through SKIP LOCKED).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -76,6 +82,17 @@ def cron(scheduler: AsyncIOScheduler, job: Job, crontab: str, *args: Any) -> Non
     trigger = cron_trigger(crontab, scheduler.timezone)
     scheduler.add_job(job, trigger, args=args, id=job.__name__, replace_existing=True,
                       misfire_grace_time=3600)
+
+
+def once(db: Database, job: Job) -> Job:
+    """`job`, run by one process at a time: the others skip the firing (and return 0)."""
+
+    @functools.wraps(job)
+    async def run_once(*args: Any) -> int:
+        async with db.job_lock(job.__name__) as mine:
+            return await job(*args) if mine else 0
+
+    return run_once
 
 
 async def deliver_outbox(dispatcher: Dispatcher, now: datetime | None = None) -> int:
@@ -155,7 +172,11 @@ async def broadcast_progress(dispatcher: Dispatcher, now: datetime | None = None
             channel = dispatcher.channels.get(update.channel)
             if not hasattr(channel, "post_progress") and not update.done:
                 continue
-            item = await session.get(Broadcast, update.broadcast_id)
+            # Locked and read afresh: a process that ran this job meanwhile may have posted.
+            item = await session.get(Broadcast, update.broadcast_id, with_for_update=True,
+                                     populate_existing=True)
+            if item is None or item.progress_text == update.text:
+                continue
             try:
                 if hasattr(channel, "post_progress"):
                     refs[update.broadcast_id] = await channel.post_progress(
@@ -178,15 +199,15 @@ def add_jobs(scheduler: AsyncIOScheduler, dispatcher: Dispatcher,
              log_retention_days: int = 365, outbox_retention_days: int = 30,
              data_dir: Path | None = None) -> None:
     """Every job of the product; feature issues add theirs here in one line each."""
-    timezone = str(scheduler.timezone)
+    timezone, db = str(scheduler.timezone), dispatcher.db
     every(scheduler, deliver_outbox, OUTBOX_TICK_SECONDS, dispatcher)
-    cron(scheduler, petition_digest, "0 8 * * *", dispatcher.db, timezone)
-    every(scheduler, seal_log, SEAL_TICK_SECONDS, dispatcher.db, dispatcher.pseudonym_key)
-    cron(scheduler, erase_old_log_texts, "30 2 * * *", dispatcher.db, log_retention_days)
-    every(scheduler, clear_stale_drafts, 15 * 60, dispatcher.db)
-    cron(scheduler, prune_outbox, "45 2 * * *", dispatcher.db, outbox_retention_days)
+    cron(scheduler, once(db, petition_digest), "0 8 * * *", db, timezone)
+    every(scheduler, once(db, seal_log), SEAL_TICK_SECONDS, db, dispatcher.pseudonym_key)
+    cron(scheduler, once(db, erase_old_log_texts), "30 2 * * *", db, log_retention_days)
+    every(scheduler, once(db, clear_stale_drafts), 15 * 60, db)
+    cron(scheduler, once(db, prune_outbox), "45 2 * * *", db, outbox_retention_days)
     if data_dir is not None:
-        cron(scheduler, forget_unsent_files, "15 3 * * *", dispatcher.db, data_dir)
-    every(scheduler, session_reminders, 60, dispatcher, timezone)
-    every(scheduler, run_broadcasts, BROADCAST_TICK_SECONDS, dispatcher.db, timezone)
-    every(scheduler, broadcast_progress, PROGRESS_TICK_SECONDS, dispatcher)
+        cron(scheduler, once(db, forget_unsent_files), "15 3 * * *", db, data_dir)
+    every(scheduler, once(db, session_reminders), 60, dispatcher, timezone)
+    every(scheduler, once(db, run_broadcasts), BROADCAST_TICK_SECONDS, db, timezone)
+    every(scheduler, once(db, broadcast_progress), PROGRESS_TICK_SECONDS, dispatcher)

@@ -1,6 +1,9 @@
 """`python -m bot run` with a channel configured: channels, HTTP server, dispatcher, scheduler.
 
-All share one event loop and stop cleanly on SIGTERM/SIGINT.
+All share one event loop and stop cleanly on SIGTERM/SIGINT, in at most SHUTDOWN_SECONDS:
+no new updates are taken (the HTTP server and polling stop), the dispatcher finishes the
+message in hand and hands its other claims back, the turns in hand finish; what is still
+unfinished at the bound is cancelled (its updates stay stored and are processed again).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ if TYPE_CHECKING:
     from bot.handlers.zalo_oa_runtime import ZaloOARuntime
 
 log = logging.getLogger(__name__)
+SHUTDOWN_SECONDS = 30  # from the signal to the end of serve()
 
 
 class ChannelStartError(RuntimeError):
@@ -93,7 +97,8 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     if settings.open311:
         open311_web.mount(web_app, app.db, settings.timezone, settings.default_locale,
                           clock.now)
-    runner = web.AppRunner(web_app, access_log=None)  # access logs would show webhook paths
+    # No access log: it would show webhook paths. Webhook answers take milliseconds.
+    runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=5)
     await runner.setup()
     await web.TCPSite(runner, settings.http_host, settings.http_port).start()
     app.start_background()
@@ -102,10 +107,14 @@ async def serve(app: App, stop: asyncio.Event | None = None) -> None:
     try:
         await stop.wait()
     finally:
-        await runner.cleanup()
-        for runtime in runtimes:
-            with contextlib.suppress(Exception):
-                await runtime.stop()
+        log.warning("civicbot: stopping")
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(SHUTDOWN_SECONDS):
+                await runner.cleanup()
+                await app.stop_background()
+                for runtime in runtimes:
+                    with contextlib.suppress(Exception):
+                        await runtime.stop()
 
 
 def _zalo_oa(app: App) -> ZaloOARuntime:

@@ -5,11 +5,16 @@ survives a crash of the bot; only a power cut may lose the last commits) with fo
 keys on, and its statements run in place on the event loop's thread: sessions are
 `InlineSession`s over a sync Session, and the async engine (migrations, exports) uses
 aiosqlite's API without its worker thread (inline_sqlite).
+
+Several processes on one PostgreSQL database coordinate through advisory locks: migrations
+run under one (a second process starting meanwhile waits, then finds the schema current),
+and `job_lock` lets a scheduled job run in one process at a time.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -123,17 +128,35 @@ class Database:
         if revision == "head" and await self._schema_is(head_revision()):
             return
         async with self.engine.begin() as conn:
+            if not self.is_sqlite:  # one process migrates; the others wait here, then skip
+                await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(
+                    lock_key("migrations"))))
+                if revision == "head" and await _version_is(conn, head_revision()):
+                    return
             await conn.run_sync(_run_alembic_upgrade, revision)
 
+    @asynccontextmanager
+    async def job_lock(self, name: str) -> AsyncIterator[bool]:
+        """Whether this process may run the job `name` now: on PostgreSQL a session advisory
+        lock, held on its own connection for the block (False when another process holds
+        it); on SQLite, one process, always True."""
+        if self.is_sqlite:
+            yield True
+            return
+        key = lock_key(f"job:{name}")
+        async with self.engine.connect() as conn:
+            held = (await conn.execute(sa.select(sa.func.pg_try_advisory_lock(key)))).scalar()
+            await conn.commit()
+            try:
+                yield bool(held)
+            finally:
+                if held:
+                    await conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+                    await conn.commit()
+
     async def _schema_is(self, revision: str | None) -> bool:
-        if revision is None:
-            return False
-        try:
-            async with self.engine.connect() as conn:
-                result = await conn.exec_driver_sql("SELECT version_num FROM alembic_version")
-                return list(result.scalars()) == [revision]
-        except sa.exc.DBAPIError:  # no version table yet: a new database
-            return False
+        async with self.engine.connect() as conn:
+            return await _version_is(conn, revision)
 
     async def create_all(self) -> None:
         """Create every table from the models (tests); production uses `upgrade`."""
@@ -160,6 +183,29 @@ class Database:
         await self.engine.dispose()
         if self.is_sqlite:
             self.sync_engine.dispose()
+
+
+async def _version_is(conn: Any, revision: str | None) -> bool:
+    """Whether the database's schema is at `revision` (False for a new database)."""
+    if revision is None:
+        return False
+    try:
+        async with conn.begin_nested() if conn.in_transaction() else _nothing():
+            result = await conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+            return list(result.scalars()) == [revision]
+    except sa.exc.DBAPIError:  # no version table yet: a new database
+        return False
+
+
+@asynccontextmanager
+async def _nothing() -> AsyncIterator[None]:
+    yield
+
+
+def lock_key(name: str) -> int:
+    """A stable 64-bit advisory lock key for `name` (the same in every process)."""
+    return int.from_bytes(hashlib.sha256(f"civicbot:{name}".encode()).digest()[:8], "big",
+                          signed=True)
 
 
 _REVISION_LINE = re.compile(r'^(revision|down_revision)\b[^=\n]*=\s*(?:"([^"]*)"|None)', re.M)

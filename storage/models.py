@@ -579,3 +579,22 @@ class WebSession(SQLModel, table=True):
     created_at: datetime = _when(default_factory=clock.now)
     expires_at: datetime = _when()
     ended_at: datetime | None = _when(default=None, nullable=True)
+
+
+class SendSlot(SQLModel, table=True):
+    """The shared send budget of one bot or group (PostgreSQL, several processes): the
+    earliest time, in seconds since the epoch on the database's clock, of its next free
+    slot (bot.services.send_budget)."""
+
+    __tablename__ = "send_slots"
+    key: str = Field(primary_key=True, max_length=120)
+    next_at: float = 0.0
+
+
+class DeploymentFact(SQLModel, table=True):
+    """A fact every process of one installation must agree on (the pseudonym key's
+    fingerprint); a process that disagrees refuses to start."""
+
+    __tablename__ = "deployment_facts"
+    name: str = Field(primary_key=True, max_length=60)
+    value: str = Field(max_length=200)

@@ -60,3 +60,9 @@ def test_desk_log_bench_runs_on_tiny_input(capsys):
     result = _load("desk_log").main(["--rows", "2000", "--repeat", "2"])
     assert result["rows"] == 2000 and set(result["filters"]) >= {"none", "kind", "actor"}
     assert "worst_p95_ms=" in capsys.readouterr().out
+
+
+def test_reply_during_broadcast_runs_on_tiny_input(capsys):
+    result = _load("reply_during_broadcast").main(["--tiny"])
+    assert result["rows"][0]["recipients"] == 30 and result["rows"][0]["replies"] > 0
+    assert "p99_ms=" in capsys.readouterr().out

@@ -22,13 +22,14 @@ from typing import Any
 
 from aiohttp import web
 from telegram.error import InvalidToken, TelegramError
-from telegram.ext import AIORateLimiter, ExtBot
+from telegram.ext import ExtBot
 
 from bot.engine import Engine, KeyedLocks
 from bot.handlers import flood, webhook_body
 from bot.handlers import telegram_updates as updates
 from bot.handlers.flood import FloodControl, Ticket
 from bot.handlers.telegram import TelegramChannel
+from bot.handlers.telegram_budget import BudgetRateLimiter, telegram_budget
 from bot.handlers.telegram_request import AiohttpRequest
 from bot.handlers.telegram_updates import CHANNEL
 from bot.messages import Inbound, RecipientBlocked, Reply
@@ -47,20 +48,19 @@ MAX_CONCURRENT = 256  # updates processed at once (more wait, stored, in arrival
 OK_BODY = b"{\"ok\": true}"
 
 
-def build_bot(token: str, api_url: str, *, max_retries: int = 3, connections: int = 256,
-              overall_max_rate: float = 30) -> ExtBot:
-    """PTB's bot on our aiohttp transport, behind PTB's rate limiter.
-
-    The rate limiter keeps bursts under Telegram's limits (30 messages/s overall, 20 per
-    minute per group) and retries a 429 after the time Telegram asks for.
-    """
+def build_bot(token: str, api_url: str, *, connections: int = 256,
+              db: Database | None = None, overall_max_rate: float = 30) -> ExtBot:
+    """PTB's bot on our aiohttp transport, behind the send budget (bot.handlers.
+    telegram_budget): Telegram's limits (30 messages/s per bot, 20 a minute per group),
+    shared by every process on `db` when it is PostgreSQL. A 429 is waited out by
+    telegram.with_retries. `overall_max_rate` 0: no limit (benches)."""
     base = api_url.rstrip("/")
     return ExtBot(
         token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot",
         request=AiohttpRequest(connections=connections),
         get_updates_request=AiohttpRequest(connections=1, read_timeout=POLL_TIMEOUT + 10),
-        rate_limiter=AIORateLimiter(overall_max_rate=overall_max_rate,
-                                    max_retries=max_retries),
+        rate_limiter=BudgetRateLimiter(telegram_budget(db, token, overall_max_rate))
+        if overall_max_rate else None,
     )
 
 
@@ -106,7 +106,7 @@ class TelegramRuntime:
         self.engine, self.db = engine, db
         self.webhook_url, self.webhook_secret = webhook_url, webhook_secret
         self.poll_timeout = poll_timeout
-        self.bot = bot or build_bot(token, api_url)
+        self.bot = bot or build_bot(token, api_url, db=db)
         self.channel = TelegramChannel(self.bot, data_dir, default_locale)
         self.events = inbound_events.EventLog(db, CHANNEL, lease)
         self.order = ChatOrder()

@@ -2,8 +2,9 @@
 
 A reply with `"ok": false` is an error even with HTTP 200 (Zalo answers most errors that
 way). HTTP 429 ("quota exceeded", no retry-after published) waits and retries; network
-errors retry with backoff. The token is in the URL path, so no URL is ever logged or put
-into an exception message.
+errors retry with backoff. With a send budget (bot.services.send_budget, shared by every
+process on PostgreSQL), each send* call waits for its slot first. The token is in the URL
+path, so no URL is ever logged or put into an exception message.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import logging
 from typing import Any
 
 import aiohttp
+
+from bot.services.send_budget import SendBudget
 
 log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://bot-api.zaloplatforms.com"
@@ -34,8 +37,10 @@ class ZaloClient:
     """Calls the Bot API; one aiohttp session, created on first use."""
 
     def __init__(self, token: str, base_url: str = DEFAULT_API_URL, *,
-                 session: aiohttp.ClientSession | None = None) -> None:
+                 session: aiohttp.ClientSession | None = None,
+                 budget: SendBudget | None = None) -> None:
         self._token = token
+        self.budget = budget
         self.base_url = base_url.rstrip("/")
         self._session = session
         self._own_session = session is None
@@ -54,6 +59,8 @@ class ZaloClient:
         """
         if self._session is None:
             self._session = aiohttp.ClientSession()
+        if self.budget is not None and method.startswith("send") and method != "sendChatAction":
+            await self.budget.take()
         url = f"{self.base_url}/bot{self._token}/{method}"
         quota, network = iter(QUOTA_RETRIES), iter(RETRIES if retry else ())
         while True:

@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from bot.services.send_budget import SendBudget
+
 log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://openapi.zalo.me"
 DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com"
@@ -112,9 +114,10 @@ class ZaloOAClient(_Http):
     """Calls the OA API with the token source's access token."""
 
     def __init__(self, tokens: TokenSource, base_url: str = DEFAULT_API_URL, *,
-                 session: aiohttp.ClientSession | None = None) -> None:
+                 session: aiohttp.ClientSession | None = None,
+                 budget: SendBudget | None = None) -> None:
         super().__init__(session)
-        self.tokens = tokens
+        self.tokens, self.budget = tokens, budget
         self.base_url = base_url.rstrip("/")
 
     async def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -152,7 +155,9 @@ class ZaloOAClient(_Http):
 
     async def send_cs(self, recipient: dict[str, str], message: dict[str, Any]) -> dict[str, Any]:
         """A consultation message: recipient {"message_id": …} answers a message,
-        {"user_id": …} writes first."""
+        {"user_id": …} writes first. Waits for the send budget's slot first."""
+        if self.budget is not None:
+            await self.budget.take()
         return await self.call("POST", "/v3.0/oa/message/cs",
                                {"recipient": recipient, "message": message}) or {}
 

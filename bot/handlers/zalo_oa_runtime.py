@@ -41,8 +41,9 @@ from bot.handlers.zalo_oa import (
 from bot.handlers.zalo_oa_client import ZaloOAClient, ZaloOAError, ZaloOAuth
 from bot.handlers.zalo_oa_tokens import NoTokens, TokenStore
 from bot.messages import Inbound, RecipientBlocked, Undeliverable
-from bot.services import inbound_events, reachability
+from bot.services import inbound_events, reachability, send_budget
 from bot.services.inbound_events import kind_of
+from bot.services.send_budget import SendBudget
 from storage import clock
 from storage.db import Database
 from storage.models import Hamlet, User, ZaloOAFollower
@@ -75,7 +76,8 @@ class ZaloOARuntime:
         self._seed = (access_token, refresh_token)
         self.auth = ZaloOAuth(app_id, app_secret, oauth_url)
         self.tokens = TokenStore(db, self.auth)
-        self.client = ZaloOAClient(self.tokens, api_url)
+        self.client = ZaloOAClient(self.tokens, api_url, budget=SendBudget(
+            db, f"zalo_oa:{app_id}", send_budget.ZALO_OA))
         self.button_key = hashlib.sha256(b"civicbot-buttons:" + secret_key.encode()).digest()
         self.channel = ZaloOAChannel(self.client, db, self.button_key)
         self.events = inbound_events.EventLog(db, CHANNEL, lease)

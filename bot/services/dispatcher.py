@@ -1,9 +1,12 @@
 """The dispatcher: sends due outbox rows through the channel that owns each recipient.
 
-A row is claimed (status "sending") in one short transaction, sent, then marked in
-another, so it is never sent twice in the normal path. A crash between sending and
-marking leaves it "sending"; after `stale_after` it is pending again, so that one
-message may be sent twice (at most one duplicate per in-flight row). Failures retry with
+A row is claimed (status "sending", `claimed_at` = the claim's time) in one short
+transaction, sent, then marked in another, so it is never sent twice in the normal path.
+While a batch is being sent its claims are renewed, so a long delivery loop is never taken
+for a crashed one; `stop()` hands the rows not yet sent back to pending. A crash between
+sending and marking leaves rows "sending"; after `stale_after` they are pending again, so
+a message may be sent twice (at most one duplicate per row in flight). On PostgreSQL other
+processes learn of new rows by LISTEN/NOTIFY (bot.services.outbox_wakeup). Failures retry with
 backoff up to MAX_ATTEMPTS; a blocked recipient is marked and never retried. A non-urgent
 push to a private chat that falls due in the quiet hours waits for the morning
 (bot/services/quiet_hours.py): its row is put back with the time it will go.
@@ -23,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Channel, RecipientBlocked, Undeliverable
 from bot.pseudonym import user_ref
-from bot.services import outbox, quiet_hours, reachability
+from bot.services import outbox, outbox_wakeup, quiet_hours, reachability, send_budget
 from storage import clock
 from storage.db import Database
 from storage.models import GroupLink, InteractionLog, OutboxMessage
@@ -34,6 +37,9 @@ log = logging.getLogger(__name__)
 BACKOFF_SECONDS = (30, 120, 600, 1800)  # after the 1st, 2nd, 3rd, 4th failure
 MAX_ATTEMPTS = len(BACKOFF_SECONDS) + 1
 IDLE_WAKE_SECONDS = 60.0
+# A claim not renewed for this long belongs to a process that died (renewals come every
+# third of it): its rows go back to pending, the survivors are woken for it.
+STALE_AFTER = timedelta(seconds=20)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -47,7 +53,7 @@ class Dispatcher:
     def __init__(
         self, db: Database, channels: Mapping[str, Channel] | None = None, *,
         pseudonym_key: bytes, timezone: str = "Asia/Ho_Chi_Minh", batch: int = 50,
-        stale_after: timedelta = timedelta(minutes=5),
+        stale_after: timedelta = STALE_AFTER,
     ) -> None:
         self.db = db
         self.timezone = timezone
@@ -56,6 +62,9 @@ class Dispatcher:
         self.batch = batch
         self.stale_after = stale_after
         self._wake = asyncio.Event()
+        self._stopping = False
+        self._running: asyncio.Task | None = None
+        self.listener: outbox_wakeup.Listener | None = None
 
     def register(self, channel: Channel) -> None:
         """Deliver this channel's rows from now on."""
@@ -71,19 +80,34 @@ class Dispatcher:
         now = now or clock.now()
         await self._release_stale(now)
         sent = 0
-        while True:
+        while not self._stopping:
             rows, seen = await self._claim(now)
-            for row in rows:
-                sent += await self._deliver(row, now)
+            in_hand = {row.id for row in rows if row.id is not None}
+            renewing = asyncio.create_task(self._renew_claims(in_hand)) if rows else None
+            try:
+                for row in rows:
+                    if self._stopping:
+                        break
+                    with send_budget.sending(row.kind):
+                        sent += await self._deliver(row, now)
+                    in_hand.discard(row.id or 0)
+            finally:
+                if renewing is not None:
+                    renewing.cancel()
+                await self._hand_back(in_hand)
             if seen < self.batch:
                 break
         return sent
 
     async def run(self) -> None:
-        """Deliver until cancelled: on every enqueue, and when the next row falls due."""
+        """Deliver until stopped: on every enqueue (in this process, or in another one on
+        PostgreSQL), and when the next row falls due."""
+        self._running = asyncio.current_task()
         unsubscribe = outbox.on_enqueue(self.wake)
+        listener = self.listener = outbox_wakeup.Listener(self.db, self.wake)
+        await listener.start()
         try:
-            while True:
+            while not self._stopping:
                 self._wake.clear()
                 try:
                     await self.dispatch_due()
@@ -95,6 +119,24 @@ class Dispatcher:
                     await asyncio.wait_for(self._wake.wait(), timeout)
         finally:
             unsubscribe()
+            await listener.stop()
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Finish the message being sent, hand the other claimed rows back, stop `run`.
+
+        After `grace` seconds the loop is cancelled; its claims are still handed back.
+        """
+        self._stopping = True
+        self.wake()
+        task, self._running = self._running, None
+        if task is None or task.done():
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(task), grace)
+        except TimeoutError:
+            task.cancel()  # its loop hands back its claims on the way out
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
 
     def _reachable(self) -> sa.ColumnElement[bool]:
         """Rows whose channel is registered (and, for channels bound to chats, those chats)."""
@@ -126,11 +168,40 @@ class Dispatcher:
                 if morning and quiet_hours.held(row.kind, (row.channel, row.chat_id) in groups):
                     row.not_before = morning  # stays pending, due at 06:30
                 else:
-                    row.status, row.claimed_at = outbox.SENDING, now
+                    row.status, row.claimed_at = outbox.SENDING, clock.now()
                     claimed.append(row)
                 session.add(row)
             await session.commit()
         return claimed, len(rows)
+
+    async def _renew_claims(self, in_hand: set[int]) -> None:
+        """While a batch is being sent, keep its claims fresh (the stale period is measured
+        from the last renewal, not from the start of a long delivery loop)."""
+        while True:
+            await asyncio.sleep(self.stale_after.total_seconds() / 3)
+            if not in_hand:
+                continue
+            try:
+                await self._update_claimed(in_hand, claimed_at=clock.now())
+            except Exception as exc:  # the next renewal tries again
+                log.warning("outbox claims not renewed: %s", _reason(exc))
+
+    async def _hand_back(self, in_hand: set[int]) -> None:
+        """Rows claimed here and not sent go back to pending for any process to take."""
+        if in_hand:
+            await self._update_claimed(in_hand, status=outbox.PENDING, claimed_at=None)
+            in_hand.clear()
+            await outbox_wakeup.notify(self.db)
+
+    async def _update_claimed(self, ids: set[int], **values: object) -> None:
+        async with self.db.unit_of_work() as session:
+            await session.exec(
+                sa.update(OutboxMessage)
+                .where(col(OutboxMessage.id).in_(sorted(ids)),
+                       col(OutboxMessage.status) == outbox.SENDING)
+                .values(**values)
+            )
+            await session.commit()
 
     @staticmethod
     async def _group_chats(session: AsyncSession) -> set[tuple[str, str]]:
@@ -193,16 +264,28 @@ class Dispatcher:
             await session.commit()
 
     async def _seconds_to_next_due(self) -> float:
+        """Until the next row falls due, or a claim of a dead process goes stale."""
         async with self.db.session() as session:
-            query = select(sa.func.min(OutboxMessage.not_before)).where(
-                OutboxMessage.status == outbox.PENDING, self._reachable())
-            next_due = (await session.exec(query)).one()
-        if next_due is None:
+            next_due = (await session.exec(select(sa.func.min(OutboxMessage.not_before)).where(
+                OutboxMessage.status == outbox.PENDING, self._reachable()))).one()
+            oldest_claim = (await session.exec(select(sa.func.min(OutboxMessage.claimed_at))
+                                               .where(OutboxMessage.status == outbox.SENDING,
+                                                      self._reachable()))).one()
+        moments = [_aware(next_due)]
+        if oldest_claim is not None:
+            moments.append(_aware(oldest_claim) + self.stale_after)
+        moments = [m for m in moments if m is not None]
+        if not moments:
             return IDLE_WAKE_SECONDS
-        if next_due.tzinfo is None:  # min() bypasses the column type on some drivers
-            next_due = next_due.replace(tzinfo=clock.now().tzinfo)
-        seconds = (next_due - clock.now()).total_seconds()
+        seconds = (min(moments) - clock.now()).total_seconds()
         return min(max(seconds, 0.05), IDLE_WAKE_SECONDS)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """min() bypasses the column type on some drivers: naive UTC back to aware."""
+    if moment is not None and moment.tzinfo is None:
+        return moment.replace(tzinfo=clock.now().tzinfo)
+    return moment
 
 
 def _reason(exc: BaseException) -> str:

@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.messages import Attachment, Button, Reply
+from bot.services import outbox_wakeup
 from storage import clock
 from storage.models import OutboxMessage
 
@@ -95,6 +96,8 @@ async def enqueue(
     new_id = result.scalar_one_or_none()
     if new_id is not None and not event.contains(session.sync_session, "after_commit", _notify):
         event.listen(session.sync_session, "after_commit", _notify, once=True)
+    if new_id is not None:
+        await outbox_wakeup.notify_in(session)
     return new_id
 
 

@@ -1,7 +1,7 @@
 """web desk: one-time sign-in links, browser sessions, log indexes for the desk's filters
 
 Revision ID: 0017_web_desk
-Revises: 0015_turns_leases_outcomes
+Revises: 0016_send_slots_deployment_facts
 Create Date: 2026-12-02 16:50:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import storage.models  # noqa: F401
 
 revision: str = "0017_web_desk"
-down_revision: str | None = "0015_turns_leases_outcomes"
+down_revision: str | None = "0016_send_slots_deployment_facts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
