@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     default_locale: str = "vi"
     log_retention_days: int = Field(default=365, ge=1)
     outbox_retention_days: int = Field(default=30, ge=1)
+    backup_dir: Path | None = None  # set: a backup archive there every night (civicbot backup)
+    backup_keep: int = Field(default=7, ge=1)  # how many nightly archives are kept
 
     @field_validator("database_url")
     @classmethod
