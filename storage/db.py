@@ -124,6 +124,8 @@ class Database:
             return
         async with self.engine.begin() as conn:
             await conn.run_sync(_run_alembic_upgrade, revision)
+        if self.is_sqlite:  # migrations ran with foreign keys off (env.py): reconnect with them on
+            await self.engine.dispose()
 
     async def _schema_is(self, revision: str | None) -> bool:
         if revision is None:
