@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import sqlite3
 import tarfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -122,3 +124,50 @@ async def test_the_daily_backup_keeps_the_newest(tmp_path: Path):
         assert await backup_job.daily_backup(settings) == 1
     kept = sorted(p.name for p in (tmp_path / "backups").iterdir())
     assert kept == ["civicbot-20261127-020000.tar.gz", "civicbot-20261128-020000.tar.gz"]
+
+
+def test_an_sqlite_backup_is_consistent_while_the_bot_writes(tmp_path: Path):
+    """The online backup API copies a whole, committed state while another connection writes."""
+    import threading
+
+    database = tmp_path / "bot.db"
+    with sqlite3.connect(database) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("CREATE TABLE alembic_version (version_num TEXT)")
+        conn.execute("CREATE TABLE log (n INTEGER, twice INTEGER)")
+    stop = threading.Event()
+
+    def write() -> None:
+        with sqlite3.connect(database) as writer:
+            n = 0
+            while not stop.is_set():
+                n += 1
+                writer.execute("INSERT INTO log VALUES (?, ?)", (n, 2 * n))
+                writer.commit()
+
+    thread = threading.Thread(target=write)
+    thread.start()
+    try:
+        while not database.with_name("bot.db-wal").exists() or _rows(database) < 50:
+            time.sleep(0.005)
+        copies = []
+        for i in range(3):
+            copies.append(tmp_path / f"copy{i}.db")
+            backup.dump_database(f"sqlite:///{database}", copies[-1])
+    finally:
+        stop.set()
+        thread.join()
+    counts = []
+    for copy in copies:
+        with sqlite3.connect(copy) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            rows = conn.execute("SELECT count(*), max(n), sum(twice) - 2 * sum(n) FROM log"
+                                ).fetchone()
+        assert rows[0] == rows[1] and rows[2] == 0  # no half-written row, no gap
+        counts.append(rows[0])
+    assert counts == sorted(counts) and counts[0] >= 50
+
+
+def _rows(database: Path) -> int:
+    with contextlib.closing(sqlite3.connect(database)) as conn:
+        return conn.execute("SELECT count(*) FROM log").fetchone()[0]

@@ -9,6 +9,7 @@ the copied database refers to is in the archive (a file saved meanwhile is merel
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -112,7 +113,7 @@ def dump_database(database_url: str, target: Path) -> str:
         return PG_MEMBER
     if not path.exists():
         raise BackupError(f"no database at {path}")
-    source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    source = sqlite3.connect(path)  # read-only mode would fail on a WAL file without its -shm
     copy = sqlite3.connect(target)
     try:
         source.backup(copy)  # the online backup API: a consistent copy while the bot writes
@@ -179,7 +180,7 @@ def sqlite_is_live(path: Path) -> bool:
     """True when an SQLite file already holds a civicbot schema."""
     if not path.exists() or path.stat().st_size == 0:
         return False
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+    with contextlib.closing(sqlite3.connect(path)) as conn:
         return bool(conn.execute("SELECT 1 FROM sqlite_master WHERE name='alembic_version'"
                                  ).fetchone())
 
