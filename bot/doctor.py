@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -49,7 +50,8 @@ async def run_checks(settings: Settings, db: Database) -> list[Check]:
                 http, "zalo", settings.zalo_api_url, settings.zalo_bot_token.get_secret_value()))
             checks.append(await check_webhook(http, "zalo", settings.zalo_webhook_url))
         if settings.zalo_oa_app_id and settings.zalo_oa_secret_key:
-            checks.append(await check_zalo_oa(http, settings))
+            checks.append(await check_zalo_oa(http, settings, await _stored_oa_token(
+                db, settings.zalo_oa_app_id)))
     if not settings.channels_configured:
         checks.append(Check("channels", True, "no channel token set: `civicbot run` starts "
                             "the console chat"))
@@ -152,14 +154,37 @@ async def check_webhook(http: aiohttp.ClientSession, channel: str, url: str | No
     return Check(name, True, f"{url} answers (HTTP {status})")
 
 
-async def check_zalo_oa(http: aiohttp.ClientSession, settings: Settings) -> Check:
-    """The Official Account's access token reads the OA's profile."""
+async def _stored_oa_token(db: Database, app_id: str) -> tuple[str, datetime | None] | None:
+    """The access token the bot stored after authorisation or its last refresh, if any."""
+    try:
+        async with db.engine.connect() as conn:
+            row = (await conn.execute(sa.text(
+                "SELECT access_token, expires_at FROM zalo_oa_tokens WHERE app_id = :app"),
+                {"app": app_id})).first()
+    except Exception:  # no table yet (a new database): nothing stored
+        return None
+    if row is None or not row[0]:
+        return None
+    expires = row[1]
+    if isinstance(expires, str):  # SQLite hands back text
+        expires = datetime.fromisoformat(expires)
+    return row[0], expires.replace(tzinfo=UTC) if expires and not expires.tzinfo else expires
+
+
+async def check_zalo_oa(http: aiohttp.ClientSession, settings: Settings,
+                        stored: tuple[str, datetime | None] | None = None) -> Check:
+    """The Official Account's access token (stored, else ZALO_OA_ACCESS_TOKEN) reads the OA's
+    profile. An expired stored token is not refreshed here: Zalo's refresh token is single-use,
+    and spending it is the running bot's job."""
     name = "zalo_oa token"
-    if not settings.zalo_oa_access_token:
-        return Check(name, True, "no ZALO_OA_ACCESS_TOKEN set: the token the admin authorised "
-                     "is read from the database at start")
+    if stored is not None and stored[1] is not None and stored[1] <= clock.now():
+        return Check(name, True, f"the stored access token expired at {stored[1]:%Y-%m-%d %H:%M}"
+                     " UTC: the bot refreshes it at start")
+    if stored is None and not settings.zalo_oa_access_token:
+        return Check(name, False, "no access token stored or set: authorise the OA with "
+                     "`civicbot zalo-oa authorize`")
     url = f"{settings.zalo_oa_api_url.rstrip('/')}/v2.0/oa/getoa"
-    token = settings.zalo_oa_access_token.get_secret_value()
+    token = stored[0] if stored else settings.zalo_oa_access_token.get_secret_value()
     try:
         async with http.get(url, headers={"access_token": token}) as response:
             answer = await response.json(content_type=None)

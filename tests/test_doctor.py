@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import socket
+from datetime import datetime
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from bot import cli_ops
 from bot.config import Settings
@@ -129,3 +131,25 @@ async def test_an_unwritable_data_folder_fails(database_url, tmp_path, capsys):
     code, lines = await _doctor(_settings(database_url, tmp_path), capsys)
     assert code == 1
     assert _line(lines, "data folder").startswith("FAIL  data folder:")
+
+
+async def test_the_zalo_oa_check_uses_the_stored_token_and_never_refreshes(database_url, fakes,
+                                                                            tmp_path, capsys):
+    _, _, oa = fakes
+    access, _ = oa.issue()
+    database = Database(Settings(database_url=database_url).async_database_url)
+    async with database.engine.begin() as conn:
+        await conn.execute(sa.text(
+            "INSERT INTO zalo_oa_tokens (app_id, access_token, refresh_token, refreshes, "
+            "updated_at) VALUES (:app, :access, 'RT', 0, :now)"),
+            {"app": APP_ID, "access": access, "now": datetime(2026, 11, 25, 3, 0)})
+    await database.dispose()
+    settings = _settings(database_url, tmp_path, zalo_oa_app_id=APP_ID, zalo_oa_secret_key="s",
+                         zalo_oa_api_url=oa.url)
+    code, lines = await _doctor(settings, capsys)
+    assert code == 0, lines
+    assert _line(lines, "zalo_oa token") == f"ok    zalo_oa token: accepted by {oa.url}"
+    oa.expire(access)
+    code, lines = await _doctor(settings, capsys)
+    assert code == 1 and "Access token is invalid" in _line(lines, "zalo_oa token")
+    assert not oa.of("/v4/oa/access_token")  # the single-use refresh token was not spent
