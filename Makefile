@@ -33,14 +33,19 @@ browser:
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet --editable '.[test]'
 	touch $(STAMP)
 
+# The .po live in locales/; their .mo go inside the package (bot/locales), where the wheel's
+# build step (setup.py) puts them too.
 compile-catalogs: install
-	$(BIN)/pybabel -q compile -d locales -D messages
+	for po in locales/*/LC_MESSAGES/messages.po; do \
+		mo=bot/$${po%.po}.mo; mkdir -p $$(dirname $$mo); \
+		$(BIN)/pybabel -q compile -i $$po -o $$mo || exit 1; \
+	done
 
 # For developers after changing user-facing strings: refresh the template and catalogs.
 catalogs: install

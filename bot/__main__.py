@@ -1,5 +1,6 @@
-"""Command line: run, chat, init, demo, role, db, group, disclosure, report, petition,
-session, broadcast, export, log, api-key, web.
+"""Command line (`civicbot` or `python -m bot`): run, chat, init, demo, role, db, group,
+disclosure, report, petition, session, broadcast, export, log, api-key, web, backup,
+restore, doctor.
 
 Errors print one clear line and exit non-zero.
 """
@@ -20,6 +21,7 @@ from bot import (
     cli_api_keys,
     cli_broadcasts,
     cli_disclosures,
+    cli_ops,
     cli_petitions,
     cli_sessions,
     cli_web,
@@ -31,6 +33,7 @@ from bot.handlers import console
 from bot.i18n import CatalogMissing
 from bot.pseudonym import KeyMismatch
 from bot.services import api_keys, commune_setup, groups, roles
+from bot.services.backup import BackupError
 from bot.services.broadcasts import BroadcastError
 from bot.services.disclosures import DisclosureError
 from bot.services.exports import ExportError
@@ -73,7 +76,9 @@ async def cmd_chat(app: App, args: argparse.Namespace) -> int:
 
 async def cmd_init(app: App, args: argparse.Namespace) -> int:
     """Create or update the commune from its TOML file."""
-    spec = commune_setup.read(Path(args.file))
+    if (args.file is None) == (not args.demo):
+        raise commune_setup.CommuneFileError("give a commune file or --demo, not both")
+    spec = commune_setup.read(commune_setup.DEMO_FILE if args.demo else Path(args.file))
     await app.prepare()
     async with app.db.session() as session:
         counts = await commune_setup.apply(session, spec, cli_actor(),
@@ -157,7 +162,7 @@ async def cmd_db(app: App, args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
-    top = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    top = argparse.ArgumentParser(prog="civicbot", description=__doc__)
     sub = top.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start the bot (console chat on demo data when no token is set)"
                    ).set_defaults(func=cmd_run)
@@ -165,7 +170,9 @@ def parser() -> argparse.ArgumentParser:
     chat.add_argument("--user", default="demo", help="console user id (default: demo)")
     chat.set_defaults(func=cmd_chat)
     init = sub.add_parser("init", help="create or update the commune from a TOML file")
-    init.add_argument("file", help="commune file, e.g. examples/commune.demo.toml")
+    init.add_argument("file", nargs="?", help="the commune's TOML file")
+    init.add_argument("--demo", action="store_true",
+                      help="use the demo commune shipped with civicbot (Xã Chi Lăng)")
     init.set_defaults(func=cmd_init)
     demo = sub.add_parser("demo", help="load the demo commune (dated from today) into an "
                           "empty database")
@@ -205,6 +212,7 @@ def parser() -> argparse.ArgumentParser:
     cli_zalo_oa.register(sub)
     cli_api_keys.register(sub, _as_cli_actor)
     cli_web.register(sub, _as_cli_actor)
+    cli_ops.register(sub)
     return top
 
 
@@ -216,6 +224,8 @@ def _as_cli_actor(command: Callable[[App, argparse.Namespace, str], Awaitable[in
 
 async def _main(func: Callable[[App, argparse.Namespace], Awaitable[int]],
                 args: argparse.Namespace, settings: Settings) -> int:
+    if getattr(args, "settings_only", False):  # backup, restore, doctor: no app to build
+        return await func(settings, args)  # type: ignore[arg-type]
     app = build(settings)
     try:
         return await func(app, args)
@@ -237,11 +247,16 @@ def main(argv: list[str] | None = None) -> int:
     except (commune_setup.CommuneFileError, roles.RoleError, groups.GroupError,
             CatalogMissing, DisclosureError, PetitionError, SessionError,
             ExportError, BroadcastError, ReportError, commune_setup.DemoError,
-            api_keys.ApiKeyError, KeyMismatch) as exc:
+            api_keys.ApiKeyError, KeyMismatch, BackupError) as exc:
         print(f"error: {exc}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
     return 1
+
+
+def run_cli() -> None:
+    """Entry point of the `civicbot` console script (the same as `python -m bot`)."""
+    sys.exit(main())
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot import backup_job
 from bot import scheduler as jobs
 from bot.config import Settings
 from bot.engine import Engine
@@ -69,6 +70,7 @@ class App:
         """Start the scheduler and (with `deliver`) the outbox dispatcher's loop."""
         jobs.add_jobs(self.scheduler, self.dispatcher, self.settings.log_retention_days,
                       self.settings.outbox_retention_days, self.settings.data_dir)
+        backup_job.add(self.scheduler, self.settings)
         self.scheduler.start()
         if deliver:
             self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))

@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     # dropped. FLOOD_RATE=0 turns it off.
     flood_burst: int = Field(default=10, ge=1)
     flood_rate: float = Field(default=1.0, ge=0)
+    backup_dir: Path | None = None  # set: a backup archive there every night (civicbot backup)
+    backup_keep: int = Field(default=7, ge=1)  # how many nightly archives are kept
 
     @field_validator("database_url")
     @classmethod

@@ -1,4 +1,7 @@
-"""Translations (gettext catalogs in locales/, one domain "messages") and local formatting.
+"""Translations (gettext catalogs, one domain "messages") and local formatting.
+
+The catalogs are edited in the repository's locales/*.po and compiled into the package's
+bot/locales/*.mo (by the wheel's build step, or `make compile-catalogs` in a checkout).
 
 Source strings are English; `vi` is the default locale. Dates are shown in the commune's
 time zone the Vietnamese way ("08:30, thứ Hai, 01/12/2026").
@@ -16,7 +19,7 @@ from babel.support import NullTranslations, Translations
 
 from bot.config import SUPPORTED_LOCALES
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+CATALOGS_DIR = Path(__file__).resolve().parent / "locales"  # compiled .mo, inside the package
 DOMAIN = "messages"
 
 
@@ -29,13 +32,12 @@ def translations(locale: str) -> NullTranslations:
     """The catalog for `locale`; unknown locales give the English source text."""
     if locale not in SUPPORTED_LOCALES:
         return NullTranslations()
-    po = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-    mo = po.with_suffix(".mo")
-    if po.exists() and not mo.exists():
+    mo = CATALOGS_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.mo"
+    if not mo.exists():
         raise CatalogMissing(
-            f"{mo} is missing: compile the catalogs with `pybabel compile -d locales -D messages`"
+            f"{mo} is missing: reinstall the package, or in a checkout `make compile-catalogs`"
         )
-    return Translations.load(str(LOCALES_DIR), [locale], DOMAIN)
+    return Translations.load(str(CATALOGS_DIR), [locale], DOMAIN)
 
 
 def N_(message: str) -> str:  # noqa: N802  (gettext's conventional name)

@@ -134,6 +134,8 @@ class Database:
                 if revision == "head" and await _version_is(conn, head_revision()):
                     return
             await conn.run_sync(_run_alembic_upgrade, revision)
+        if self.is_sqlite:  # migrations ran with foreign keys off (env.py): reconnect with them on
+            await self.engine.dispose()
 
     @asynccontextmanager
     async def job_lock(self, name: str) -> AsyncIterator[bool]:

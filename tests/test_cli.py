@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bot.__main__ import main
+from bot.services import commune_setup
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,7 +43,7 @@ def test_run_without_tokens_is_the_console_chat_on_the_demo_commune(tmp_path):
 
 
 def test_init_twice_and_role_grants(tmp_path):
-    demo = str(ROOT / "examples" / "commune.demo.toml")
+    demo = str(commune_setup.DEMO_FILE)
     first = _run(["init", demo], tmp_path)
     assert first.returncode == 0, first.stderr
     assert "Xã Chi Lăng: 8 hamlets (0 retired), 3 new role grants" in first.stdout
@@ -112,7 +113,7 @@ def test_group_link_list_and_unlink(tmp_path, monkeypatch, capsys):
         out, err = capsys.readouterr()
         return code, out, err
 
-    assert cli("init", str(ROOT / "examples" / "commune.demo.toml"))[0] == 0
+    assert cli("init", str(commune_setup.DEMO_FILE))[0] == 0
     assert cli("group", "link", "--chat-id", "-1001", "--staff", "--title", "Cán bộ") == (
         0, "telegram:-1001 linked as the staff chat\n", "")
     assert cli("group", "link", "--chat-id", "-1002", "--hamlet", "khu-99") == (

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import ast
 import re
+from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR
-
-ROOT = LOCALES_DIR.parent
+ROOT = Path(__file__).resolve().parent.parent
+LOCALES_DIR = ROOT / "locales"  # the .po catalogs (compiled into bot/locales)
 GLOSSARY = ROOT / "docs" / "glossary.md"
 LABEL_LIMIT = 32
 MESSAGE_LIMIT = 500

@@ -10,7 +10,9 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from bot.i18n import LOCALES_DIR, format_date, format_datetime, translations
+from bot.i18n import format_date, format_datetime, translations
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"  # the .po catalogs
 
 PLACEHOLDER = re.compile(r"\{(\w*)\}")
 

@@ -12,8 +12,8 @@ import pytest
 from sqlmodel import select
 
 from bot.engine import Engine
+from bot.services import commune_setup, petition_intake, roles, status_words
 from bot.services import petition_cards as cards
-from bot.services import petition_intake, roles, status_words
 from bot.services import petitions as service
 from bot.services.petition_statuses import (
     ACCEPTED,
@@ -218,7 +218,7 @@ async def test_a_reopened_petition_reaches_staff_with_reason_rating_and_new_dead
 
 
 def test_role_grant_takes_a_display_name(shell, capsys, tmp_path):
-    assert shell(capsys, "init", str(ROOT / "examples" / "commune.demo.toml"))[0] == 0
+    assert shell(capsys, "init", str(commune_setup.DEMO_FILE))[0] == 0
     code, out, err = shell(capsys, "role", "grant", "--channel", "telegram", "--user-id", "77",
                            "--role", "staff", "--name", "Chị Mai (tư pháp)")
     assert code == 0, err

@@ -17,7 +17,7 @@ from storage.models import Commune, Hamlet
 from storage.repositories import Communes, Hamlets
 
 UNIT_TYPES = ("xã", "phường", "đặc khu")
-DEMO_FILE = Path(__file__).resolve().parents[2] / "examples" / "commune.demo.toml"
+DEMO_FILE = Path(__file__).resolve().parents[1] / "demo_data" / "commune.toml"  # packaged
 
 
 class CommuneFileError(ValueError):

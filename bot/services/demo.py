@@ -22,7 +22,7 @@ from bot.textfold import nfc
 from bot.workdays import Calendar
 from storage.repositories import Communes, Disclosures
 
-DISCLOSURES_FILE = Path(__file__).resolve().parents[2] / "examples" / "disclosures.demo.toml"
+DISCLOSURES_FILE = Path(__file__).resolve().parents[1] / "demo_data" / "disclosures.toml"
 
 SESSIONS = (  # (days ahead at the earliest, local time, topic, leaders, place, capacity)
     (10, "08:00", "Đối thoại về quy hoạch khu dân cư mới và đường liên thôn",
