@@ -8,7 +8,7 @@ flood control off, and the same with it on (burst 10, then 1 message/s). For eac
 p50/p99, the flooder's answers during the run, a new person's first answer right after the
 storm (while the backlog drains), events still pending then, and the process's RSS.
 
-    .venv/bin/python bench/flood.py              # docs/benchmarks-edge.md
+    .venv/bin/python bench/flood.py              # docs/benchmarks.md
     .venv/bin/python bench/flood.py --tiny       # a quick check that it still works
 """
 
