@@ -70,7 +70,7 @@ class App:
         """Start the scheduler and (with `deliver`) the outbox dispatcher's loop."""
         jobs.add_jobs(self.scheduler, self.dispatcher, self.settings.log_retention_days,
                       self.settings.outbox_retention_days, self.settings.data_dir)
-        backup_job.add(self.scheduler, self.settings)
+        backup_job.add(self.scheduler, self.settings, self.db)
         self.scheduler.start()
         if deliver:
             self._tasks.append(asyncio.create_task(self.dispatcher.run(), name="outbox"))

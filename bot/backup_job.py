@@ -1,6 +1,8 @@
 """The nightly backup, when BACKUP_DIR is set: one archive, then all but BACKUP_KEEP deleted.
 
-A separate module so the scheduler registers it with one line.
+A separate module so the scheduler registers it with one line. With several processes the
+job runs under its own advisory lock, and a night that already has its archive in BACKUP_DIR
+(a shared folder: another process made it) gets no second one.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import Settings
 from bot.services import backup
 from storage import clock
+from storage.db import Database
 
 log = logging.getLogger(__name__)
 CRONTAB = "15 2 * * *"  # 02:15 local, before the 02:30 log clean-up
@@ -26,6 +29,8 @@ async def daily_backup(settings: Settings, now: datetime | None = None) -> int:
     if settings.backup_dir is None:
         return 0
     local = (now or clock.now()).astimezone(ZoneInfo(settings.timezone))
+    if any(settings.backup_dir.glob(f"civicbot-{local:%Y%m%d}-*.tar.gz")):
+        return 0  # tonight's archive is there already
     target = settings.backup_dir / backup.scheduled_name(local)
     try:
         await make_backup(settings, target)
@@ -37,9 +42,9 @@ async def daily_backup(settings: Settings, now: datetime | None = None) -> int:
     return 1
 
 
-def add(scheduler: AsyncIOScheduler, settings: Settings) -> None:
-    """Schedule the nightly backup when BACKUP_DIR is set."""
-    from bot.scheduler import cron
+def add(scheduler: AsyncIOScheduler, settings: Settings, db: Database) -> None:
+    """Schedule the nightly backup when BACKUP_DIR is set (one process at a time)."""
+    from bot.scheduler import cron, once
 
     if settings.backup_dir is not None:
-        cron(scheduler, daily_backup, CRONTAB, settings)
+        cron(scheduler, once(db, daily_backup), CRONTAB, settings)

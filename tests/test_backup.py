@@ -124,6 +124,9 @@ async def test_the_daily_backup_keeps_the_newest(tmp_path: Path):
         assert await backup_job.daily_backup(settings) == 1
     kept = sorted(p.name for p in (tmp_path / "backups").iterdir())
     assert kept == ["civicbot-20261127-020000.tar.gz", "civicbot-20261128-020000.tar.gz"]
+    clock.now = datetime(2026, 11, 27, 19, 5, tzinfo=UTC)  # another process, same night
+    assert await backup_job.daily_backup(settings) == 0
+    assert len(list((tmp_path / "backups").iterdir())) == 2
 
 
 def test_an_sqlite_backup_is_consistent_while_the_bot_writes(tmp_path: Path):
