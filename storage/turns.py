@@ -6,10 +6,13 @@ one Core statement built once, and the user and commune rows become ORM objects 
 the ORM's loading machinery; the conversation row is read and written with Core (the
 engine is its only writer).
 
-Turns of one person are serialised in the database: the query locks the person's row
-(`FOR UPDATE OF users` on PostgreSQL, where several processes may share the database;
-SQLite has one writer anyway), held until the turn's transaction ends. A first contact
-made by two processes at once creates one user (the loser of the race reads the winner's).
+Turns of one person are serialised in the database: on PostgreSQL, where several
+processes may share the database, the turn first locks the person's row (`SELECT … FOR
+UPDATE`, held until the turn's transaction ends) and only then reads its state, in a
+statement of its own: a locking query that waited returns the locked row as it is now but
+the rows joined to it as they were when it started (a double tap would see the state from
+before the first tap). SQLite has one writer anyway. A first contact made by two
+processes at once creates one user (the loser of the race reads the winner's).
 """
 
 from __future__ import annotations
@@ -69,8 +72,11 @@ TURN_QUERY = (
     .outerjoin(_communes, _communes.c.id == _first_commune)
     .where(_users.c.channel == sa.bindparam("channel"),
            _users.c.external_id == sa.bindparam("external_id"))
-    .with_for_update(of=_users)  # rendered on PostgreSQL only
 )
+_LOCK = (sa.select(_users.c.id)
+         .where(_users.c.channel == sa.bindparam("channel"),
+                _users.c.external_id == sa.bindparam("external_id"))
+         .with_for_update())
 _COMMUNES_SEEN: dict[tuple, Commune] = {}
 _UPDATE = _conversations.update().where(_conversations.c.id == sa.bindparam("conversation_id"))
 _INSERT = _conversations.insert()
@@ -101,10 +107,15 @@ class TurnState:
 async def load(session: AsyncSession, channel: str, external_id: str,
                locale: str) -> TurnState:
     """The turn's starting state; a first contact creates the user (with `locale`)."""
+    connection = await session.connection()
+    locking = connection.dialect.name != "sqlite"  # SQLite: one process, one writer
+    params = {"channel": channel, "external_id": external_id}
+    if locking:
+        await connection.execute(_LOCK, params)
     found = await _select(session, channel, external_id)
     if found is None:
         user = User(channel=channel, external_id=external_id, locale=locale)
-        if (await session.connection()).dialect.name == "sqlite":  # one process, one writer
+        if not locking:
             session.add(user)
             await session.flush()
         else:
@@ -113,6 +124,7 @@ async def load(session: AsyncSession, channel: str, external_id: str,
                     session.add(user)
             except IntegrityError:
                 pass
+            await connection.execute(_LOCK, params)
         found = await _select(session, channel, external_id)
         assert found is not None
     return found
