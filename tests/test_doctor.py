@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 import socket
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from bot import cli_ops
 from bot.config import Settings
 from storage.db import Database
-from tests.conftest import PG_URL, schema_changed
+from tests.conftest import PG_URL, Clock, schema_changed
 from tests.fake_telegram import FakeTelegram
 from tests.fake_zalo import FakeZalo
 from tests.fake_zalo_oa import APP_ID, FakeZaloOA
@@ -153,3 +153,31 @@ async def test_the_zalo_oa_check_uses_the_stored_token_and_never_refreshes(datab
     code, lines = await _doctor(settings, capsys)
     assert code == 1 and "Access token is invalid" in _line(lines, "zalo_oa token")
     assert not oa.of("/v4/oa/access_token")  # the single-use refresh token was not spent
+
+
+async def test_an_expired_stored_zalo_oa_token_is_left_to_the_bot(database_url, fakes,
+                                                                  tmp_path, capsys):
+    _, _, oa = fakes
+    Clock(datetime(2026, 11, 25, 3, 0, tzinfo=UTC))
+    database = Database(Settings(database_url=database_url).async_database_url)
+    async with database.engine.begin() as conn:
+        await conn.execute(sa.text(
+            "INSERT INTO zalo_oa_tokens (app_id, access_token, refresh_token, refreshes, "
+            "expires_at, updated_at) VALUES (:app, 'AT-old', 'RT', 0, :then, :then)"),
+            {"app": APP_ID, "then": datetime(2026, 11, 24, 3, 0)})
+    await database.dispose()
+    settings = _settings(database_url, tmp_path, zalo_oa_app_id=APP_ID, zalo_oa_secret_key="s",
+                         zalo_oa_api_url=oa.url)
+    code, lines = await _doctor(settings, capsys)
+    assert code == 0, lines
+    assert _line(lines, "zalo_oa token") == ("ok    zalo_oa token: the stored access token "
+                                             "expired at 2026-11-24 03:00 UTC: the bot "
+                                             "refreshes it at start")
+    assert oa.calls == []  # neither getoa with a dead token nor a refresh
+
+
+async def test_no_zalo_oa_token_at_all_fails(database_url, fakes, tmp_path, capsys):
+    settings = _settings(database_url, tmp_path, zalo_oa_app_id=APP_ID, zalo_oa_secret_key="s",
+                         zalo_oa_api_url=fakes[2].url)
+    code, lines = await _doctor(settings, capsys)
+    assert code == 1 and "civicbot zalo-oa authorize" in _line(lines, "zalo_oa token")
