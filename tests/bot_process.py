@@ -63,6 +63,9 @@ class BotProcess:
             "TELEGRAM_WEBHOOK_URL": "https://bot.example.vn" + WEBHOOK_PATH,
             "TELEGRAM_WEBHOOK_SECRET": SECRET, "HTTP_PORT": str(self.port),
             "INBOUND_LEASE_SECONDS": str(lease), "OPEN311": "false", "PUBLIC_PAGE": "false",
+            # The scripted residents type faster than people can; flood control has its own
+            # tests (tests/test_flood.py) and would only slow these down.
+            "FLOOD_RATE": "0",
         }
         self.process: asyncio.subprocess.Process | None = None
 

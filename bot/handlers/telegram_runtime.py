@@ -146,6 +146,7 @@ class TelegramRuntime:
         self.flood.stop()  # a flooder's delayed updates stay pending for the next start
         await self.order.drain()
         await self.events.flush()
+        await self.events.hand_back()
         await self.bot.shutdown()
         for request in self.bot._request:  # PTB skips this when getMe failed
             await request.shutdown()

@@ -115,6 +115,7 @@ class ZaloOARuntime:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10)
         await self.events.flush()
+        await self.events.hand_back()
         await self.client.close()
         await self.auth.close()
         await self.files.close()

@@ -111,6 +111,7 @@ class ZaloRuntime:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=10)
         await self.events.flush()
+        await self.events.hand_back()
         await self.client.close()
         await self.files.close()
 

@@ -131,6 +131,18 @@ class EventLog:
         while self._writer is not None and not self._writer.done():
             await asyncio.shield(self._writer)
 
+    async def hand_back(self) -> None:
+        """At a clean stop, after `flush`: the events this process holds but did not process
+        (a flooder's, waiting their turn) go back at once to whichever process starts next,
+        instead of waiting for their lease to run out."""
+        release = (sa.update(_events)
+                   .where(_events.c.channel == self.channel, _events.c.status == PENDING,
+                          _events.c.lease_owner == self.owner)
+                   .values(lease_owner=None, leased_until=None))
+        async with self.db.unit_of_work() as session:
+            await (await session.connection()).execute(release)
+            await session.commit()
+
     async def pending(self) -> list[dict[str, Any]]:
         """Take the events stored but not processed whose lease ran out (their process
         died), oldest first; on SQLite (one process) every pending event."""
