@@ -83,8 +83,9 @@ async def test_telegram_a_bad_update_fails_alone(engine: Engine, demo_db: Databa
     for n in range(VALID):
         assert len(telegram_fake.of("sendMessage", 7100 + n)) == 1
     assert telegram_fake.of("sendMessage", 7199) == []
-    await _check_rows(demo_db, {str(u["update_id"]) for u in updates}, False)
-    assert len(await _rows(demo_db)) == VALID  # the refused one was never stored
+    await _check_rows(demo_db, {str(u["update_id"]) for u in updates}, True)
+    [bad] = [r for r in await _rows(demo_db) if r.status == "rejected"]
+    assert "not a Telegram update id" in bad.reason  # refused at the edge, recorded
 
 
 async def test_zalo_a_bad_event_fails_alone(engine: Engine, demo_db: Database):

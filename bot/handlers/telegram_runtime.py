@@ -165,6 +165,10 @@ class TelegramRuntime:
         except webhook_body.Malformed as problem:
             return webhook_body.refuse(CHANNEL, problem, {"ok": False, "error": "malformed"})
         if not _is_update(update):  # JSON that is no update: process nothing
+            if (isinstance(update, dict) and "update_id" in update  # an id Telegram never
+                    and not _is_update({"update_id": update["update_id"]})):  # sends: kept
+                await self.events.reject(str(update["update_id"])[:100], update,
+                                         "update_id is not a Telegram update id")
             return web.json_response({"ok": False, "error": "malformed update"}, status=400)
         # A button pressed in a private chat is answered in this response (Telegram performs
         # a method named in the answer to a webhook request): one Bot API call less per

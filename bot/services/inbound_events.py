@@ -268,6 +268,10 @@ class EventLog:
                 closed.append((event_id, future))
         return new, closed
 
+    async def reject(self, event_id: str, payload: dict[str, Any], reason: str) -> None:
+        """Record an event refused at the edge (an id its platform never sends) with why."""
+        await self._reject(event_id, payload, ValueError(reason))
+
     async def _reject(self, event_id: str, payload: dict[str, Any], exc: Exception) -> None:
         """Record an event that cannot be stored, under a key made from its id."""
         key = "rejected:" + hashlib.sha256(
