@@ -128,7 +128,8 @@ class TelegramRuntime:
             await self.bot.delete_webhook()
         for payload in await self.events.pending():
             self._submit(payload)
-        self._sweeping = asyncio.create_task(self._sweep(), name="telegram-leases")
+        self._sweeping = asyncio.create_task(self.events.keep_leases(self._submit),
+                                             name="telegram-leases")
         if not self.webhook_url:
             self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
         self.up = True
@@ -204,16 +205,6 @@ class TelegramRuntime:
         reply = await flood.notice(self.db, CHANNEL, str(chat_id), self.default_locale)
         with contextlib.suppress(TelegramError, RecipientBlocked):
             await self.channel.deliver(chat_id, [reply])
-
-    async def _sweep(self) -> None:
-        """Renew the leases of the updates in hand; take those a dead process left."""
-        while True:
-            await asyncio.sleep(self.events.lease / 3)
-            try:
-                for payload in await self.events.sweep():
-                    self._submit(payload)
-            except Exception:
-                log.exception("telegram: could not renew the leases of inbound updates")
 
     async def _poll(self) -> None:
         """Long polling with getUpdates; network trouble waits and tries again."""

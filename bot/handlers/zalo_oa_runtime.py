@@ -100,7 +100,8 @@ class ZaloOARuntime:
             raise ChannelStartError(f"zalo_oa: {exc.description}") from None
         for payload in await self.events.pending():
             self._schedule(payload)
-        self._sweeping = asyncio.create_task(self._sweep(), name="zalo-oa-leases")
+        self._sweeping = asyncio.create_task(self.events.keep_leases(self._schedule),
+                                             name="zalo-oa-leases")
         self.up = True
         log.info("zalo_oa: %s up (webhook %s)", oa.get("name", "OA"), WEBHOOK_PATH)
 
@@ -168,16 +169,6 @@ class ZaloOARuntime:
         task = asyncio.create_task(work, name="zalo-oa-event")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-
-    async def _sweep(self) -> None:
-        """Renew the leases of the events in hand; take those a dead process left."""
-        while True:
-            await asyncio.sleep(self.events.lease / 3)
-            try:
-                for payload in await self.events.sweep():
-                    self._schedule(payload)
-            except Exception:
-                log.exception("zalo_oa: could not renew the leases of inbound events")
 
     async def _tell_flooding(self, user_id: str) -> None:
         reply = await flood.notice(self.db, CHANNEL, user_id, self.default_locale)

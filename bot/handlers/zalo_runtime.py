@@ -92,7 +92,8 @@ class ZaloRuntime:
         for payload in await self.events.pending():
             if (event := unwrap(payload)) is not None:
                 self._schedule(event)
-        self._sweeping = asyncio.create_task(self._sweep(), name="zalo-leases")
+        self._sweeping = asyncio.create_task(self.events.keep_leases(self._take),
+                                             name="zalo-leases")
         if not self.webhook_url:
             self._polling = asyncio.create_task(self._poll(), name="zalo-polling")
         self.up = True
@@ -156,16 +157,10 @@ class ZaloRuntime:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _sweep(self) -> None:
-        """Renew the leases of the events in hand; take those a dead process left."""
-        while True:
-            await asyncio.sleep(self.events.lease / 3)
-            try:
-                for payload in await self.events.sweep():
-                    if (event := unwrap(payload)) is not None:
-                        self._schedule(event)
-            except Exception:
-                log.exception("zalo: could not renew the leases of inbound events")
+    def _take(self, payload: dict[str, Any]) -> None:
+        """An event taken over from a process that died: schedule it as if it came now."""
+        if (event := unwrap(payload)) is not None:
+            self._schedule(event)
 
     async def _tell_flooding(self, chat_id: str) -> None:
         reply = await flood.notice(self.db, CHANNEL, chat_id, self.default_locale)

@@ -31,6 +31,7 @@ import os
 import secrets
 import socket
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -130,6 +131,17 @@ class EventLog:
         """Wait until everything queued is written."""
         while self._writer is not None and not self._writer.done():
             await asyncio.shield(self._writer)
+
+    async def keep_leases(self, take: Callable[[dict[str, Any]], None]) -> None:
+        """Run for as long as the channel does: every third of a lease renew this process's
+        leases, and give `take` each event whose process died (its lease ran out)."""
+        while True:
+            await asyncio.sleep(self.lease / 3)
+            try:
+                for payload in await self.sweep():
+                    take(payload)
+            except Exception:
+                log.exception("%s: could not renew the leases of inbound events", self.channel)
 
     async def hand_back(self) -> None:
         """At a clean stop, after `flush`: the events this process holds but did not process
