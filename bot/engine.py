@@ -21,8 +21,7 @@ import dataclasses
 import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -32,6 +31,7 @@ from bot import flows
 from bot.flows import drafts, groups, menu, onboarding, words
 from bot.flows.base import STAY, Ctx, Step
 from bot.i18n import N_, translations
+from bot.keyed_locks import KeyedLocks
 from bot.messages import Button, Inbound, Reply
 from bot.pseudonym import user_ref
 from bot.services import outbox, petitions, turn_outcomes
@@ -70,31 +70,6 @@ def match_button(text: str, offered: tuple[Button, ...]) -> Button | None:
 def _is_empty(msg: Inbound) -> bool:
     return not (msg.text.strip() or msg.command or msg.payload or msg.location
                 or msg.contact or msg.attachments)
-
-
-class KeyedLocks:
-    """One asyncio.Lock per key, forgotten once nobody holds or awaits it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[object, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: object) -> AsyncIterator[None]:
-        """Wait for the key's lock and hold it for the block."""
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users == 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        return len(self._locks)
 
 
 class Engine:

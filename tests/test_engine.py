@@ -9,7 +9,8 @@ import pytest
 from sqlmodel import select
 
 from bot import flows
-from bot.engine import Engine, KeyedLocks, match_button
+from bot.engine import Engine, match_button
+from bot.keyed_locks import KeyedLocks
 from bot.messages import Button
 from bot.pseudonym import user_ref
 from storage.models import Conversation, InteractionLog

@@ -24,7 +24,7 @@ from aiohttp import web
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import ExtBot
 
-from bot.engine import Engine, KeyedLocks
+from bot.engine import Engine
 from bot.handlers import flood, webhook_body
 from bot.handlers import telegram_updates as updates
 from bot.handlers.flood import FloodControl, Ticket
@@ -32,6 +32,7 @@ from bot.handlers.telegram import TelegramChannel
 from bot.handlers.telegram_budget import BudgetRateLimiter, telegram_budget
 from bot.handlers.telegram_request import AiohttpRequest
 from bot.handlers.telegram_updates import CHANNEL
+from bot.keyed_locks import KeyedLocks
 from bot.messages import Inbound, RecipientBlocked, Reply
 from bot.sanitize import clean_id, clean_json
 from bot.services import groups, inbound_events, reachability

@@ -24,7 +24,7 @@ from typing import Any
 from aiohttp import web
 from sqlmodel import select
 
-from bot.engine import Engine, KeyedLocks
+from bot.engine import Engine
 from bot.handlers import flood, received_files, webhook_body
 from bot.handlers.flood import FloodControl, Ticket
 from bot.handlers.zalo_oa import (
@@ -40,6 +40,7 @@ from bot.handlers.zalo_oa import (
 )
 from bot.handlers.zalo_oa_client import ZaloOAClient, ZaloOAError, ZaloOAuth
 from bot.handlers.zalo_oa_tokens import NoTokens, TokenStore
+from bot.keyed_locks import KeyedLocks
 from bot.messages import Inbound, RecipientBlocked, Undeliverable
 from bot.services import inbound_events, reachability, send_budget
 from bot.services.inbound_events import kind_of

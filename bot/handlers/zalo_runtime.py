@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.engine import Engine, KeyedLocks
+from bot.engine import Engine
 from bot.handlers import flood, received_files, webhook_body
 from bot.handlers.flood import FloodControl, Ticket
 from bot.handlers.zalo import (
@@ -34,6 +34,7 @@ from bot.handlers.zalo import (
     unwrap,
 )
 from bot.handlers.zalo_client import ZaloClient, ZaloError
+from bot.keyed_locks import KeyedLocks
 from bot.messages import RecipientBlocked, Reply
 from bot.sanitize import clean_json
 from bot.services import inbound_events, reachability, send_budget
