@@ -39,7 +39,7 @@ from bot.services import outbox  # noqa: E402
 from bot.services.dispatcher import Dispatcher  # noqa: E402
 from storage.db import Database, async_database_url  # noqa: E402
 from tests.dispatch_worker import TOKEN, per_process_bot  # noqa: E402
-from tests.fake_telegram import FakeTelegram  # noqa: E402
+from tests.fake_telegram import FakeTelegram, most_in_one_second  # noqa: E402
 
 RATE = 30.0  # Telegram's, per bot
 RESIDENT = 10_000_000  # the chat the replies go to, apart from the recipients
@@ -92,18 +92,9 @@ async def _round(db: Database, fake: FakeTelegram, recipients: int, processes: i
         "p50_ms": statistics.median(waits) * 1000,
         "p99_ms": sorted(waits)[max(int(len(waits) * 0.99) - 1, 0)] * 1000,
         "max_ms": max(waits) * 1000, "broadcast_per_s": len(sent) / seconds,
-        "busiest_second": _most_in_one_second([*sent, *(c.at for c in fake.of(
+        "busiest_second": most_in_one_second([*sent, *(c.at for c in fake.of(
             "sendMessage", RESIDENT))]),
     }
-
-
-def _most_in_one_second(times: list[float]) -> int:
-    times, most, first = sorted(times), 0, 0
-    for last, moment in enumerate(times):
-        while times[first] <= moment - 1.0:
-            first += 1
-        most = max(most, last - first + 1)
-    return most
 
 
 async def run(args: argparse.Namespace) -> dict:

@@ -308,3 +308,14 @@ def _member(user: dict[str, Any], status: str) -> dict[str, Any]:
     if status == "kicked":
         member["until_date"] = 0
     return member
+
+
+def most_in_one_second(times: list[float]) -> int:
+    """The largest number of moments (perf_counter seconds) within any one second: the
+    busiest second of a run, to compare with a per-second send limit."""
+    times, most, first = sorted(times), 0, 0
+    for last, moment in enumerate(times):
+        while times[first] <= moment - 1.0:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
