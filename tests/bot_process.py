@@ -168,8 +168,10 @@ class Resident:
         return await self.expect(before, replies)
 
 
-async def to_review(resident: Resident, description: str) -> None:
-    """Onboard, write a petition, and stop at the review card with its "Gửi" button."""
+async def to_review(resident: Any, description: str, until: str = "Gửi") -> None:
+    """Onboard, write an anonymous street-light petition, and skip the optional steps up to
+    the keyboard with `until` ("Gửi": the review card; "Xong": the photo step). `resident`
+    is a Resident here or a TgUser of tests/test_telegram (the same send/press/keyboard)."""
     await resident.send("/start")
     await resident.press("Đồng ý")
     await resident.press("Khu Hòa Bình")
@@ -178,5 +180,5 @@ async def to_review(resident: Resident, description: str) -> None:
     for label in ("Phản ánh, kiến nghị", "Gửi ẩn danh", "Điện chiếu sáng", "Khu Hòa Bình",
                   "Bỏ qua"):
         await resident.press(label)
-    while "Gửi" not in resident.keyboard.labels:
+    while until not in resident.keyboard.labels:
         await resident.press("Bỏ qua")

@@ -15,6 +15,7 @@ from bot.messages import Inbound
 from bot.services import inbound_events
 from storage.db import Database
 from storage.models import Petition
+from tests.bot_process import to_review as review_card
 from tests.fake_telegram import FakeTelegram, callback_update
 from tests.test_telegram import TOKEN, Bot, TgUser
 
@@ -31,17 +32,8 @@ async def hook(engine: Engine, demo_db: Database) -> AsyncIterator[Bot]:
 
 
 async def to_review(user: TgUser) -> None:
-    """Onboard, then write a petition up to the review card with its "Gửi" button."""
-    await user.send("/start")
-    await user.press("Đồng ý")
-    await user.press("Khu Hòa Bình")
-    await user.send(DESCRIPTION)
-    await user.press("Gửi thành phản ánh", replies=2)
-    for label in ("Phản ánh, kiến nghị", "Gửi ẩn danh", "Điện chiếu sáng", "Khu Hòa Bình",
-                  "Bỏ qua"):
-        await user.press(label)
-    while "Gửi" not in user.keyboard.labels:  # no photo, no place
-        await user.press("Bỏ qua")
+    """Onboard, then write a petition up to the review card (no photo, no place)."""
+    await review_card(user, DESCRIPTION)
 
 
 async def _petitions(db: Database) -> list[Petition]:

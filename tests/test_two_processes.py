@@ -23,7 +23,7 @@ from sqlmodel import select
 
 from storage.db import Database
 from storage.models import InteractionLog, Petition, PetitionIdentity
-from tests.bot_process import TOKEN, BotProcess, Driver, Resident, stamp_head, unstamp
+from tests.bot_process import TOKEN, BotProcess, Driver, Resident, stamp_head, to_review, unstamp
 from tests.fake_telegram import FakeTelegram, message_update
 
 RESIDENTS = int(os.environ.get("TURNS_RESIDENTS", "50"))
@@ -32,16 +32,7 @@ ATTACHED = re.compile(r"(\d+) tệp đã đính kèm")
 
 
 async def _petition_with_album(resident: Resident) -> list[str]:
-    await resident.send("/start")
-    await resident.press("Đồng ý")
-    await resident.press("Khu Hòa Bình")
-    await resident.send(f"o so {resident.user_id} bi hu")
-    await resident.press("Gửi thành phản ánh", replies=2)
-    for label in ("Phản ánh, kiến nghị", "Gửi ẩn danh", "Điện chiếu sáng", "Khu Hòa Bình",
-                  "Bỏ qua"):
-        await resident.press(label)
-    while "Xong" not in resident.keyboard.labels:
-        await resident.press("Bỏ qua")
+    await to_review(resident, f"o so {resident.user_id} bi hu", until="Xong")
     before = len(resident.out())
     album = [message_update(resident.user_id, None, media_group_id=f"a{resident.user_id}",
                             photo=[{"file_id": f"p{resident.user_id}-{n}",
