@@ -17,13 +17,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.i18n import translations
 from bot.messages import Reply
 from storage.db import Database
 from storage.repositories import Users
+
+if TYPE_CHECKING:
+    from bot.services.inbound_events import EventLog
 
 BURST = 10  # messages a person may send at once
 RATE = 1.0  # then messages per second
@@ -107,3 +111,23 @@ async def notice(db: Database, channel: str, user_id: str, default_locale: str) 
     _ = translations(locale).gettext
     return Reply(_("You are sending messages very fast; the assistant will answer them "
                    "one by one."))
+
+
+async def in_turn(control: FloodControl, ticket: Ticket, events: EventLog, event_id: str,
+                  work: Callable[[], Awaitable[None]],
+                  failed: Callable[[Exception], None]) -> None:
+    """Run one stored event's `work` when its ticket allows and its turn among processes
+    comes, then mark it done (committed before the chat's next event is taken). A failure
+    goes to `failed`, never raised; at stop a delayed event is left pending for the next start.
+    """
+    try:
+        await control.wait(ticket)
+    except Stopped:
+        return
+    try:
+        await events.wait_turn(event_id)
+        await work()
+    except Exception as exc:
+        failed(exc)
+    finally:
+        await events.done(event_id)

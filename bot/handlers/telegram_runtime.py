@@ -243,20 +243,13 @@ class TelegramRuntime:
 
         A flooder's update first waits its turn (bot.handlers.flood); at stop it is left
         pending, for the next start."""
-        event_id = str(update["update_id"])
-        try:
-            await self.flood.wait(ticket)
-        except flood.Stopped:
-            return
-        try:
-            await self.events.wait_turn(event_id)
-            await self.process(update, pressed_answered)
-        except Exception as exc:
+        def failed(exc: Exception) -> None:
             log.error("telegram: update %s failed: %s", update.get("update_id"),
                       f"{type(exc).__name__}: {exc}"[:300],
                       exc_info=exc if not isinstance(exc, TelegramError) else None)
-        finally:
-            await self.events.done(event_id)
+
+        await flood.in_turn(self.flood, ticket, self.events, str(update["update_id"]),
+                            lambda: self.process(update, pressed_answered), failed)
 
     async def process(self, update: dict[str, Any], pressed_answered: bool = False) -> None:
         """Answer one update: engine, callback answer, replies (editing where asked)."""

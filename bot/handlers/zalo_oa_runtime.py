@@ -181,17 +181,9 @@ class ZaloOARuntime:
         before the user's next event). A flooder's event first waits its turn; at stop it
         stays pending for the next start."""
         async with self._users.hold(user_of(event)):
-            try:
-                await self.flood.wait(ticket)
-            except flood.Stopped:
-                return
-            try:
-                await self.events.wait_turn(event_id(event))
-                await self.process(event)
-            except Exception:
-                log.exception("zalo_oa: %s failed", kind_of(event))
-            finally:
-                await self.events.done(event_id(event))
+            await flood.in_turn(self.flood, ticket, self.events, event_id(event),
+                                lambda: self.process(event), lambda exc: log.error(
+                                    "zalo_oa: %s failed", kind_of(event), exc_info=exc))
 
     async def process(self, event: dict[str, Any]) -> None:
         """Answer one event: record the interaction, run the engine, send the replies."""

@@ -176,17 +176,9 @@ class ZaloRuntime:
         waits its turn (bot.handlers.flood); at stop it stays pending for the next start.
         """
         async with self._chats.hold(chat_of(event)[0]):
-            try:
-                await self.flood.wait(ticket)
-            except flood.Stopped:
-                return
-            try:
-                await self.events.wait_turn(event_id(event))
-                await self.process(event)
-            except Exception:
-                log.exception("zalo: %s failed", event.get("event_name"))
-            finally:
-                await self.events.done(event_id(event))
+            await flood.in_turn(self.flood, ticket, self.events, event_id(event),
+                                lambda: self.process(event), lambda exc: log.error(
+                                    "zalo: %s failed", event.get("event_name"), exc_info=exc))
 
     async def _poll(self) -> None:
         """Long polling with getUpdates (one event per call); trouble waits and retries."""
