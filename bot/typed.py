@@ -60,15 +60,48 @@ def _year(text: str | None, today: date | None) -> int | None:
     return int(text) if len(text) == 4 else None
 
 
+_NEAR_DAYS = {"hom nay": 0, "today": 0, "ngay mai": 1, "mai": 1, "tomorrow": 1,
+              "ngay kia": 2, "ngay mot": 2}
+_WEEKDAYS = {"hai": 0, "2": 0, "ba": 1, "3": 1, "tu": 2, "4": 2, "nam": 3, "5": 3,
+             "sau": 4, "6": 4, "bay": 5, "7": 5}
+_NEAR_DAY = re.compile(
+    r"(?<!\w)(?:(hom nay|today|ngay mai|mai|tomorrow|ngay kia|ngay mot)"
+    r"|(?:thu\s*|t)(hai|ba|tu|nam|sau|bay|[2-7])|(chu nhat|cn))"
+    r"(?:\s+(tuan (?:sau|toi)|toi|nay))?(?!\w)"
+)
+
+
+def _near_day(folded: str, today: date) -> date | None:
+    """ "hôm nay", "mai", "ngày kia", "thứ Hai", "thứ 6 tuần sau", "chủ nhật này" from today.
+
+    A weekday is the nearest one from today on ("tới": after today); "tuần sau/tới" is that
+    weekday of next week (weeks start on Monday, as in Vietnam)."""
+    found = _NEAR_DAY.search(folded)
+    if found is None:
+        return None
+    near, weekday_word, sunday, which = found.groups()
+    if near is not None:
+        return today + timedelta(days=_NEAR_DAYS[near])
+    weekday = 6 if sunday else _WEEKDAYS[weekday_word]
+    if which and which.startswith("tuan"):
+        return today - timedelta(days=today.weekday()) + timedelta(days=7 + weekday)
+    ahead = (weekday - today.weekday()) % 7
+    if ahead == 0 and which == "toi":
+        ahead = 7
+    return today + timedelta(days=ahead)
+
+
 def day(text: str, today: date | None = None, upcoming: bool = False) -> date | None:
     """A typed calendar day, or None when it cannot be read.
 
     "30/11/2026", "30-11-26", "30.11.2026", "2026-11-30", "ngày 30/11" (this year, known
-    from `today`; with `upcoming`, a day already past this year means next year).
+    from `today`; with `upcoming`, a day already past this year means next year); with
+    `today`, also words: "hôm nay", "mai", "ngày kia", "thứ Hai", "thứ 6 tuần sau", "CN".
     """
-    found = _DAY.search(fold(text))
+    folded = fold(text)
+    found = _DAY.search(folded)
     if found is None:
-        return None
+        return _near_day(folded, today) if today is not None else None
     first, second, third = found.groups()
     if len(first) == 4:  # ISO: year-month-day
         if third is None:

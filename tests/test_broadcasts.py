@@ -292,3 +292,25 @@ async def test_the_sender_sees_progress_in_one_edited_message(engine, demo_db):
         "head", "Thông báo số 1 đã gửi xong: 2/2, không gửi được 0.", "msg-1")  # edited
     assert await scheduler.broadcast_progress(dispatcher) == 0
     assert console.sent == []  # progress lines are not separate messages
+
+
+async def test_a_hamlet_head_schedules_a_notice_for_tomorrow_in_words(engine, demo_db):
+    async with demo_db.session() as session:
+        await roles.grant(session, "console", "head", "hamlet_head", ["khu-1"], actor="test")
+        await groups.link(session, "telegram", "-500", hamlet="khu-1", actor="test")
+        await session.commit()
+    head = Chat(engine, user_id="head")
+    await head.onboard()
+    await head.press("Gửi thông báo")
+    await head.send("Sáng mai 7h họp khu về đường bê tông.")
+    await head.press("Khu Hòa Bình")
+    await head.press("Xong")
+    await head.press("Cả hai")
+    await head.send("bay gio")  # neither a button nor a day
+    assert "hoặc «mai 7h»" in head.text
+    await head.send("mai 7h")  # Monday 07:00 now: Tuesday 24/11
+    assert "Thời gian gửi: 07:00, thứ Ba, 24/11/2026" in head.text
+    await head.press("Gửi")
+    async with demo_db.session() as session:
+        notice = (await session.exec(select(Broadcast))).one()
+    assert notice.next_run_at == datetime(2026, 11, 24, 0, 0, tzinfo=UTC)

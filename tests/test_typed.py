@@ -60,8 +60,32 @@ def test_a_day_without_a_year_can_mean_the_next_one():
     assert typed.day("24/11", TODAY, upcoming=True) == date(2027, 11, 24)
 
 
-@pytest.mark.parametrize("text", ["", "mai", "31/11/2026", "30/13/26", "30/11/202", "123/4/26",
-                                  "2026-11"])
+@pytest.mark.parametrize(("text", "day"), [  # TODAY is a Wednesday
+    ("hôm nay", date(2026, 11, 25)), ("mai", date(2026, 11, 26)),
+    ("Ngày mai", date(2026, 11, 26)), ("sáng mai 8h", date(2026, 11, 26)),
+    ("ngày kia", date(2026, 11, 27)), ("ngày mốt", date(2026, 11, 27)),
+    ("thứ Sáu", date(2026, 11, 27)), ("thu 6", date(2026, 11, 27)), ("T6", date(2026, 11, 27)),
+    ("thứ Hai", date(2026, 11, 30)), ("thứ 2 tuần sau", date(2026, 11, 30)),
+    ("thứ tư", date(2026, 11, 25)), ("thứ Tư này", date(2026, 11, 25)),
+    ("thứ tư tới", date(2026, 12, 2)), ("thứ Sáu tuần tới", date(2026, 12, 4)),
+    ("chủ nhật", date(2026, 11, 29)), ("CN tuần sau", date(2026, 12, 6)),
+    ("tomorrow", date(2026, 11, 26)),
+    ("30/11 (thứ Hai)", date(2026, 11, 30)),  # a date wins over a word
+])
+def test_days_said_in_words_count_from_today(text, day):
+    assert typed.day(text, TODAY) == day
+    assert typed.day(text) is None or "/" in text  # words need to know today
+
+
+def test_a_day_in_words_and_a_time_make_a_moment():
+    assert typed.moment("8 giờ sáng thứ Bảy", TZ, TODAY) == datetime(
+        2026, 11, 28, 8, tzinfo=ZoneInfo(TZ))
+    assert typed.moment("mai 14h", TZ, TODAY) == datetime(2026, 11, 26, 14, tzinfo=ZoneInfo(TZ))
+    assert typed.moment("thứ 2 8h", TZ, TODAY) == datetime(2026, 11, 30, 8, tzinfo=ZoneInfo(TZ))
+
+
+@pytest.mark.parametrize("text", ["", "31/11/2026", "30/13/26", "30/11/202", "123/4/26",
+                                  "2026-11", "thứ 8", "một", "chủ tịch"])
 def test_unreadable_days(text):
     assert typed.day(text, TODAY) is None
 

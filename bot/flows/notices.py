@@ -166,7 +166,8 @@ async def when(ctx: Ctx) -> object:
         ctx.data["at"] = None
     elif (moment := typed.moment(ctx.msg.text, ctx.timezone, today(ctx))) is None:
         return reoffer(ctx, ctx._("I could not read the day and time. Type them like "
-                                  "{day} 07:00 or {short} 7h, or choose:").format(
+                                  "{day} 07:00, {short} 7h or \"tomorrow 7h\", or "
+                                  "choose:").format(
                                       day=typed.example_day(today(ctx), 1),
                                       short=typed.example_short_day(today(ctx), 1)))
     elif moment <= ctx.now:
