@@ -11,7 +11,7 @@ from bot.engine import Engine
 from bot.handlers.flood import FloodControl
 from bot.messages import Inbound, Reply
 from storage.db import Database
-from storage.models import InboundEvent
+from storage.models import InboundEvent, InteractionLog
 from tests.fake_zalo import FakeZalo, text_event
 from tests.test_zalo import Bot as ZBot
 
@@ -57,6 +57,10 @@ async def test_a_flooder_is_answered_in_order_later_and_others_at_once(
         texts = [c.text for c in sent]
         assert texts.count(NOTICE) == 1  # told once
         assert [t for t in texts if t != NOTICE] == [f"đã nhận m{i}" for i in range(12)]
+        async with demo_db.session() as session:  # the notice is in the log, to no one named
+            notices = (await session.exec(select(InteractionLog).where(
+                InteractionLog.kind == "flood_notice"))).all()
+        assert [(n.channel, n.direction, n.user_ref) for n in notices] == [("zalo", "out", "")]
     finally:
         await bot.stop()
         await fake.stop()

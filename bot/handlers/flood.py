@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 from bot.i18n import translations
 from bot.messages import Reply
 from storage.db import Database
-from storage.repositories import Users
+from storage.models import InteractionLog
+from storage.repositories import InteractionLogs, Users
 
 if TYPE_CHECKING:
     from bot.services.inbound_events import EventLog
@@ -102,12 +103,17 @@ class FloodControl:
 
 
 async def notice(db: Database, channel: str, user_id: str, default_locale: str) -> Reply:
-    """The polite "you are sending fast" message, in the person's language."""
+    """The polite "you are sending fast" message, in the person's language, recorded in the
+    interaction log as sent to no one in particular (a flooder may be in a flow whose turns
+    the log must not link to a person, such as a denunciation)."""
     locale = default_locale
-    with contextlib.suppress(Exception):  # the language of a notice is never worth failing
+    with contextlib.suppress(Exception):  # neither is ever worth failing the notice
         async with db.session() as session:
             user = await Users(session).get(channel, user_id)
-        locale = user.locale if user is not None and user.locale else default_locale
+            locale = user.locale if user is not None and user.locale else default_locale
+            InteractionLogs(session).append(InteractionLog(
+                channel=channel, direction="out", kind="flood_notice", user_ref=""))
+            await session.commit()
     _ = translations(locale).gettext
     return Reply(_("You are sending messages very fast; the assistant will answer them "
                    "one by one."))
