@@ -126,15 +126,34 @@ def day(text: str, today: date | None = None, upcoming: bool = False) -> date | 
     return found_day
 
 
+_PART_BEFORE = re.compile(  # "chiều 2h", "tối mai 7h", "chiều CN lúc 2 giờ"
+    r"(?<!\w)(sang|trua|chieu|toi|dem)"
+    r"(?:\s+(?:hom nay|ngay mai|ngay kia|nay|mai|thu\s*(?:hai|ba|tu|nam|sau|bay|[2-7])"
+    r"|t[2-7]|chu nhat|cn))*\s*(?:luc\s*)?$"
+)
+
+
+def _part_before(folded_before: str, text: str) -> str | None:
+    """The part of the day typed just before the hour ("chiều 2 giờ"). Without accents
+    "toi" is "tối" (evening) or "tới" (next: "thứ 2 tới 7h"), so it counts only as "tối"."""
+    found = _PART_BEFORE.search(folded_before)
+    if found is None:
+        return None
+    if found.group(1) == "toi" and "tối" not in text.casefold():
+        return None
+    return found.group(1)
+
+
 def clock_time(text: str) -> time | None:
-    """A typed time of day: "08:00", "8h", "8h30", "14g", "8 giờ sáng", "2 giờ chiều"."""
+    """A typed time of day: "08:00", "8h", "8h30", "14g", "8 giờ sáng", "2 giờ chiều",
+    "chiều 2h"."""
     folded = fold(text)
     folded = _DAY.sub(" ", folded)  # "30/11 8h": the day is not the time
     found = _CLOCK.search(folded)
     if found is None:
         return None
     hour, minute = int(found.group(1)), int(found.group(2) or 0)
-    part = found.group(3)
+    part = found.group(3) or _part_before(folded[:found.start()], text)
     if part in _AFTERNOON and hour < 12:
         hour += _AFTERNOON[part]
     if part in ("dem", "am") and hour == 12:

@@ -94,7 +94,10 @@ def test_unreadable_days(text):
     ("08:00", time(8)), ("8:30", time(8, 30)), ("8h", time(8)), ("8h30", time(8, 30)),
     ("14g", time(14)), ("8 giờ sáng", time(8)), ("8 gio sang", time(8)),
     ("2 giờ chiều", time(14)), ("7 giờ 30 tối", time(19, 30)), ("20h", time(20)),
-    ("12 giờ trưa", time(12)),
+    ("12 giờ trưa", time(12)), ("chiều 2h", time(14)), ("chieu 2 gio", time(14)),
+    ("tối 7h30", time(19, 30)), ("sáng 8h", time(8)), ("thứ 2 tới 7h", time(7)),
+    ("thu 2 toi 7h", time(7)), ("tối mai 7h", time(19)), ("chiều CN lúc 2 giờ", time(14)),
+    ("sáng thứ Bảy 8h", time(8)), ("chiều 20/11 3h", time(15)),
 ])
 def test_times_of_day(text, at):
     assert typed.clock_time(text) == at
