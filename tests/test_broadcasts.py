@@ -29,6 +29,18 @@ def engine(demo_db: Database) -> Engine:
     return Engine(demo_db, pseudonym_key=PSEUDONYM_KEY)
 
 
+async def hamlet_head(engine: Engine, db: Database, *group_chats: str) -> Chat:
+    """A hamlet head of khu-1 (Khu Hòa Bình), its Telegram groups linked, at the main menu."""
+    async with db.session() as session:
+        await roles.grant(session, "console", "head", "hamlet_head", ["khu-1"], actor="test")
+        for chat_id in group_chats:
+            await groups.link(session, "telegram", chat_id, hamlet="khu-1", actor="test")
+        await session.commit()
+    head = Chat(engine, user_id="head")
+    await head.onboard()
+    return head
+
+
 async def _opt_in(chat: Chat, hamlet: str) -> None:
     await chat.onboard(hamlet=hamlet)
     assert "bật “Thông báo khu dân cư” trong mục Cài đặt" in chat.text  # offered once
@@ -214,13 +226,8 @@ def test_the_command_line(shell, capsys):
 
 
 async def test_a_hamlet_head_sends_a_notice_from_the_chat(engine, demo_db):
-    async with demo_db.session() as session:
-        await roles.grant(session, "console", "head", "hamlet_head", ["khu-1"], actor="test")
-        await groups.link(session, "telegram", "-500", hamlet="khu-1", actor="test")
-        await session.commit()
+    head = await hamlet_head(engine, demo_db, "-500")
     await _opt_in(Chat(engine, user_id="a"), "Khu Hòa Bình")
-    head = Chat(engine, user_id="head")
-    await head.onboard()
     assert "Gửi thông báo" in head.labels and "Đăng thông tin công khai" not in head.labels
     await head.press("Gửi thông báo")
     await head.send("Tối nay 19h họp khu bàn việc làm đường bê tông.")
@@ -267,13 +274,7 @@ class ProgressSink(Sink):
 
 
 async def test_the_sender_sees_progress_in_one_edited_message(engine, demo_db):
-    async with demo_db.session() as session:
-        await roles.grant(session, "console", "head", "hamlet_head", ["khu-1"], actor="test")
-        await groups.link(session, "telegram", "-500", hamlet="khu-1", actor="test")
-        await groups.link(session, "telegram", "-501", hamlet="khu-1", actor="test")
-        await session.commit()
-    head = Chat(engine, user_id="head")
-    await head.onboard()
+    head = await hamlet_head(engine, demo_db, "-500", "-501")
     await head.press("Gửi thông báo")
     await head.send("Sáng mai cắt điện từ 7h đến 11h để sửa đường dây.")
     await head.press("Khu Hòa Bình")
@@ -295,12 +296,7 @@ async def test_the_sender_sees_progress_in_one_edited_message(engine, demo_db):
 
 
 async def test_a_hamlet_head_schedules_a_notice_for_tomorrow_in_words(engine, demo_db):
-    async with demo_db.session() as session:
-        await roles.grant(session, "console", "head", "hamlet_head", ["khu-1"], actor="test")
-        await groups.link(session, "telegram", "-500", hamlet="khu-1", actor="test")
-        await session.commit()
-    head = Chat(engine, user_id="head")
-    await head.onboard()
+    head = await hamlet_head(engine, demo_db, "-500")
     await head.press("Gửi thông báo")
     await head.send("Sáng mai 7h họp khu về đường bê tông.")
     await head.press("Khu Hòa Bình")

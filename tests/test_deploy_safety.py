@@ -10,11 +10,10 @@ import pytest
 
 from bot import scheduler
 from bot.pseudonym import KeyMismatch, check_key, fingerprint
-from bot.services import groups, roles
 from bot.services.dispatcher import Dispatcher
 from storage.db import Database, head_revision
-from tests.conftest import PSEUDONYM_KEY, Chat, Clock, schema_changed
-from tests.test_broadcasts import MONDAY_MORNING, ProgressSink, Sink
+from tests.conftest import PSEUDONYM_KEY, Clock, schema_changed
+from tests.test_broadcasts import MONDAY_MORNING, ProgressSink, Sink, hamlet_head
 
 
 def _postgres_only(db: Database) -> None:
@@ -78,12 +77,7 @@ class SlowProgressSink(ProgressSink):
 
 async def test_the_progress_line_is_posted_once_by_three_processes(engine, demo_db):
     Clock(MONDAY_MORNING)
-    async with demo_db.session() as session:
-        await roles.grant(session, "console", "head", "hamlet_head", ["khu-1"], actor="test")
-        await groups.link(session, "telegram", "-500", hamlet="khu-1", actor="test")
-        await session.commit()
-    head = Chat(engine, user_id="head")
-    await head.onboard()
+    head = await hamlet_head(engine, demo_db, "-500")
     await head.press("Gửi thông báo")
     await head.send("Sáng mai cắt điện từ 7h đến 11h để sửa đường dây.")
     for label in ("Khu Hòa Bình", "Xong", "Nhóm chat của khu dân cư", "Gửi ngay", "Gửi"):
