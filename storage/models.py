@@ -581,6 +581,28 @@ class WebSession(SQLModel, table=True):
     ended_at: datetime | None = _when(default=None, nullable=True)
 
 
+class DeskJob(SQLModel, table=True):
+    """A web desk job's progress and result (bot.web_desk.jobs), kept in the database so
+    that whichever process a browser reaches can show it: the job id's SHA-256, never the
+    id itself."""
+
+    __tablename__ = "desk_jobs"
+    id: int | None = Field(default=None, primary_key=True)
+    key_hash: str = Field(max_length=64, unique=True)
+    owner: str = Field(max_length=100)
+    title: str = Field(max_length=200)
+    done: int = 0
+    total: int = 0
+    finished: bool = False
+    ok: bool = True
+    message: str = Field(default="", max_length=2000)
+    file: str = Field(default="", max_length=500)  # relative to the data folder when inside it
+    filename: str = Field(default="", max_length=200)
+    back: str = Field(default="", max_length=1000)
+    started_at: datetime = _when(default_factory=clock.now, index=True)
+    updated_at: datetime = _when(default_factory=clock.now)
+
+
 class SendSlot(SQLModel, table=True):
     """The shared send budget of one bot or group (PostgreSQL, several processes): the
     earliest time, in seconds since the epoch on the database's clock, of its next free

@@ -22,7 +22,7 @@ def routes(db: Database, *, timezone: str, data_dir: Path, key: bytes, base_url:
     """Every route of the desk."""
     config = Config(db, timezone, default_locale, base_url.startswith("https://"), key,
                     data_dir)
-    jobs = Jobs()
+    jobs = Jobs(db, data_dir)
 
     async def home(_request: web.Request) -> web.StreamResponse:
         raise web.HTTPSeeOther(LOG)

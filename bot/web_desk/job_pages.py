@@ -12,6 +12,9 @@ from bot.web_desk.auth import Config, guard, html
 from bot.web_desk.jobs import Jobs
 from bot.web_desk.layout import JOBS, Visit, page
 
+INTERRUPTED = N_(
+    "The work stopped before it finished (the server restarted). Start it again.")
+
 SCRIPT = """<script>
 (function(){var bar=document.querySelector('progress[data-job]');if(!bar)return;
 function poll(){fetch(location.pathname+'?json=1',{credentials:'same-origin'})
@@ -26,7 +29,7 @@ def routes(config: Config, jobs: Jobs) -> list[web.RouteDef]:
     """The job's page and its download."""
 
     async def status(request: web.Request, visit: Visit) -> web.StreamResponse:
-        job = jobs.of(request.match_info["key"], visit.identity)
+        job = await jobs.of(request.match_info["key"], visit.identity)
         if job is None:
             raise web.HTTPNotFound()
         if request.query.get("json"):
@@ -41,7 +44,8 @@ def routes(config: Config, jobs: Jobs) -> list[web.RouteDef]:
             head = '<noscript><meta http-equiv="refresh" content="2"></noscript>'
             return html(page(visit, job.title, body + SCRIPT, head=head))
         css = "ok" if job.ok else "bad"
-        body = f'<p class="{css}" data-result="{css}">{escape(job.message)}</p>'
+        message = _(INTERRUPTED) if job.interrupted else job.message
+        body = f'<p class="{css}" data-result="{css}">{escape(message)}</p>'
         if job.ok and job.file is not None:
             href = f"{JOBS}/{request.match_info['key']}/tep"
             label = f'{escape(_("Download"))} {escape(job.filename)}'
@@ -51,7 +55,7 @@ def routes(config: Config, jobs: Jobs) -> list[web.RouteDef]:
         return html(page(visit, job.title, body))
 
     async def download(request: web.Request, visit: Visit) -> web.StreamResponse:
-        job = jobs.of(request.match_info["key"], visit.identity)
+        job = await jobs.of(request.match_info["key"], visit.identity)
         if job is None or not job.finished or job.file is None or not job.file.is_file():
             raise web.HTTPNotFound()
         return web.FileResponse(job.file, headers={

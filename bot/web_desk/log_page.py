@@ -135,7 +135,7 @@ def routes(config: Config, jobs: Jobs) -> list[web.RouteDef]:
                           + "; ".join(verdict.problems))[:500]))
                 await session.commit()
 
-        raise web.HTTPSeeOther(f"{JOBS}/{jobs.start(job, work)}")
+        raise web.HTTPSeeOther(f"{JOBS}/{await jobs.start(job, work)}")
 
     async def start_download(request: web.Request, visit: Visit) -> web.StreamResponse:
         form = visit.posted
@@ -160,7 +160,7 @@ def routes(config: Config, jobs: Jobs) -> list[web.RouteDef]:
             await exports.log_export(config.db, request_, visit.identity)
             job.message = visit._("{n} row(s) written.").format(n=count)
 
-        raise web.HTTPSeeOther(f"{JOBS}/{jobs.start(job, work)}")
+        raise web.HTTPSeeOther(f"{JOBS}/{await jobs.start(job, work)}")
 
     return [web.get(LOG, guard(config, log_page)),
             web.post(f"{LOG}/kiem-tra", guard(config, start_check)),

@@ -139,7 +139,7 @@ def routes(config: Config, jobs: Jobs) -> list[web.RouteDef]:
                 web_access.log_action(session, row, "download", filename, clock.now())
                 await session.commit()
 
-        return see_other(f"{JOBS}/{jobs.start(job, work)}")
+        return see_other(f"{JOBS}/{await jobs.start(job, work)}")
 
     return [web.get(REPORT, guard(config, report)),
             web.post(f"{REPORT}/tai-ve", guard(config, download))]
