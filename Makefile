@@ -10,9 +10,12 @@ STAMP := $(VENV)/.installed-stamp
 run: install compile-catalogs
 	$(BIN)/python -m bot run
 
+# Two workers (pytest-xdist), a file each at a time; each has its own PostgreSQL database
+# (tests/conftest.py). `make test WORKERS=0` runs the suite in one process.
+WORKERS ?= 2
 test: install compile-catalogs browser
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(WORKERS) --dist loadfile
 
 # The SQLite suite once more with the wall clock of every process it starts moved years ahead,
 # to 00:30 on 1 January in Hà Nội (17:30 UTC the day before, so the local and UTC years differ):
@@ -24,7 +27,8 @@ test-shifted: install compile-catalogs browser
 	command -v faketime >/dev/null || { apt-get update -qq && apt-get install -y -qq faketime; }
 	offset=$$(( $$(date -d '$(SHIFT_TO)' +%s) - $$(date +%s) )); \
 	env -u TEST_DATABASE_URL \
-		faketime -f "+$${offset}s" $(BIN)/python -m pytest -q -p no:cacheprovider
+		faketime -f "+$${offset}s" $(BIN)/python -m pytest -q -p no:cacheprovider \
+			-n $(WORKERS) --dist loadfile
 
 # The public page's browser tests drive Debian's chromium through Playwright (never a
 # downloaded browser).

@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from bot.engine import Engine
@@ -19,7 +21,33 @@ from bot.services import commune_setup, session_notices
 from storage import clock
 from storage.db import Database, async_database_url
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """Under pytest-xdist (`make test` runs two workers) each worker gets a PostgreSQL
+    database of its own, `<name>_gw0`, `<name>_gw1`…, made when missing; the child
+    processes and bench scripts a test starts read it from TEST_DATABASE_URL."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    mine = base.set(database=f"{base.database}_{worker}")
+
+    async def create() -> None:
+        conn = await asyncpg.connect(base.set(drivername="postgresql").render_as_string(
+            hide_password=False))
+        try:
+            if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1",
+                                       mine.database):
+                await conn.execute(f'CREATE DATABASE "{mine.database}"')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    os.environ["TEST_DATABASE_URL"] = mine.render_as_string(hide_password=False)
+    return os.environ["TEST_DATABASE_URL"]
+
+
+PG_URL = _database_of_this_worker(os.environ.get("TEST_DATABASE_URL"))
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
 PSEUDONYM_KEY = b"test-key"
 _pg_schema_ready = False
