@@ -1,7 +1,8 @@
 """Sending a petition: type, (identity), field, place, description, photos, review, submit.
 
-The review and submit steps are in bot.flows.petition_review. Following it ("Phản ánh của
-tôi") lives in bot.flows.my_petitions.
+The sender's name, address and phone are asked in bot.flows.petition_identity, the review
+and submit steps are in bot.flows.petition_review. Following it ("Phản ánh của tôi") lives
+in bot.flows.my_petitions.
 
 A chat submission is the reception of information; complaints and denunciations are told
 how to complete the legal filing. The petition is committed before the code is shown (the
@@ -12,11 +13,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot import typed
-from bot.flows import hamlet_choice, menu, petition_review, words
-from bot.flows.base import STAY, Ctx, Flow, asks_personal_data
+from bot.flows import hamlet_choice, menu, petition_identity, petition_review, words
+from bot.flows.base import STAY, Ctx, Flow
 from bot.flows.common import main_menu_button, office_contact, reoffer, tap
-from bot.messages import CONTACT, LOCATION, REQUEST_CHANNELS, Button, Request
+from bot.messages import LOCATION, REQUEST_CHANNELS, Button, Request
 from bot.services import petition_intake as intake_service
 from bot.services import petitions as service
 from bot.services.petition_statuses import COMPLAINT, DENUNCIATION, FEEDBACK, KIND_LABELS, PREFIXES
@@ -26,7 +26,6 @@ from storage.repositories import Hamlets
 KINDS = (FEEDBACK, COMPLAINT, DENUNCIATION)
 AS_IS = "pt:as_is"
 SHORT_WORDS = 3  # a description of fewer words gets a gentle prompt for more
-MAX_NAME = 200
 MAX_ADDRESS = 300
 
 
@@ -96,7 +95,7 @@ async def kind(ctx: Ctx) -> object:
         )), Button(ctx._("Send with name and phone number"), "pt:named"),
             Button(ctx._("Send anonymously"), "pt:anonymous"), main_menu_button(ctx))
         return anonymity
-    return ask_full_name(ctx)
+    return petition_identity.ask_full_name(ctx)
 
 
 async def anonymity(ctx: Ctx) -> object:
@@ -106,80 +105,7 @@ async def anonymity(ctx: Ctx) -> object:
     ctx.data["anonymous"] = ctx.chosen == "pt:anonymous"
     if ctx.data["anonymous"]:
         return ask_field(ctx)
-    return ask_full_name(ctx)
-
-
-# --- identity (named feedback, complaints and denunciations) ---------------------------------
-
-
-def ask_full_name(ctx: Ctx) -> object:
-    """Who sends it: the law requires the full name of a complainant or denouncer."""
-    reason = {
-        FEEDBACK: ctx._("Your name and phone number are shown to the commune staff handling "
-                        "it, so that they can call you back."),
-        COMPLAINT: ctx._("The law requires the name and address of the person who complains."),
-        DENUNCIATION: ctx._("Your name and address are kept secret and seen only by the "
-                            "officer handling denunciations."),
-    }[ctx.data["kind"]]
-    ctx.say(reason + "\n\n" + ctx._("Please type your full name:"), main_menu_button(ctx))
-    return full_name
-
-
-@asks_personal_data
-async def full_name(ctx: Ctx) -> object:
-    """Keep the name, ask for the address."""
-    name = " ".join(ctx.msg.text.split())
-    if len(name) < 2 or len(name) > MAX_NAME or ctx.chosen:
-        ctx.say(ctx._("Please type your full name (for example: Nguyễn Văn An)."),
-                *ctx.offered)
-        return STAY
-    ctx.data["full_name"] = name
-    if ctx.data["kind"] == FEEDBACK:
-        ctx.say(ctx._("A phone number the commune staff can call you on. Type it or share "
-                      "your contact:"), main_menu_button(ctx))
-        return phone
-    ctx.say(ctx._("Your address (house number, street or hamlet, commune):"),
-            main_menu_button(ctx))
-    return home_address
-
-
-@asks_personal_data
-async def home_address(ctx: Ctx) -> object:
-    """Keep the address, ask for an optional phone number."""
-    address = " ".join(ctx.msg.text.split())
-    if len(address) < 3 or len(address) > MAX_ADDRESS or ctx.chosen:
-        ctx.say(ctx._("Please type your address."), *ctx.offered)
-        return STAY
-    ctx.data["home_address"] = address
-    buttons = (Button(ctx._("Skip"), "pt:skip"), main_menu_button(ctx))
-    skip = tap(ctx, buttons[0].label, buttons)
-    if ctx.msg.channel in REQUEST_CHANNELS:
-        share = Request(CONTACT, ctx._("📞 Send my phone number"))
-        ctx.say(ctx._("A phone number the commune may call you on (optional): tap “{share}”, "
-                      "type it, or {skip}.").format(share=share.label, skip=skip),
-                *buttons, requests=(share,))
-    else:
-        ctx.say(ctx._("A phone number the commune may call you on (optional): type it, or "
-                      "{skip}.").format(skip=skip), *buttons)
-    return phone
-
-
-@asks_personal_data
-async def phone(ctx: Ctx) -> object:
-    """Keep the phone number if given."""
-    if ctx.chosen == "pt:skip":
-        ctx.data["phone"] = None
-    elif ctx.msg.contact:
-        ctx.data["phone"] = typed.phone(ctx.msg.contact.phone) or ctx.msg.contact.phone[:30]
-    elif number := typed.phone(ctx.msg.text):
-        ctx.data["phone"] = number
-    else:
-        skip = next((b.label for b in ctx.offered if b.payload == "pt:skip"), "")
-        ctx.say(ctx._("That does not look like a phone number. Please type it again (for "
-                      "example 0912 345 678), or {skip}.").format(
-                          skip=tap(ctx, skip, ctx.offered)), *ctx.offered)
-        return STAY
-    return ask_field(ctx)
+    return petition_identity.ask_full_name(ctx)
 
 
 # --- 2. field and place ---------------------------------------------------------------------
@@ -386,7 +312,8 @@ async def photos(ctx: Ctx) -> object:
 
 
 FLOW = Flow.of(
-    "petition", kind, anonymity, full_name, home_address, phone, field, hamlet, place,
-    describe, photos, petition_review.confirm, petition_review.duplicate,
+    "petition", kind, anonymity, petition_identity.full_name, petition_identity.home_address,
+    petition_identity.phone, field, hamlet, place, describe, photos, petition_review.confirm,
+    petition_review.duplicate,
     petition_review.edit_choice,
 )
