@@ -109,8 +109,9 @@ class Jobs:
                 select(DeskJob).where(DeskJob.key_hash == _digest(key)))).first()
         if row is None:
             return None
-        job = Job(row.owner, row.title, row.done, row.total, row.finished, row.ok,
-                  row.message, self._path(row.file), row.filename, row.back)
+        job = Job(owner=row.owner, title=row.title, done=row.done, total=row.total,
+                  finished=row.finished, ok=row.ok, message=row.message,
+                  file=self._path(row.file), filename=row.filename, back=row.back)
         if not job.finished and (self.db.is_sqlite or clock.now() - row.updated_at > STALE):
             job.finished, job.ok, job.interrupted = True, False, True
         return job
