@@ -14,9 +14,9 @@ surrogate in its id, an id longer than the column) is recorded as rejected, with
 reason, and its neighbours are kept; done-marks are never dropped. A runtime awaits an
 update's done-mark before the next update of the same chat.
 
-On PostgreSQL several processes may share the table: `wait_turn` holds an update back
-while an earlier update of the same chat is pending under a live lease, so each chat's
-updates are handled in arrival order across processes.
+On PostgreSQL several processes may share the table: `wait_turn` (bot.services.chat_turns)
+holds an update back while another process has an earlier update of the same chat in hand,
+or one whose turn has begun, so each chat's updates are answered one after the other.
 
 Personal data: a stored update keeps no profile names (`scrub`: only what processing needs),
 and once processed it keeps only its id and kind (`{"kind": "message"}`) and no outcome.
@@ -30,7 +30,6 @@ import logging
 import os
 import secrets
 import socket
-import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,6 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.services import chat_turns
 from storage import clock
 from storage.db import Database
 from storage.models import InboundEvent
@@ -48,7 +48,6 @@ log = logging.getLogger(__name__)
 PENDING, DONE, REJECTED = "pending", "done", "rejected"
 MAX_BATCH = 500
 LEASE = 30.0  # seconds an update stays with the process that took it, unless renewed
-TURN_WAIT = 0.02  # seconds between looks at an earlier update of the chat (PostgreSQL)
 # Profile fields a channel sends with every update; no flow reads them, so none is stored.
 PROFILE_KEYS = frozenset({"first_name", "last_name", "username", "display_name", "avatar",
                           "vcard"})
@@ -186,7 +185,7 @@ class EventLog:
                                            _events.c.leased_until < now))
         claim = (sa.update(_events).where(_events.c.id.in_(waiting.scalar_subquery()))
                  .values(lease_owner=self.owner,
-                         leased_until=now + timedelta(seconds=self.lease))
+                         leased_until=now + timedelta(seconds=self.lease), started_at=None)
                  .returning(_events.c.id, _events.c.event_id, _events.c.payload,
                             _events.c.chat_key))
         async with self.db.unit_of_work() as session:
@@ -201,27 +200,13 @@ class EventLog:
         return [payload for _, _, payload, _ in found]
 
     async def wait_turn(self, event_id: str) -> None:
-        """On PostgreSQL, wait while an earlier event of the same chat is pending under a
-        live lease (another process has it in hand); at most one lease period."""
+        """On PostgreSQL, wait until no other live process holds an update of the same chat
+        that came earlier or whose turn has begun, then mark this one's turn begun
+        (bot.services.chat_turns)."""
         row_id, chat = self._rows.get(event_id, (None, None))
-        if self.db.is_sqlite or row_id is None or chat is None:
-            return
-        earlier = (sa.select(_events.c.id)
-                   .where(_events.c.channel == self.channel, _events.c.chat_key == chat,
-                          _events.c.status == PENDING, _events.c.id < row_id,
-                          _events.c.leased_until >= sa.bindparam("now"),
-                          # this process's own are queued behind this one (taken later)
-                          _events.c.lease_owner != self.owner)
-                   .limit(1))
-        give_up = time.monotonic() + self.lease
-        while time.monotonic() < give_up:
-            async with self.db.session() as session:
-                connection = await session.connection()
-                if (await connection.execute(earlier, {"now": clock.now()})).first() is None:
-                    return
-            await asyncio.sleep(TURN_WAIT)
-        log.warning("%s: an earlier event of a chat is still pending; going on",
-                    self.channel)
+        if not self.db.is_sqlite and row_id is not None and chat is not None:
+            await chat_turns.wait_turn(self.db, self.channel, self.owner, row_id, chat,
+                                       within=self.lease)
 
     def _kick(self) -> None:
         if self._writer is None or self._writer.done():

@@ -73,6 +73,9 @@ class InboundEvent(SQLModel, table=True):
     outcome: list[dict[str, Any]] | None = Field(default=None, sa_type=sa.JSON, nullable=True)
     lease_owner: str | None = Field(default=None, max_length=64, nullable=True)
     leased_until: datetime | None = when(default=None, nullable=True)
+    # When its turn began, on PostgreSQL: other processes hold the chat's next updates back
+    # until this one is answered (bot/services/inbound_events.py, wait_turn).
+    started_at: datetime | None = when(default=None, nullable=True)
     reason: str | None = Field(default=None, max_length=200, nullable=True)  # when rejected
 
 
